@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+// swift-r1: DeepSeek-R1-style reasoning models in Swift. Layer diagram: docs/ARCHITECTURE.md.
+import PackageDescription
+
+// Hot loops need AVX2/FMA/F16C on x86-64: without them Swift lowers every FMA and Float16 conversion
+// to a library call. The manifest is compiled for the host, so this checks the build machine.
+#if arch(x86_64)
+let simdFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]
+#else
+let simdFlags: [SwiftSetting] = []
+#endif
+let fast: [SwiftSetting] = simdFlags
+
+let package = Package(
+    name: "swift-r1",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "R1Kernels", targets: ["R1Kernels"]),
+        .library(name: "R1Formats", targets: ["R1Formats"]),
+        .library(name: "R1Sampling", targets: ["R1Sampling"]),
+        .library(name: "R1Tokenizer", targets: ["R1Tokenizer"]),
+        .library(name: "R1Models", targets: ["R1Models"]),
+        .library(name: "R1Runtime", targets: ["R1Runtime"]),
+        .executable(name: "r1", targets: ["r1"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // layer 0
+        .target(name: "R1Kernels", swiftSettings: fast),
+        // layer 1
+        .target(name: "R1Formats", dependencies: ["R1Kernels"], swiftSettings: fast),
+        .target(name: "R1Sampling", dependencies: ["R1Kernels"], swiftSettings: fast),
+        // layer 2
+        .target(name: "R1Tokenizer", dependencies: ["R1Formats"], swiftSettings: fast),
+        .target(name: "R1Models", dependencies: ["R1Kernels", "R1Formats"], swiftSettings: fast),
+        // layer 3
+        .target(name: "R1Runtime", dependencies: ["R1Models", "R1Tokenizer", "R1Sampling", "R1Formats"], swiftSettings: fast),
+        // layer 5
+        .executableTarget(name: "r1", dependencies: [
+            "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Sampling",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+
+        .testTarget(name: "R1KernelsTests", dependencies: ["R1Kernels"], swiftSettings: simdFlags),
+        .testTarget(name: "R1FormatsTests", dependencies: ["R1Formats"], swiftSettings: simdFlags),
+        .testTarget(name: "R1SamplingTests", dependencies: ["R1Sampling"], swiftSettings: simdFlags),
+        .testTarget(name: "R1TokenizerTests", dependencies: ["R1Tokenizer"], swiftSettings: simdFlags),
+        .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"], swiftSettings: simdFlags),
+        .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "r1"], swiftSettings: simdFlags),
+    ]
+)

@@ -1,0 +1,1 @@
+print("r1: under construction")

@@ -1,0 +1,4 @@
+import Testing
+@testable import R1Kernels
+
+@Test func R1KernelsLoads() { #expect(true) }
