@@ -1,0 +1,43 @@
+// What an architecture file declares: the checkpoint strings that select it, its weight names, the features its
+// decoder uses, and the defaults transformers' config class writes beside each field.
+import R1Formats
+
+public struct Architecture: Sendable {
+    /// Our name for it (`r1 info` prints it).
+    public let name: String
+    /// `model_type` values in config.json and `general.architecture` values in GGUF that select it.
+    public let modelTypes: [String]
+    public let ggufArchitectures: [String]
+    public let names: WeightNames
+    /// QKV projections carry biases: fixed by the architecture, or nil to read `attention_bias` (default false).
+    public let qkvBias: Bool?
+    /// Per-head RMSNorm on queries and keys before RoPE (Qwen3).
+    public let qkNorm: Bool
+    /// RoPE pairing in GGUF files (the converter permutes Llama's Q/K rows into interleaved pairs).
+    public let ggufRopeStyle: RopeStyle
+    /// transformers' config-class defaults for keys a config.json may omit.
+    public let defaults: Defaults
+
+    public struct Defaults: Sendable {
+        public var headDim: Int? = nil                 // nil: hidden_size / num_attention_heads
+        public var rmsNormEps: Double = 1e-6
+        public var ropeTheta: Double = 10_000
+        public var maxPositionEmbeddings: Int = 2048
+        public var tieWordEmbeddings: Bool = false
+    }
+}
+
+/// Every architecture, keyed by the checkpoint's own strings.
+public enum ArchitectureRegistry {
+    public static let all: [Architecture] = [llama, qwen2, qwen3]
+
+    public static func forModelType(_ type: String) -> Architecture? {
+        all.first { $0.modelTypes.contains(type) }
+    }
+
+    public static func forGGUF(_ arch: String) -> Architecture? {
+        all.first { $0.ggufArchitectures.contains(arch) }
+    }
+
+    public static var knownNames: String { all.flatMap(\.modelTypes).joined(separator: ", ") }
+}

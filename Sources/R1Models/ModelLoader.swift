@@ -1,0 +1,259 @@
+// Opens a model from a GGUF file or a Hugging Face folder (config.json + safetensors), picks its architecture from
+// the registry, reads hyperparameters from either layout and checks every weight's name, type and shape.
+import Foundation
+import R1Formats
+import R1Kernels
+
+public enum ModelFormat: String, Sendable { case gguf, safetensors }
+
+/// A load error: one line naming the file, tensor or value.
+public struct ModelError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public final class LoadedModel: @unchecked Sendable {
+    public let path: String
+    public let format: ModelFormat
+    public let architecture: Architecture
+    public let decoder: Decoder
+    /// The GGUF file (its metadata carries the tokenizer and chat template), when loaded from one.
+    public let gguf: GGUFFile?
+    /// config.json and generation_config.json, when loaded from a folder.
+    public let hfConfig: HFConfig?
+    public let generationConfig: GenerationConfig?
+    /// The context length the model was trained for (the default for a cache).
+    public let trainedContextLength: Int
+    /// Every tensor's (type, element count), for `r1 info`.
+    public let tensorSummary: [(name: String, type: GGMLType, elements: Int, bytes: Int)]
+
+    init(path: String, format: ModelFormat, architecture: Architecture, decoder: Decoder, gguf: GGUFFile?,
+         hfConfig: HFConfig?, generationConfig: GenerationConfig?, trainedContextLength: Int,
+         tensorSummary: [(name: String, type: GGMLType, elements: Int, bytes: Int)]) {
+        self.path = path
+        self.format = format
+        self.architecture = architecture
+        self.decoder = decoder
+        self.gguf = gguf
+        self.hfConfig = hfConfig
+        self.generationConfig = generationConfig
+        self.trainedContextLength = trainedContextLength
+        self.tensorSummary = tensorSummary
+    }
+
+    public var parameterCount: Int { tensorSummary.reduce(0) { $0 + $1.elements } }
+}
+
+public enum ModelLoader {
+    /// Loads `path` (a `.gguf` file or a folder with config.json); `contextLength` overrides the cache size.
+    public static func load(path: String, contextLength: Int? = nil) throws -> LoadedModel {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw ModelError("\(path): no such file or folder")
+        }
+        if let c = contextLength, c <= 0 { throw ModelError("context length must be positive, got \(c)") }
+        if isDir.boolValue { return try loadFolder(path, contextLength: contextLength) }
+        return try loadGGUF(path, contextLength: contextLength)
+    }
+
+    // MARK: - GGUF
+
+    static func loadGGUF(_ path: String, contextLength: Int?) throws -> LoadedModel {
+        let file = try GGUFFile(path: path)
+        guard let archName = file.architecture else { throw ModelError("\(path): no general.architecture in metadata") }
+        guard let arch = ArchitectureRegistry.forGGUF(archName) else {
+            throw ModelError("\(path): unknown architecture '\(archName)' (supported: \(ArchitectureRegistry.all.flatMap(\.ggufArchitectures).joined(separator: ", ")))")
+        }
+        let key = { (k: String) in "\(archName).\(k)" }
+        func required(_ k: String) throws -> Int {
+            guard let v = file.int(key(k)) else { throw ModelError("\(path): metadata \(key(k)) missing") }
+            return v
+        }
+        let hidden = try required("embedding_length")
+        let heads = try required("attention.head_count")
+        var hp = Hyperparameters(
+            hiddenSize: hidden,
+            intermediateSize: try required("feed_forward_length"),
+            layerCount: try required("block_count"),
+            headCount: heads,
+            kvHeadCount: file.int(key("attention.head_count_kv")) ?? heads,
+            headDim: file.int(key("attention.key_length")) ?? (heads > 0 ? hidden / heads : 0),
+            rmsNormEps: file.double(key("attention.layer_norm_rms_epsilon")) ?? arch.defaults.rmsNormEps,
+            maxPositions: file.int(key("context_length")) ?? arch.defaults.maxPositionEmbeddings,
+            tieWordEmbeddings: file.tensor(arch.names.name(.output, gguf: true)!) == nil,
+            qkvBias: file.tensor(arch.names.name(.qBias, layer: 0, gguf: true)!) != nil,
+            rope: try RopeParameters.gguf(file, arch: archName))
+        if hp.rope.dimensionCount == nil { hp.rope.dimensionCount = file.int(key("rope.dimension_count")) }
+        let builder = WeightBuilder(store: file, path: path, names: arch.names, gguf: true)
+        let freqFactors = try file.tensor(arch.names.name(.ropeFreqs, gguf: true)!).map { try builder.vector($0.name, count: $0.elementCount) }
+        let decoder = try build(arch: arch, hp: hp, builder: builder, ropeStyle: arch.ggufRopeStyle, freqFactors: freqFactors,
+                                contextLength: contextLength, storage: [file])
+        return LoadedModel(path: path, format: .gguf, architecture: arch, decoder: decoder, gguf: file, hfConfig: nil,
+                           generationConfig: nil, trainedContextLength: hp.maxPositions,
+                           tensorSummary: file.tensors.map { ($0.name, $0.type, $0.elementCount, $0.byteCount) })
+    }
+
+    // MARK: - Hugging Face folder
+
+    static func loadFolder(_ path: String, contextLength: Int?) throws -> LoadedModel {
+        let config = try HFConfig(folder: path)
+        let cfgPath = (path as NSString).appendingPathComponent("config.json")
+        guard let modelType = config.modelType else { throw ModelError("\(cfgPath): no model_type") }
+        guard let arch = ArchitectureRegistry.forModelType(modelType) else {
+            throw ModelError("\(cfgPath): unknown model_type '\(modelType)' (supported: \(ArchitectureRegistry.knownNames))")
+        }
+        func required(_ k: String) throws -> Int {
+            guard let v = config.int(k) else { throw ModelError("\(cfgPath): \(k) missing or not an integer") }
+            return v
+        }
+        let hidden = try required("hidden_size")
+        let heads = try required("num_attention_heads")
+        let hp = Hyperparameters(
+            hiddenSize: hidden,
+            intermediateSize: try required("intermediate_size"),
+            layerCount: try required("num_hidden_layers"),
+            headCount: heads,
+            kvHeadCount: config.int("num_key_value_heads") ?? heads,
+            headDim: config.int("head_dim") ?? arch.defaults.headDim ?? (heads > 0 ? hidden / heads : 0),
+            rmsNormEps: config.double("rms_norm_eps") ?? arch.defaults.rmsNormEps,
+            maxPositions: config.int("max_position_embeddings") ?? arch.defaults.maxPositionEmbeddings,
+            tieWordEmbeddings: config.bool("tie_word_embeddings") ?? arch.defaults.tieWordEmbeddings,
+            qkvBias: arch.qkvBias ?? config.bool("attention_bias") ?? false,
+            rope: try config.ropeParameters())
+        let store = try SafetensorsCheckpoint(folder: path)
+        let builder = WeightBuilder(store: store, path: path, names: arch.names, gguf: false)
+        if let v = config.int("vocab_size"), let e = store.tensor(arch.names.name(.embedding, gguf: false)!), e.shape.first != v {
+            throw ModelError("\(cfgPath): vocab_size \(v) disagrees with tensor '\(e.name)' of shape \(e.shape)")
+        }
+        let decoder = try build(arch: arch, hp: hp, builder: builder, ropeStyle: .halves, freqFactors: nil,
+                                contextLength: contextLength, storage: [store])
+        let generation = try GenerationConfig(folder: path)
+        return LoadedModel(path: path, format: .safetensors, architecture: arch, decoder: decoder, gguf: nil, hfConfig: config,
+                           generationConfig: generation, trainedContextLength: hp.maxPositions,
+                           tensorSummary: store.tensorNames.compactMap { n in store.tensor(n).map { (n, $0.type, $0.elementCount, $0.data.count) } })
+    }
+
+    // MARK: - common
+
+    struct Hyperparameters {
+        var hiddenSize, intermediateSize, layerCount, headCount, kvHeadCount, headDim: Int
+        var rmsNormEps: Double
+        var maxPositions: Int
+        var tieWordEmbeddings: Bool
+        var qkvBias: Bool
+        var rope: RopeParameters
+    }
+
+    static func build(arch: Architecture, hp: Hyperparameters, builder b: WeightBuilder, ropeStyle: RopeStyle,
+                      freqFactors: [Float]?, contextLength: Int?, storage: [AnyObject]) throws -> Decoder {
+        for (name, v) in [("hidden size", hp.hiddenSize), ("intermediate size", hp.intermediateSize), ("layer count", hp.layerCount),
+                          ("attention heads", hp.headCount), ("key/value heads", hp.kvHeadCount), ("head dim", hp.headDim),
+                          ("context length", hp.maxPositions)] where v <= 0 {
+            throw ModelError("\(b.path): \(name) must be positive, got \(v)")
+        }
+        guard hp.headCount % hp.kvHeadCount == 0 else {
+            throw ModelError("\(b.path): \(hp.headCount) attention heads are not a multiple of \(hp.kvHeadCount) key/value heads")
+        }
+        let embedding = try b.matrix(.embedding, rows: nil, cols: hp.hiddenSize)
+        let vocab = embedding.rows
+        let output: WeightMatrix
+        if hp.tieWordEmbeddings, b.store.tensor(b.names.name(.output, gguf: b.gguf)!) == nil {
+            output = embedding
+        } else {
+            output = try b.matrix(.output, rows: vocab, cols: hp.hiddenSize)
+        }
+        let d = hp.hiddenSize, hd = hp.headDim
+        var layers: [DecoderLayerWeights] = []
+        for l in 0..<hp.layerCount {
+            let qDim = hp.headCount * hd, kvDim = hp.kvHeadCount * hd
+            layers.append(DecoderLayerWeights(
+                attnNorm: try b.vector(.attnNorm, l, d),
+                q: try b.matrix(.q, l, rows: qDim, cols: d),
+                k: try b.matrix(.k, l, rows: kvDim, cols: d),
+                v: try b.matrix(.v, l, rows: kvDim, cols: d),
+                o: try b.matrix(.o, l, rows: d, cols: qDim),
+                qBias: hp.qkvBias ? try b.vector(.qBias, l, qDim) : nil,
+                kBias: hp.qkvBias ? try b.vector(.kBias, l, kvDim) : nil,
+                vBias: hp.qkvBias ? try b.vector(.vBias, l, kvDim) : nil,
+                qNorm: arch.qkNorm ? try b.vector(.qNorm, l, hd) : nil,
+                kNorm: arch.qkNorm ? try b.vector(.kNorm, l, hd) : nil,
+                ffnNorm: try b.vector(.ffnNorm, l, d),
+                gate: try b.matrix(.gate, l, rows: hp.intermediateSize, cols: d),
+                up: try b.matrix(.up, l, rows: hp.intermediateSize, cols: d),
+                down: try b.matrix(.down, l, rows: d, cols: hp.intermediateSize)))
+        }
+        let weights = DecoderWeights(embedding: embedding, layers: layers, outputNorm: try b.vector(.outputNorm, nil, d), output: output)
+        let rope = try rotaryEmbedding(hp.rope, headDim: hd, maxPositions: hp.maxPositions, style: ropeStyle,
+                                       freqFactors: freqFactors, path: b.path)
+        let config = DecoderConfig(vocabSize: vocab, hiddenSize: d, intermediateSize: hp.intermediateSize, layerCount: hp.layerCount,
+                                   headCount: hp.headCount, kvHeadCount: hp.kvHeadCount, headDim: hd, rmsNormEps: Float(hp.rmsNormEps),
+                                   contextLength: contextLength ?? hp.maxPositions, rope: rope)
+        return Decoder(config: config, weights: weights, storage: storage)
+    }
+
+    static func rotaryEmbedding(_ p: RopeParameters, headDim: Int, maxPositions: Int, style: RopeStyle,
+                                freqFactors: [Float]?, path: String) throws -> RotaryEmbedding {
+        let rotaryDim = p.dimensionCount ?? Int(Double(headDim) * p.partialRotaryFactor)
+        guard rotaryDim > 0, rotaryDim <= headDim, rotaryDim % 2 == 0 else {
+            throw ModelError("\(path): rotary dimension \(rotaryDim) does not fit head dim \(headDim)")
+        }
+        let scaling: RopeScaling
+        switch p.ropeType {
+        case .default: scaling = .none
+        case .linear: scaling = p.factor == 1 ? .none : .linear(factor: p.factor)
+        case .llama3:
+            scaling = .llama3(factor: p.factor, lowFreqFactor: p.lowFreqFactor ?? 1, highFreqFactor: p.highFreqFactor ?? 4,
+                              originalMaxPositions: p.originalMaxPositionEmbeddings ?? maxPositions)
+        case .yarn:
+            scaling = .yarn(factor: p.factor, originalMaxPositions: p.originalMaxPositionEmbeddings ?? maxPositions,
+                            betaFast: p.betaFast ?? 32, betaSlow: p.betaSlow ?? 1, attentionFactor: p.attentionFactor,
+                            mscale: p.mscale, mscaleAllDim: p.mscaleAllDim, truncate: true)
+        default:
+            throw ModelError("\(path): RoPE scaling '\(p.ropeType.rawValue)' is not supported (supported: default, linear, llama3, yarn)")
+        }
+        return RotaryEmbedding(theta: p.theta, rotaryDim: rotaryDim, scaling: scaling, style: style, freqFactors: freqFactors)
+    }
+}
+
+/// Resolves weight slots to checked views of a TensorStore.
+struct WeightBuilder {
+    let store: any TensorStore
+    let path: String
+    let names: WeightNames
+    let gguf: Bool
+
+    func tensor(_ slot: WeightSlot, _ layer: Int?) throws -> TensorView {
+        guard let name = names.name(slot, layer: layer, gguf: gguf) else { throw ModelError("\(path): no name for \(slot)") }
+        do { return try store.requireTensor(name) } catch { throw ModelError("\(error)") }
+    }
+
+    func matrix(_ slot: WeightSlot, _ layer: Int? = nil, rows: Int?, cols: Int) throws -> WeightMatrix {
+        let t = try tensor(slot, layer)
+        guard t.shape.count == 2, t.shape[1] == cols, rows == nil || t.shape[0] == rows else {
+            throw ModelError("\(path): tensor '\(t.name)' has shape \(t.shape), expected [\(rows.map(String.init) ?? "vocab"), \(cols)]")
+        }
+        guard t.type.isSupportedWeight else { throw ModelError("\(path): tensor '\(t.name)' has unsupported type \(t.type)") }
+        guard cols % t.type.blockSize == 0, let bytes = t.type.byteCount(elements: t.elementCount), bytes == t.data.count,
+              let base = t.data.baseAddress else {
+            throw ModelError("\(path): tensor '\(t.name)' of type \(t.type) and shape \(t.shape) has \(t.data.count) bytes of data")
+        }
+        return WeightMatrix(type: t.type, rows: t.shape[0], cols: cols, data: base)
+    }
+
+    func vector(_ slot: WeightSlot, _ layer: Int?, _ count: Int) throws -> [Float] {
+        let t = try tensor(slot, layer)
+        guard t.shape == [count] else { throw ModelError("\(path): tensor '\(t.name)' has shape \(t.shape), expected [\(count)]") }
+        return try vector(t.name, count: count)
+    }
+
+    func vector(_ name: String, count: Int) throws -> [Float] {
+        let t = try store.requireTensor(name)
+        guard t.elementCount == count, t.type.blockSize == 1 || count % t.type.blockSize == 0,
+              t.type.byteCount(elements: count) == t.data.count, let base = t.data.baseAddress else {
+            throw ModelError("\(path): tensor '\(t.name)' of type \(t.type) and shape \(t.shape) cannot be read as \(count) values")
+        }
+        var out = [Float](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { Quant.dequantizeRow(base, $0.baseAddress!, count: count, type: t.type) }
+        return out
+    }
+}

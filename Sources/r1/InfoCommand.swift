@@ -1,0 +1,56 @@
+// `r1 info MODEL`: architecture, size, tensor types, context, special tokens, chat template presence.
+import ArgumentParser
+import Foundation
+import R1Kernels
+import R1Models
+
+struct InfoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a model.")
+
+    @Argument(help: "A .gguf file, or a folder with config.json and safetensors.")
+    var model: String
+
+    func run() async throws {
+        let m = try ModelLoader.load(path: model)
+        let c = m.decoder.config
+        print("model:          \(m.path) (\(m.format.rawValue))")
+        print("architecture:   \(m.architecture.name)")
+        print("parameters:     \(formatCount(m.parameterCount))")
+        print("layers:         \(c.layerCount), hidden \(c.hiddenSize), intermediate \(c.intermediateSize)")
+        print("attention:      \(c.headCount) heads, \(c.kvHeadCount) key/value heads, head dim \(c.headDim)")
+        print("vocabulary:     \(c.vocabSize)")
+        print("context length: \(m.trainedContextLength)")
+        var byType: [GGMLType: (count: Int, bytes: Int)] = [:]
+        for t in m.tensorSummary { byType[t.type, default: (0, 0)].count += 1; byType[t.type, default: (0, 0)].bytes += t.bytes }
+        let types = byType.sorted { $0.value.bytes > $1.value.bytes }
+            .map { "\($0.key) \($0.value.count) tensors \(formatBytes($0.value.bytes))" }
+        print("tensor types:   \(types.joined(separator: "; "))")
+        if let g = m.gguf {
+            let bos = g.int("tokenizer.ggml.bos_token_id").map(String.init) ?? "none"
+            let eos = g.int("tokenizer.ggml.eos_token_id").map(String.init) ?? "none"
+            print("special tokens: bos \(bos), eos \(eos)")
+            print("chat template:  \(g.string("tokenizer.chat_template") != nil ? "present" : "absent")")
+        } else {
+            let eos = m.generationConfig?.eosTokenId ?? m.hfConfig?.intOrList("eos_token_id") ?? []
+            let bos = m.generationConfig?.bosTokenId ?? m.hfConfig?.int("bos_token_id")
+            print("special tokens: bos \(bos.map(String.init) ?? "none"), eos \(eos.map(String.init).joined(separator: ","))")
+            let tc = (m.path as NSString).appendingPathComponent("tokenizer_config.json")
+            let hasTemplate = (try? String(contentsOfFile: tc, encoding: .utf8))?.contains("\"chat_template\"") ?? false
+            print("chat template:  \(hasTemplate ? "present" : "absent")")
+        }
+    }
+}
+
+func formatCount(_ n: Int) -> String {
+    if n >= 1_000_000_000 { return String(format: "%.2fB", Double(n) / 1e9) }
+    if n >= 1_000_000 { return String(format: "%.2fM", Double(n) / 1e6) }
+    if n >= 1_000 { return String(format: "%.1fK", Double(n) / 1e3) }
+    return "\(n)"
+}
+
+func formatBytes(_ n: Int) -> String {
+    if n >= 1 << 30 { return String(format: "%.2f GiB", Double(n) / Double(1 << 30)) }
+    if n >= 1 << 20 { return String(format: "%.2f MiB", Double(n) / Double(1 << 20)) }
+    if n >= 1 << 10 { return String(format: "%.1f KiB", Double(n) / 1024) }
+    return "\(n) B"
+}

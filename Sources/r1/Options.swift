@@ -1,0 +1,79 @@
+// Option groups shared by subcommands, and the one-line error type the CLI prints.
+import ArgumentParser
+import Foundation
+import R1Models
+import R1Runtime
+import R1Sampling
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "A .gguf file, or a folder with config.json and safetensors.")
+    var model: String
+
+    @Option(help: "Context length (default: the model's).")
+    var context: Int?
+
+    @Option(help: "Threads for compute (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let c = context, c <= 0 { throw ValidationError("--context must be positive, got \(c)") }
+        if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
+    }
+
+    func load() throws -> Engine {
+        let m = try ModelLoader.load(path: model, contextLength: context)
+        return Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+}
+
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Temperature; 0 is greedy (default: the model's generation_config, else 0.6).")
+    var temperature: Float?
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold in (0, 1] (default: the model's, else 0.95).")
+    var topP: Float?
+    @Option(name: .customLong("top-k"), help: "Keep the K most likely tokens; 0 is off.")
+    var topK: Int?
+    @Option(name: .customLong("min-p"), help: "Drop tokens below this fraction of the best one's probability.")
+    var minP: Float?
+    @Option(name: .customLong("repeat-penalty"), help: "Repetition penalty; 1 is off.")
+    var repeatPenalty: Float?
+    @Option(name: .customLong("presence-penalty"), help: "OpenAI presence penalty.")
+    var presencePenalty: Float?
+    @Option(name: .customLong("frequency-penalty"), help: "OpenAI frequency penalty.")
+    var frequencyPenalty: Float?
+    @Option(help: "Random seed: the same seed and settings give the same tokens.")
+    var seed: UInt64?
+    @Option(help: "Report the K most likely tokens at each step (natural-log probabilities).")
+    var logprobs: Int?
+
+    /// Flags first, then the model's generation_config.json, then R1's recommended 0.6 / 0.95.
+    func parameters(for engine: Engine) throws -> SamplingParameters {
+        let g = engine.model.generationConfig
+        var p = SamplingParameters()
+        p.temperature = temperature ?? g?.temperature.map(Float.init) ?? 0.6
+        p.topP = topP ?? g?.topP.map(Float.init) ?? 0.95
+        p.topK = topK ?? g?.topK ?? 0
+        p.minP = minP ?? g?.minP.map(Float.init) ?? 0
+        p.repetitionPenalty = repeatPenalty ?? g?.repetitionPenalty.map(Float.init) ?? 1
+        p.presencePenalty = presencePenalty ?? 0
+        p.frequencyPenalty = frequencyPenalty ?? 0
+        p.seed = seed
+        p.logprobs = logprobs ?? 0
+        try p.validate()
+        return p
+    }
+}
+
+/// Parses "1,2,3" into ids, naming the first bad entry.
+func parseIds(_ text: String, flag: String) throws -> [Int] {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+        let s = part.trimmingCharacters(in: .whitespaces)
+        guard let v = Int(s) else { throw ValidationError("\(flag): '\(s)' is not a token id") }
+        return v
+    }
+}

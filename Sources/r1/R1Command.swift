@@ -1,0 +1,11 @@
+// The `r1` command: a root with one subcommand per file.
+import ArgumentParser
+
+@main
+struct R1Command: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "r1",
+        abstract: "Run DeepSeek-R1-style reasoning models on this machine.",
+        subcommands: [DefaultCommand.self, GenerateCommand.self, InfoCommand.self],
+        defaultSubcommand: DefaultCommand.self)
+}

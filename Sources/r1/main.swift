@@ -1,1 +1,0 @@
-print("r1: under construction")
