@@ -37,6 +37,7 @@ public struct GenerationStats: Sendable {
     public var generatedTokens = 0
     public var generateSeconds = 0.0
     public var finishReason: FinishReason = .length
+    public init() {}
     public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
     public var generateTokensPerSecond: Double { generateSeconds > 0 ? Double(generatedTokens) / generateSeconds : 0 }
 }

@@ -48,7 +48,7 @@ struct GenerateCommand: AsyncParsableCommand {
             case .token(let t):
                 generated.append(t.id)
                 if sampling.logprobs > 0 { top.append(t.top) }
-                if !json { print(t.id, terminator: " "); fflush(stdout) }
+                if !json { Output.write("\(t.id) ") }
             case .reasoning(let s): reasoning += s
             case .content(let s): content += s
             case .done(let s): stats = s
@@ -62,18 +62,18 @@ struct GenerateCommand: AsyncParsableCommand {
                 ("prompt_tokens", String(stats.promptTokens)), ("prompt_ms", JSONText.number(stats.promptSeconds * 1000)),
                 ("generated_tokens", String(stats.generatedTokens)), ("generate_ms", JSONText.number(stats.generateSeconds * 1000)),
             ])
-            print(JSONText.object([
+            Output.line(JSONText.object([
                 ("prompt_ids", JSONText.ints(ids)), ("ids", JSONText.ints(generated)),
                 ("text", JSONText.string(reasoning + content)), ("reasoning", JSONText.string(reasoning)),
                 ("content", JSONText.string(content)),
-                ("finish_reason", JSONText.string(stats.finishReason == .stop ? "stop" : "length")),
+                ("finish_reason", JSONText.string(stats.finishReason == FinishReason.stop ? "stop" : "length")),
                 ("top_logprobs", topJSON), ("timings", timings),
             ]))
         } else {
-            print("")
-            FileHandle.standardError.write(Data(String(format: "[%d prompt tokens, %.1f tok/s; %d generated, %.1f tok/s; %@]\n",
+            Output.line("")
+            Output.error(String(format: "[%d prompt tokens, %.1f tok/s; %d generated, %.1f tok/s; ",
                 stats.promptTokens, stats.promptTokensPerSecond, stats.generatedTokens, stats.generateTokensPerSecond,
-                stats.finishReason.rawValue).utf8))
+                ) + "\(stats.finishReason.rawValue)]\n")
         }
     }
 }

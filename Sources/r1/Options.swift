@@ -77,3 +77,10 @@ func parseIds(_ text: String, flag: String) throws -> [Int] {
         return v
     }
 }
+
+/// Unbuffered writes, so streamed tokens appear as they come and never interleave out of order.
+enum Output {
+    static func write(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+    static func line(_ s: String) { write(s + "\n") }
+    static func error(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+}
