@@ -1,6 +1,6 @@
 // Row-level dequantization, activation quantization and dot products for every GGMLType, the ggml way:
 // weights stay in their blocks, activations are quantized to the weight type's `vecDotType` and dotted block by block.
-// Plain references live in QuantReference.swift; these fast versions are tested against them.
+// Plain references live in QuantReference.swift; these fast versions (QuantDot*, QuantDequant) are tested against them.
 
 public enum Quant {
     /// The type activations are converted to before a dot product with weights of `type` (ggml's `vec_dot_type`).
@@ -16,40 +16,80 @@ public enum Quant {
         }
     }
 
-    /// Quantizes `count` floats into blocks of `type` (any `vecDotType`: f32, f16, bf16, q8_0, q8_1, q8_K).
+    /// Quantizes `count` floats into blocks of `type` (any `vecDotType`: f32, f16, bf16, q8_0, q8_1, q8_K),
+    /// bit-exact with ggml's quantize_row_*_ref (roundf for q8_0/q8_1, nearest_int for q8_K).
     public static func quantizeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int, type: GGMLType) {
         switch type {
         case .f32: dst.copyMemory(from: src, byteCount: count * 4)
         case .f16:
-            let d = dst.assumingMemoryBound(to: Float16.self)
-            for i in 0..<count { d[i] = Float16(src[i]) }
-        default: fatalError("quantizeRow: \(type) not implemented yet")
+            var i = 0
+            while i + 8 <= count {
+                let v = UnsafeRawPointer(src).loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                dst.storeBytes(of: SIMD8<Float16>(v), toByteOffset: 2 * i, as: SIMD8<Float16>.self)
+                i += 8
+            }
+            for j in i..<count { dst.storeBytes(of: Float16(src[j]), toByteOffset: 2 * j, as: Float16.self) }
+        case .q8_0, .q8_1:
+            precondition(count % 32 == 0, "quantizeRow: \(count) is not a multiple of 32")
+            let q8_1 = type == .q8_1, ts = type.typeSize, qs = q8_1 ? 4 : 2
+            for b in 0..<count / 32 {
+                let x = UnsafeRawPointer(src + 32 * b), y = dst + ts * b
+                let v0 = x.loadUnaligned(as: SIMD8<Float>.self), v1 = x.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                let v2 = x.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+                let v3 = x.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+                let amax = pointwiseMax(pointwiseMax(absF(v0), absF(v1)), pointwiseMax(absF(v2), absF(v3))).max()
+                let d = amax / 127, id = d != 0 ? 1 / d : 0
+                var sum = SIMD8<Int32>()
+                for (k, v) in [v0, v1, v2, v3].enumerated() {
+                    let q = SIMD8<Int32>(v * id, rounding: .toNearestOrAwayFromZero)  // C roundf
+                    sum &+= q
+                    y.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: q), toByteOffset: qs + 8 * k, as: SIMD8<Int8>.self)
+                }
+                y.storeBytes(of: Float16(d), as: Float16.self)
+                if q8_1 { y.storeBytes(of: Float16(Float(sum.wrappedSum()) * d), toByteOffset: 2, as: Float16.self) }
+            }
+        default:
+            // bf16 and q8_K: quantized once per row of activations, so the scalar reference is fast enough.
+            QuantReference.quantizeRow(src, dst, count: count, type: type)
         }
     }
 
-    /// Dequantizes `count` elements (a whole number of blocks) of `type` into floats.
+    /// Dequantizes `count` elements (a whole number of blocks) of `type` into floats, exactly as QuantReference.
     public static func dequantizeRow(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int, type: GGMLType) {
+        let bs = type.blockSize
+        precondition(count % bs == 0, "dequantizeRow: \(count) is not a multiple of \(type)'s block size \(bs)")
         switch type {
-        case .f32: dst.update(from: src.assumingMemoryBound(to: Float.self), count: count)
-        case .f16:
-            let s = src.assumingMemoryBound(to: Float16.self)
-            for i in 0..<count { dst[i] = Float(s[i]) }
-        case .bf16:
-            let s = src.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<count { dst[i] = Float(bitPattern: UInt32(s[i]) << 16) }
-        default: fatalError("dequantizeRow: \(type) not implemented yet")
+        case .f32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * count)
+        case .f16, .bf16: dequantizeFloat16(src, dst, count: count, bf16: type == .bf16)
+        case .q4_0, .q4_1, .q5_0, .q5_1: dequantize4_5(src, dst, count: count, type: type)
+        case .q8_0, .q8_1, .q8_K: dequantize8(src, dst, count: count, type: type)
+        case .q4_K, .q5_K: dequantizeQ45K(src, dst, count: count, q5: type == .q5_K)
+        case .q6_K: dequantizeQ6K(src, dst, count: count)
+        case .q2_K, .q3_K: preconditionFailure("dequantizeRow: \(type) is not supported")
         }
     }
 
     /// Dot product of a weight row of `type` with activations already in `vecDotType(type)`, `count` elements.
     public static func vecDot(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int, type: GGMLType) -> Float {
+        let nb = count / type.blockSize
+        precondition(count % type.blockSize == 0, "vecDot: \(count) is not a multiple of \(type)'s block size")
         switch type {
-        case .f32:
-            let a = w.assumingMemoryBound(to: Float.self), b = x.assumingMemoryBound(to: Float.self)
-            var s: Float = 0
-            for i in 0..<count { s += a[i] * b[i] }
-            return s
-        default: fatalError("vecDot: \(type) not implemented yet")
+        case .f32: return dotF32(w, x, count: count)
+        case .f16: return dotF16(w, x, count: count)
+        case .bf16: return dotBF16(w, x, count: count)
+        case .q8_0: return dotQ8_0(w, x, blocks: nb)
+        case .q4_0: return dotQ4_0(w, x, blocks: nb)
+        case .q4_1: return dotQ4_1(w, x, blocks: nb)
+        case .q5_0, .q5_1: return dotQ5(w, x, blocks: nb, q5_1: type == .q5_1)
+        case .q4_K: return dotQ4K(w, x, blocks: nb)
+        case .q5_K: return dotQ5K(w, x, blocks: nb)
+        case .q6_K: return dotQ6K(w, x, blocks: nb)
+        case .q8_1, .q8_K, .q2_K, .q3_K: preconditionFailure("vecDot: \(type) is not a supported weight type")
         }
+    }
+
+    /// fabsf, lane-wise.
+    @inline(__always) static func absF(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7fff_ffff, to: SIMD8<Float>.self)
     }
 }

@@ -1,0 +1,46 @@
+// Block field readers shared by Quant and QuantReference: f16 scales, K-quant 6-bit scale/min unpacking
+// (ggml-quants.c get_scale_min_k4) and the int8 even/odd lane helpers the SIMD dot products use.
+
+/// The f16 at `offset` bytes, as a Float (unaligned).
+@inline(__always) func loadF16(_ p: UnsafeRawPointer, _ offset: Int = 0) -> Float {
+    Float(p.loadUnaligned(fromByteOffset: offset, as: Float16.self))
+}
+
+/// Scale and min `j` (0..<8) of a Q4_K/Q5_K block's 12 packed scale bytes, exactly get_scale_min_k4.
+@inline(__always) func kScaleMin(_ q: UnsafeRawPointer, _ j: Int) -> (scale: Int32, min: Int32) {
+    let b = { (i: Int) in Int32(q.load(fromByteOffset: i, as: UInt8.self)) }
+    if j < 4 { return (b(j) & 63, b(j + 4) & 63) }
+    return ((b(j + 4) & 0xF) | ((b(j - 4) >> 6) << 4), (b(j + 4) >> 4) | ((b(j) >> 6) << 4))
+}
+
+/// All 8 scales (bytes 0..<8) and 8 mins (bytes 8..<16) of a Q4_K/Q5_K block at once, with 32-bit masks.
+@inline(__always) func kScalesMins(_ q: UnsafeRawPointer) -> SIMD16<UInt8> {
+    let u0 = q.loadUnaligned(as: UInt32.self), u1 = q.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+    let u2 = q.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+    let m6: UInt32 = 0x3f3f_3f3f, m4: UInt32 = 0x0f0f_0f0f, m2: UInt32 = 0x0303_0303
+    let scales = SIMD2<UInt32>(u0 & m6, (u2 & m4) | (((u0 >> 6) & m2) << 4))
+    let mins = SIMD2<UInt32>(u1 & m6, ((u2 >> 4) & m4) | (((u1 >> 6) & m2) << 4))
+    return unsafeBitCast(SIMD4<UInt32>(lowHalf: scales, highHalf: mins), to: SIMD16<UInt8>.self)
+}
+
+// MARK: - int8 pairs in Int16 lanes
+// 32 int8 values loaded as SIMD16<Int16>: lane k holds bytes 2k (low) and 2k+1 (high). Splitting both operands of a
+// dot product the same way keeps pairs matched, so sums need no byte shuffles (AVX2 has no 8-bit multiply).
+
+/// Sign-extended even bytes.
+@inline(__always) func evenI8(_ v: SIMD16<Int16>) -> SIMD16<Int16> { (v &<< 8) &>> 8 }
+/// Sign-extended odd bytes.
+@inline(__always) func oddI8(_ v: SIMD16<Int16>) -> SIMD16<Int16> { v &>> 8 }
+/// Zero-extended even bytes.
+@inline(__always) func evenU8(_ v: SIMD16<UInt16>) -> SIMD16<Int16> { unsafeBitCast(v & 0xFF, to: SIMD16<Int16>.self) }
+/// Zero-extended odd bytes.
+@inline(__always) func oddU8(_ v: SIMD16<UInt16>) -> SIMD16<Int16> { unsafeBitCast(v &>> 8, to: SIMD16<Int16>.self) }
+/// Adjacent Int16 lanes summed into Int32 lanes (like vpmaddwd with ones): lane k = v[2k] + v[2k+1].
+@inline(__always) func pairSum(_ v: SIMD16<Int16>) -> SIMD8<Int32> {
+    let w = unsafeBitCast(v, to: SIMD8<Int32>.self)
+    return ((w &<< 16) &>> 16) &+ (w &>> 16)
+}
+/// Σ w[i]·x[i] over 32 bytes of unsigned `w` (already in byte order) and signed `x`, minus `bias` on each w.
+@inline(__always) func dot32(_ w: SIMD16<UInt16>, bias: Int16, _ x: SIMD16<Int16>) -> SIMD8<Int32> {
+    pairSum((evenU8(w) &- bias) &* evenI8(x) &+ (oddU8(w) &- bias) &* oddI8(x))
+}

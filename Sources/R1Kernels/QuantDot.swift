@@ -1,0 +1,149 @@
+// SIMD dot products for float rows and 32-element blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1), after ggml-cpu's AVX2
+// kernels (arch/x86/quants.c): integer block sums in 256-bit lanes, one float FMA per block into a SIMD accumulator.
+
+// MARK: - Float rows
+
+extension Quant {
+    /// Σ w·x, f32 · f32: four 8-wide FMA accumulators.
+    static func dotF32(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
+        var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
+        var i = 0
+        while i + 32 <= count {
+            let o = 4 * i
+            a0 = a0.addingProduct(w.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self),
+                                  x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self))
+            a1 = a1.addingProduct(w.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self),
+                                  x.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self))
+            a2 = a2.addingProduct(w.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self),
+                                  x.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self))
+            a3 = a3.addingProduct(w.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self),
+                                  x.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self))
+            i += 32
+        }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
+        for j in i..<count {
+            s += w.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) * x.loadUnaligned(fromByteOffset: 4 * j, as: Float.self)
+        }
+        return s
+    }
+
+    /// Σ w·x, f16 · f16 (as ggml pairs f16 weights with f16 activations): vcvtph2ps loads, four FMA accumulators.
+    static func dotF16(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
+        @inline(__always) func ld(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
+            SIMD8<Float>(p.loadUnaligned(fromByteOffset: o, as: SIMD8<Float16>.self))
+        }
+        var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
+        var i = 0
+        while i + 32 <= count {
+            let o = 2 * i
+            a0 = a0.addingProduct(ld(w, o), ld(x, o))
+            a1 = a1.addingProduct(ld(w, o + 16), ld(x, o + 16))
+            a2 = a2.addingProduct(ld(w, o + 32), ld(x, o + 32))
+            a3 = a3.addingProduct(ld(w, o + 48), ld(x, o + 48))
+            i += 32
+        }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
+        for j in i..<count { s += loadF16(w, 2 * j) * loadF16(x, 2 * j) }
+        return s
+    }
+
+    /// Σ w·x, bf16 · bf16: widen to f32 by a 16-bit shift, four FMA accumulators.
+    static func dotBF16(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
+        @inline(__always) func ld(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
+            let h = SIMD8<UInt32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: o, as: SIMD8<UInt16>.self))
+            return unsafeBitCast(h &<< 16, to: SIMD8<Float>.self)
+        }
+        @inline(__always) func ld1(_ p: UnsafeRawPointer, _ o: Int) -> Float {
+            Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) << 16)
+        }
+        var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
+        var i = 0
+        while i + 32 <= count {
+            let o = 2 * i
+            a0 = a0.addingProduct(ld(w, o), ld(x, o))
+            a1 = a1.addingProduct(ld(w, o + 16), ld(x, o + 16))
+            a2 = a2.addingProduct(ld(w, o + 32), ld(x, o + 32))
+            a3 = a3.addingProduct(ld(w, o + 48), ld(x, o + 48))
+            i += 32
+        }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
+        for j in i..<count { s += ld1(w, 2 * j) * ld1(x, 2 * j) }
+        return s
+    }
+}
+
+// MARK: - 32-element blocks · Q8_0 / Q8_1
+
+extension Quant {
+    /// Q8_0 {d, qs: (32) int8} · Q8_0: both int8 streams split into even/odd Int16 lanes, products widened to Int32.
+    static func dotQ8_0(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, blocks nb: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var wb = w, xb = x
+        for _ in 0..<nb {
+            let qw = wb.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
+            let qx = xb.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
+            // each product fits Int16 (|q| <= 128 · 127), their sum may not: widen before adding
+            let sumi = pairSum(evenI8(qw) &* evenI8(qx)) &+ pairSum(oddI8(qw) &* oddI8(qx))
+            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            wb += 34; xb += 34
+        }
+        return acc.sum()
+    }
+
+    /// The 32 nibbles of a Q4 block's 16 `qs` bytes, in element order, one per byte: low nibbles then high nibbles.
+    @inline(__always) static func nibbles32(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt16> {
+        let q = p.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt16>.self)
+        return SIMD16<UInt16>(lowHalf: q, highHalf: q &>> 4) & 0x0F0F
+    }
+
+    /// Q4_0 {d, qs: (16)} · Q8_0: d_w d_x Σ (q - 8) q_x.
+    static func dotQ4_0(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, blocks nb: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var wb = w, xb = x
+        for _ in 0..<nb {
+            let sumi = dot32(nibbles32(wb, 2), bias: 8, xb.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self))
+            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            wb += 18; xb += 34
+        }
+        return acc.sum()
+    }
+
+    /// Q4_1 {d, m, qs: (16)} · Q8_1 {d, s, qs}: d_w d_x Σ q q_x + m_w s_x.
+    static func dotQ4_1(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, blocks nb: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var mins: Float = 0
+        var wb = w, xb = x
+        for _ in 0..<nb {
+            let sumi = dot32(nibbles32(wb, 4), bias: 0, xb.loadUnaligned(fromByteOffset: 4, as: SIMD16<Int16>.self))
+            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            mins += loadF16(wb, 2) * loadF16(xb, 2)
+            wb += 20; xb += 36
+        }
+        return acc.sum() + mins
+    }
+
+    /// Bit e of `qh`, moved to bit 4 of byte e, for the 32 elements of a Q5 block (ggml's bytes_from_bits_32).
+    @inline(__always) static func highBits32(_ qh: UInt32) -> SIMD16<UInt16> {
+        let spread: UInt64 = 0x0101_0101_0101_0101
+        let b = SIMD4<UInt64>(UInt64(qh & 0xFF), UInt64((qh >> 8) & 0xFF), UInt64((qh >> 16) & 0xFF), UInt64(qh >> 24))
+        let bit = (b &* spread) & 0x8040_2010_0804_0201         // byte e keeps only bit e % 8
+        let h = ((bit &+ 0x7F7F_7F7F_7F7F_7F7F) & 0x8080_8080_8080_8080) &>> 3  // nonzero byte -> 0x10
+        return unsafeBitCast(h, to: SIMD16<UInt16>.self)
+    }
+
+    /// Q5_0 {d, qh: u32, qs: (16)} · Q8_0: d_w d_x Σ (q - 16) q_x; Q5_1 {d, m, qh, qs} · Q8_1 adds m_w s_x.
+    static func dotQ5(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, blocks nb: Int, q5_1: Bool) -> Float {
+        let wStride = q5_1 ? 24 : 22, xStride = q5_1 ? 36 : 34, qh = q5_1 ? 4 : 2, bias: Int16 = q5_1 ? 0 : 16
+        var acc = SIMD8<Float>()
+        var mins: Float = 0
+        var wb = w, xb = x
+        for _ in 0..<nb {
+            let q = nibbles32(wb, qh + 4) | highBits32(wb.loadUnaligned(fromByteOffset: qh, as: UInt32.self))
+            let sumi = dot32(q, bias: bias, xb.loadUnaligned(fromByteOffset: xStride - 32, as: SIMD16<Int16>.self))
+            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            if q5_1 { mins += loadF16(wb, 2) * loadF16(xb, 2) }
+            wb += wStride; xb += xStride
+        }
+        return acc.sum() + mins
+    }
+}
