@@ -1,5 +1,6 @@
 // y = x · Wᵀ for weights in any GGMLType, the ggml way: activations are converted once to the weight type's
-// vecDotType, then every output row is one Quant.vecDot per input row. Plain reference: `matmulReference`.
+// activation type (Quant.activationType), then every output is one dot product per input row.
+// Plain reference: `MatMul.reference`.
 
 /// A weight matrix as stored on disk: `rows` output features, each `cols` input elements of `type`, rows contiguous.
 public struct WeightMatrix: @unchecked Sendable {
@@ -51,7 +52,7 @@ public enum MatMul {
     public static func run(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, tokens t: Int,
                            bias: UnsafePointer<Float>? = nil, pool: ThreadPool, scratch: MatMulScratch) {
         let k = w.cols, n = w.rows
-        let dotType = Quant.vecDotType(w.type)
+        let dotType = Quant.activationType(w.type)
         let xRowBytes = dotType.byteCount(elements: k)!
         let xq = scratch.reserve(xRowBytes * t)
         if t > 1 {
@@ -69,7 +70,7 @@ public enum MatMul {
                     let xi = xqc + i * xRowBytes
                     let yi = y + i * n
                     for r in r0..<r1 {
-                        yi[r] = Quant.vecDot(w.row(r), xi, count: k, type: w.type) + (bias?[r] ?? 0)
+                        yi[r] = Quant.vecDotActivations(w.row(r), xi, count: k, type: w.type) + (bias?[r] ?? 0)
                     }
                 }
                 r0 = r1
@@ -84,7 +85,7 @@ public enum MatMul {
         var y = [Float](repeating: 0, count: t * n)
         var wRow = [Float](repeating: 0, count: k)
         for r in 0..<n {
-            wRow.withUnsafeMutableBufferPointer { Quant.dequantizeRow(w.row(r), $0.baseAddress!, count: k, type: w.type) }
+            wRow.withUnsafeMutableBufferPointer { QuantReference.dequantizeRow(w.row(r), $0.baseAddress!, count: k, type: w.type) }
             for i in 0..<t {
                 var s: Float = 0
                 for j in 0..<k { s += wRow[j] * x[i * k + j] }

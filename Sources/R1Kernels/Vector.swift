@@ -2,26 +2,10 @@
 // short enough that its plain meaning is the comment above it (the parity tests against transformers cover them).
 
 public enum Vec {
-    /// Σ a[i]·b[i], four SIMD8 accumulators.
+    /// Σ a[i]·b[i]
     @inline(__always)
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        var i = 0
-        while i + 32 <= n {
-            s0.addProduct(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
-            s1.addProduct(ra.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self), rb.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self))
-            s2.addProduct(ra.loadUnaligned(fromByteOffset: i * 4 + 64, as: SIMD8<Float>.self), rb.loadUnaligned(fromByteOffset: i * 4 + 64, as: SIMD8<Float>.self))
-            s3.addProduct(ra.loadUnaligned(fromByteOffset: i * 4 + 96, as: SIMD8<Float>.self), rb.loadUnaligned(fromByteOffset: i * 4 + 96, as: SIMD8<Float>.self))
-            i += 32
-        }
-        while i + 8 <= n {
-            s0.addProduct(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
-            i += 8
-        }
-        var s = ((s0 + s1) + (s2 + s3)).sum()
-        while i < n { s += a[i] * b[i]; i += 1 }
-        return s
+        Quant.dotF32(UnsafeRawPointer(a), UnsafeRawPointer(b), count: n)
     }
 
     /// y[i] += a · x[i]

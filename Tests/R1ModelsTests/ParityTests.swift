@@ -35,7 +35,7 @@ func logSoftmax(_ x: ArraySlice<Float>) -> [Float] {
     return x.map { $0 - m - l }
 }
 
-let sharedPool = ThreadPool(threads: 2)
+
 
 @Test(arguments: referenceFiles())
 func greedyParity(_ file: String) throws {
@@ -44,6 +44,7 @@ func greedyParity(_ file: String) throws {
     let modelPath = url.deletingLastPathComponent().appendingPathComponent(ref.model).standardizedFileURL.path
     let model = try ModelLoader.load(path: modelPath, contextLength: 256)
     let decoder = model.decoder
+    let sharedPool = ThreadPool(threads: 2)
     let cache = decoder.makeCache()
     let vocab = decoder.config.vocabSize
     // Quantized files differ from llama.cpp by its own rounding order; float ones must agree to 1e-3.
