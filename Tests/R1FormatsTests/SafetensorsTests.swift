@@ -137,6 +137,15 @@ private func checkTensors(_ store: some TensorStore, _ expected: JSONValue, skip
         expectFormatError(["tensor 'x' has unknown dtype 'Q9'"]) {
             _ = try SafetensorsFile(path: file(#"{"x": {"dtype": "Q9", "shape": [1], "data_offsets": [0, 4]}}"#))
         }
+        expectFormatError(["tensors 'x' [0, 8] and 'y' [4, 12] overlap"]) {
+            _ = try SafetensorsFile(path: file(
+                #"{"x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "y": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#))
+        }
+        // Zero-size tensors may share an offset.
+        #expect(throws: Never.self) {
+            _ = try SafetensorsFile(path: file(
+                #"{"e": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "x": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}"#))
+        }
         expectFormatError(["tensor 'x' has no dtype"]) {
             _ = try SafetensorsFile(path: file(#"{"x": {"shape": [1], "data_offsets": [0, 4]}}"#))
         }
