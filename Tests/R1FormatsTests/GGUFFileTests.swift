@@ -172,3 +172,43 @@ private func checkAgainstExpected(_ g: GGUFFile, _ exp: JSONValue) {
         print("GGUF with 2 x \(n) strings parsed in \(elapsed)")
     }
 }
+
+/// llama.cpp's real vocabulary-only GGUFs (models/ggml-vocab-*.gguf), when its sources are on this machine.
+@Suite struct LlamaCppVocabTests {
+    static let models = URL(fileURLWithPath: ProcessInfo.processInfo.environment["LLAMA_CPP_DIR"]
+        ?? "/opt/llamacpp/llama_cpp_python-0.3.36/vendor/llama.cpp").appendingPathComponent("models")
+    static var present: Bool { FileManager.default.fileExists(atPath: models.appendingPathComponent("ggml-vocab-qwen2.gguf").path) }
+
+    /// Values read with gguf-py 0.19.0's GGUFReader.
+    @Test(.enabled(if: present)) func qwen2Vocabulary() throws {
+        let clock = ContinuousClock()
+        var file: GGUFFile?
+        let elapsed = try clock.measure {
+            file = try GGUFFile(path: Self.models.appendingPathComponent("ggml-vocab-qwen2.gguf").path)
+        }
+        let g = try #require(file)
+        let tokens = try #require(g.stringArray("tokenizer.ggml.tokens"))
+        let merges = try #require(g.stringArray("tokenizer.ggml.merges"))
+        #expect(tokens.count == 151_936)
+        #expect(tokens.first == "!")
+        #expect(tokens.last == "[PAD151935]")
+        #expect(merges.count == 151_387)
+        #expect(merges.first == "\u{120} \u{120}")
+        #expect(merges.last == "\u{e2}\u{bd} \u{139}")
+        #expect(g.intArray("tokenizer.ggml.token_type")?.suffix(3) == [4, 4, 4])
+        #expect(g.int("tokenizer.ggml.eos_token_id") == 151_643)
+        #expect(g.int("qwen2.context_length") == 32768)
+        #expect(g.tensors.isEmpty)
+        print("ggml-vocab-qwen2.gguf parsed in \(elapsed)")
+    }
+
+    @Test(.enabled(if: present)) func everyVocabularyFileParses() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.models.path).filter { $0.hasSuffix(".gguf") }
+        #expect(files.count > 5)
+        for name in files {
+            let g = try GGUFFile(path: Self.models.appendingPathComponent(name).path)
+            #expect(g.architecture != nil, "\(name)")
+            #expect((g.stringArray("tokenizer.ggml.tokens")?.count ?? 0) > 1000, "\(name)")
+        }
+    }
+}
