@@ -97,16 +97,22 @@ public final class Sampler {
         let raw = RawDistribution(logits)
         let top = parameters.logprobs > 0 ? raw.top(parameters.logprobs, of: logits) : []
 
+        process(logits: logits, history: history)
+        let token =
+            parameters.temperature == 0
+            ? candidates.greedyToken()
+            : candidates.draw(u: rng.nextUnitDouble())  // exactly one draw per sampled step
+        return SampleResult(token: token, logprob: raw.logprob(ofLogit: logits[token]), top: top)
+    }
+
+    /// Run penalties and (unless greedy) the chain; leaves the survivors in `candidates`.
+    @discardableResult
+    func process(logits: UnsafeBufferPointer<Float>, history: some Collection<Int>) -> TokenCandidates {
         candidates.reset(logits: logits)
         if penalties.isActive { penalties.apply(to: &candidates, counts: penalties.counts(in: history)) }
-
-        let token: Int
-        if parameters.temperature == 0 {
-            token = candidates.greedyToken()
-        } else {
+        if parameters.temperature != 0 {
             for processor in chain { processor.apply(to: &candidates) }
-            token = candidates.draw(u: rng.nextUnitDouble())  // exactly one draw per sampled step
         }
-        return SampleResult(token: token, logprob: raw.logprob(ofLogit: logits[token]), top: top)
+        return candidates
     }
 }
