@@ -30,12 +30,8 @@ public struct RawDistribution: Sendable {
     public var logSumExp: Float
 
     public init(_ logits: UnsafeBufferPointer<Float>) {
-        var m = -Float.infinity
-        for l in logits where l > m { m = l }
-        max = m
-        var sum = 0.0
-        if m.isFinite { for l in logits { sum += Double(portableExp(l - m)) } }
-        logSumExp = m.isFinite ? Float(Foundation.log(sum)) : 0
+        max = maxValue(logits)
+        logSumExp = max.isFinite ? Float(Foundation.log(expSum(logits, minus: max))) : 0
     }
 
     public func logprob(ofLogit logit: Float) -> Float { (logit - max) - logSumExp }

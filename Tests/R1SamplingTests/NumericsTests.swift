@@ -64,7 +64,7 @@ import Testing
         }
     }
 
-    /// The bucketed nucleus equals a plain full sort + prefix walk, on a large vocabulary at several temperatures.
+    /// The bucketed nucleus keeps the same set as a plain full sort + prefix walk, on a large vocabulary at several temperatures.
     @Test(arguments: [0.3, 1.0, 3.0] as [Float])
     func bucketedTopPMatchesFullSort(temperature: Float) {
         let logits = randomLogits(152_064, seed: 42)
@@ -80,8 +80,8 @@ import Testing
                 kept.append(i)
                 before += Double(ref.probs[i])
             }
-            #expect(c.ids.map(Int.init) == kept, "t \(temperature) top-p \(topP)")
-            #expect(c.isSorted)
+            #expect(Set(c.ids.map(Int.init)) == Set(kept), "t \(temperature) top-p \(topP)")
+            #expect(c.count == kept.count)
         }
     }
 
