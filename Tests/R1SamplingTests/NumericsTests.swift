@@ -68,13 +68,12 @@ import Testing
     @Test(arguments: [0.3, 1.0, 3.0] as [Float])
     func bucketedTopPMatchesFullSort(temperature: Float) {
         let logits = randomLogits(152_064, seed: 42)
+        var ref = TokenCandidates(logits: logits)
+        for step: any CandidateProcessor in [Temperature(temperature), Softmax()] { step.apply(to: &ref) }
+        let order = ref.probs.indices.sorted { ref.probs[$0] > ref.probs[$1] || (ref.probs[$0] == ref.probs[$1] && $0 < $1) }
         for topP: Float in [0.01, 0.5, 0.9, 0.999] {
             var c = TokenCandidates(logits: logits)
             for step: any CandidateProcessor in [Temperature(temperature), Softmax(), TopP(topP)] { step.apply(to: &c) }
-
-            var ref = TokenCandidates(logits: logits)
-            for step: any CandidateProcessor in [Temperature(temperature), Softmax()] { step.apply(to: &ref) }
-            let order = ref.probs.indices.sorted { ref.probs[$0] > ref.probs[$1] || (ref.probs[$0] == ref.probs[$1] && $0 < $1) }
             var before = 0.0, kept: [Int] = []
             for i in order where before < Double(topP) {
                 kept.append(i)
@@ -94,5 +93,44 @@ import Testing
         #expect(Set(a.ids) == Set(b.ids))
         let pa = a.distribution, pb = b.distribution
         for (id, p) in pa { #expect(abs(p - pb[id]!) < 1e-6) }
+    }
+}
+
+@Suite struct Speed {
+    /// One sample() on a 152k vocabulary stays under this much CPU time in release builds.
+    static let budgetMilliseconds = 2.0
+
+    static func threadCPUMilliseconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
+    }
+
+    @Test(arguments: [
+        SamplingParameters.greedy,
+        SamplingParameters(temperature: 0.6, topP: 0.95, seed: 1),
+        SamplingParameters(temperature: 1, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1, seed: 1, logprobs: 20),
+        SamplingParameters(temperature: 0.8, topK: 40, topP: 0.95, seed: 1, logprobs: 5),
+    ])
+    func sampleOn152kVocabulary(params: SamplingParameters) throws {
+        let rows = (0..<4).map { randomLogits(152_064, seed: UInt64(500 + $0), scale: 4) }
+        let sampler = try Sampler(parameters: params)
+        let history = Array(0..<256)
+        for row in rows { _ = sampler.sample(logits: row, history: history) }  // warm up
+        #if DEBUG
+        let steps = 4
+        #else
+        let steps = 100
+        #endif
+        let start = Self.threadCPUMilliseconds()
+        for i in 0..<steps {
+            let token = sampler.sample(logits: rows[i % rows.count], history: history).token
+            #expect(token >= 0 && token < 152_064)
+        }
+        let perSample = (Self.threadCPUMilliseconds() - start) / Double(steps)
+        #if !DEBUG
+        #expect(perSample < Self.budgetMilliseconds, "\(perSample) ms per sample")
+        #endif
+        _ = perSample
     }
 }
