@@ -44,3 +44,23 @@
 @inline(__always) func dot32(_ w: SIMD16<UInt16>, bias: Int16, _ x: SIMD16<Int16>) -> SIMD8<Int32> {
     pairSum((evenU8(w) &- bias) &* evenI8(x) &+ (oddU8(w) &- bias) &* oddI8(x))
 }
+
+// MARK: - Lane conversions
+// The stdlib's generic SIMD conversions are specialized but often left as calls in hot loops; written lane by lane
+// they are SLP-vectorized to single vpmovzx/vpmovsx/vcvtdq2ps/vcvtph2ps instructions.
+
+@inline(__always) func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+    SIMD8(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
+}
+@inline(__always) func toFloat(_ v: SIMD8<Float16>) -> SIMD8<Float> {
+    SIMD8(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
+}
+@inline(__always) func widen(_ v: SIMD8<UInt8>) -> SIMD8<Int32> {
+    SIMD8(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
+}
+@inline(__always) func widen(_ v: SIMD8<Int8>) -> SIMD8<Int32> {
+    SIMD8(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
+}
+@inline(__always) func widen(_ v: SIMD8<UInt16>) -> SIMD8<UInt32> {
+    SIMD8(UInt32(v[0]), UInt32(v[1]), UInt32(v[2]), UInt32(v[3]), UInt32(v[4]), UInt32(v[5]), UInt32(v[6]), UInt32(v[7]))
+}

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 @testable import R1Kernels
 
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["R1_BENCH"] == "1"))
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["R1_BENCH"] == "1"))
 struct QuantBench {
     static let rows = 8960, cols = 1536
 
