@@ -6,6 +6,14 @@
     Float(p.loadUnaligned(fromByteOffset: offset, as: Float16.self))
 }
 
+/// The product of two f16 scales (block heads of weight and activation), converted together from one 32-bit
+/// register: a lone f16 load becomes vpinsrw into a live register, a false dependency on the dot's accumulator.
+@inline(__always) func f16Product(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> Float {
+    let bits = UInt64(a.loadUnaligned(as: UInt16.self)) | UInt64(b.loadUnaligned(as: UInt16.self)) << 16
+    let h = unsafeBitCast(bits, to: SIMD4<Float16>.self)
+    return Float(h[0]) * Float(h[1])
+}
+
 /// Scale and min `j` (0..<8) of a Q4_K/Q5_K block's 12 packed scale bytes, exactly get_scale_min_k4.
 @inline(__always) func kScaleMin(_ q: UnsafeRawPointer, _ j: Int) -> (scale: Int32, min: Int32) {
     let b = { (i: Int) in Int32(q.load(fromByteOffset: i, as: UInt8.self)) }

@@ -87,16 +87,19 @@ extension Quant {
             let qx = xb.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
             // each product fits Int16 (|q| <= 128 · 127), their sum may not: widen before adding
             let sumi = pairSum(evenI8(qw) &* evenI8(qx)) &+ pairSum(oddI8(qw) &* oddI8(qx))
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
             wb += 34; xb += 34
         }
         return acc.sum()
     }
 
     /// The 32 nibbles of a Q4 block's 16 `qs` bytes, in element order, one per byte: low nibbles then high nibbles.
+    /// Built as (q, q) << (4, 0) then >> 4: written as concat(q, q >> 4), LLVM shifts a half-undefined register
+    /// and picks the accumulator for it, a false dependency that tripled the loop time.
     @inline(__always) static func nibbles32(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt16> {
         let q = p.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt16>.self)
-        return SIMD16<UInt16>(lowHalf: q, highHalf: q &>> 4) & 0x0F0F
+        let up = SIMD16<UInt16>(lowHalf: SIMD8(repeating: 16), highHalf: SIMD8(repeating: 1))
+        return ((SIMD16<UInt16>(lowHalf: q, highHalf: q) &* up) & 0xF0F0) &>> 4
     }
 
     /// Q4_0 {d, qs: (16)} · Q8_0: d_w d_x Σ (q - 8) q_x.
@@ -105,7 +108,7 @@ extension Quant {
         var wb = w, xb = x
         for _ in 0..<nb {
             let sumi = dot32(nibbles32(wb, 2), bias: 8, xb.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self))
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
             wb += 18; xb += 34
         }
         return acc.sum()
@@ -118,7 +121,7 @@ extension Quant {
         var wb = w, xb = x
         for _ in 0..<nb {
             let sumi = dot32(nibbles32(wb, 4), bias: 0, xb.loadUnaligned(fromByteOffset: 4, as: SIMD16<Int16>.self))
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
             mins += loadF16(wb, 2) * loadF16(xb, 2)
             wb += 20; xb += 36
         }
@@ -143,7 +146,7 @@ extension Quant {
         for _ in 0..<nb {
             let q = nibbles32(wb, qh + 4) | highBits32(wb.loadUnaligned(fromByteOffset: qh, as: UInt32.self))
             let sumi = dot32(q, bias: bias, xb.loadUnaligned(fromByteOffset: xStride - 32, as: SIMD16<Int16>.self))
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
             if q5_1 { mins += loadF16(wb, 2) * loadF16(xb, 2) }
             wb += wStride; xb += xStride
         }
