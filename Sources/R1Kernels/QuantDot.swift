@@ -122,19 +122,17 @@ extension Quant {
         for _ in 0..<nb {
             let sumi = dot32(nibbles32(wb, 4), bias: 0, xb.loadUnaligned(fromByteOffset: 4, as: SIMD16<Int16>.self))
             acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
-            mins += loadF16(wb, 2) * loadF16(xb, 2)
+            mins += f16Product(wb + 2, xb + 2)
             wb += 20; xb += 36
         }
         return acc.sum() + mins
     }
 
-    /// Bit e of `qh`, moved to bit 4 of byte e, for the 32 elements of a Q5 block (ggml's bytes_from_bits_32).
+    /// Bit e of `qh`, moved to bit 4 of byte e, for the 32 elements of a Q5 block (ggml's bytes_from_bits_32):
+    /// lane k takes bits 4k..<4k+4, and a multiply by 2^4 (1 + 2^7 + 2^14 + 2^21) spreads them one per byte.
     @inline(__always) static func highBits32(_ qh: UInt32) -> SIMD16<UInt16> {
-        let spread: UInt64 = 0x0101_0101_0101_0101
-        let b = SIMD4<UInt64>(UInt64(qh & 0xFF), UInt64((qh >> 8) & 0xFF), UInt64((qh >> 16) & 0xFF), UInt64(qh >> 24))
-        let bit = (b &* spread) & 0x8040_2010_0804_0201         // byte e keeps only bit e % 8
-        let h = ((bit &+ 0x7F7F_7F7F_7F7F_7F7F) & 0x8080_8080_8080_8080) &>> 3  // nonzero byte -> 0x10
-        return unsafeBitCast(h, to: SIMD16<UInt16>.self)
+        let t = (SIMD8<UInt32>(repeating: qh) &>> SIMD8<UInt32>(0, 4, 8, 12, 16, 20, 24, 28)) & 0xF
+        return unsafeBitCast((t &* 0x0204_0810) & 0x1010_1010, to: SIMD16<UInt16>.self)
     }
 
     /// Q5_0 {d, qh: u32, qs: (16)} · Q8_0: d_w d_x Σ (q - 16) q_x; Q5_1 {d, m, qh, qs} · Q8_1 adds m_w s_x.
@@ -147,7 +145,7 @@ extension Quant {
             let q = nibbles32(wb, qh + 4) | highBits32(wb.loadUnaligned(fromByteOffset: qh, as: UInt32.self))
             let sumi = dot32(q, bias: bias, xb.loadUnaligned(fromByteOffset: xStride - 32, as: SIMD16<Int16>.self))
             acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
-            if q5_1 { mins += loadF16(wb, 2) * loadF16(xb, 2) }
+            if q5_1 { mins += f16Product(wb + 2, xb + 2) }
             wb += wStride; xb += xStride
         }
         return acc.sum() + mins
