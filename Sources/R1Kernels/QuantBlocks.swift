@@ -21,6 +21,12 @@
     return ((b(j + 4) & 0xF) | ((b(j - 4) >> 6) << 4), (b(j + 4) >> 4) | ((b(j) >> 6) << 4))
 }
 
+/// The adjacent f16 pair (d, dmin) at the head of a Q4_K/Q5_K block, converted together from one 32-bit load.
+@inline(__always) func loadF16Pair(_ p: UnsafeRawPointer) -> (Float, Float) {
+    let h = unsafeBitCast(UInt64(p.loadUnaligned(as: UInt32.self)), to: SIMD4<Float16>.self)
+    return (Float(h[0]), Float(h[1]))
+}
+
 /// All 8 scales (bytes 0..<8) and 8 mins (bytes 8..<16) of a Q4_K/Q5_K block at once, with 32-bit masks.
 @inline(__always) func kScalesMins(_ q: UnsafeRawPointer) -> SIMD16<UInt8> {
     let u0 = q.loadUnaligned(as: UInt32.self), u1 = q.loadUnaligned(fromByteOffset: 4, as: UInt32.self)

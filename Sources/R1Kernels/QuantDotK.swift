@@ -11,16 +11,18 @@ extension Quant {
         for _ in 0..<nb {
             let dx = xb.loadUnaligned(as: Float.self)
             let sm = kScalesMins(wb + 4)
-            var sumi = SIMD8<Int32>()
-            for g in 0..<4 {  // 64 elements: low nibbles of qs[32g..<+32] then high nibbles
+            // 4 groups of 64: low nibbles of qs[32g..<+32] (sub-block 2g), then high nibbles (2g + 1)
+            @inline(__always) func group(_ g: Int) -> SIMD8<Int32> {
                 let q = wb.loadUnaligned(fromByteOffset: 16 + 32 * g, as: SIMD16<UInt16>.self)
                 let x0 = xb.loadUnaligned(fromByteOffset: 4 + 64 * g, as: SIMD16<Int16>.self)
                 let x1 = xb.loadUnaligned(fromByteOffset: 36 + 64 * g, as: SIMD16<Int16>.self)
-                sumi &+= dot32(q & 0x0F0F, bias: 0, x0) &* Int32(sm[2 * g])
-                sumi &+= dot32((q &>> 4) & 0x0F0F, bias: 0, x1) &* Int32(sm[2 * g + 1])
+                return dot32(q & 0x0F0F, bias: 0, x0) &* Int32(sm[2 * g])
+                    &+ dot32((q &>> 4) & 0x0F0F, bias: 0, x1) &* Int32(sm[2 * g + 1])
             }
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: dx * loadF16(wb)))
-            mins += dx * loadF16(wb, 2) * Float(minTerm(sm, xb))
+            let sumi = (group(0) &+ group(1)) &+ (group(2) &+ group(3))
+            let (d, dmin) = loadF16Pair(wb)
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: dx * d))
+            mins += dx * dmin * Float(minTerm(sm, xb))
             wb += 144; xb += 292
         }
         return acc.sum() - mins
@@ -41,17 +43,18 @@ extension Quant {
             let dx = xb.loadUnaligned(as: Float.self)
             let sm = kScalesMins(wb + 4)
             let qh = wb.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt16>.self)
-            var sumi = SIMD8<Int32>()
-            for g in 0..<4 {
+            @inline(__always) func group(_ g: Int) -> SIMD8<Int32> {
                 let q = wb.loadUnaligned(fromByteOffset: 48 + 32 * g, as: SIMD16<UInt16>.self)
                 let h0 = ((qh &>> UInt16(2 * g)) & 0x0101) &<< 4, h1 = ((qh &>> UInt16(2 * g + 1)) & 0x0101) &<< 4
                 let x0 = xb.loadUnaligned(fromByteOffset: 4 + 64 * g, as: SIMD16<Int16>.self)
                 let x1 = xb.loadUnaligned(fromByteOffset: 36 + 64 * g, as: SIMD16<Int16>.self)
-                sumi &+= dot32((q & 0x0F0F) | h0, bias: 0, x0) &* Int32(sm[2 * g])
-                sumi &+= dot32(((q &>> 4) & 0x0F0F) | h1, bias: 0, x1) &* Int32(sm[2 * g + 1])
+                return dot32((q & 0x0F0F) | h0, bias: 0, x0) &* Int32(sm[2 * g])
+                    &+ dot32(((q &>> 4) & 0x0F0F) | h1, bias: 0, x1) &* Int32(sm[2 * g + 1])
             }
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: dx * loadF16(wb)))
-            mins += dx * loadF16(wb, 2) * Float(minTerm(sm, xb))
+            let sumi = (group(0) &+ group(1)) &+ (group(2) &+ group(3))
+            let (d, dmin) = loadF16Pair(wb)
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: dx * d))
+            mins += dx * dmin * Float(minTerm(sm, xb))
             wb += 176; xb += 292
         }
         return acc.sum() - mins
