@@ -11,7 +11,7 @@ extension Quant {
             let v0 = x.loadUnaligned(as: SIMD8<Float>.self), v1 = x.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             let v2 = x.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
             let v3 = x.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-            let amax = pointwiseMax(pointwiseMax(absF(v0), absF(v1)), pointwiseMax(absF(v2), absF(v3))).max()
+            let amax = hmax(vmax(vmax(absF(v0), absF(v1)), vmax(absF(v2), absF(v3))))
             let d = amax / 127, id = d != 0 ? 1 / d : 0
             let q0 = roundAway(v0 * id), q1 = roundAway(v1 * id), q2 = roundAway(v2 * id), q3 = roundAway(v3 * id)
             y.storeBytes(of: narrow(q0), toByteOffset: qs, as: SIMD8<Int8>.self)
@@ -33,8 +33,8 @@ extension Quant {
         for b in 0..<count / 256 {
             let x = UnsafeRawPointer(src + 256 * b), y = dst + 292 * b
             var m = SIMD8<Float>()
-            for i in stride(from: 0, to: 1024, by: 32) { m = pointwiseMax(m, absF(x.loadUnaligned(fromByteOffset: i, as: SIMD8<Float>.self))) }
-            let amax = m.max()
+            for i in stride(from: 0, to: 1024, by: 32) { m = vmax(m, absF(x.loadUnaligned(fromByteOffset: i, as: SIMD8<Float>.self))) }
+            let amax = hmax(m)
             if amax == 0 {
                 y.initializeMemory(as: UInt8.self, repeating: 0, count: 292)
                 continue
@@ -53,20 +53,38 @@ extension Quant {
         }
     }
 
+    /// Lane-wise max of non-negative, non-NaN values (the stdlib's generic pointwiseMax stays a call).
+    @inline(__always) static func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        SIMD8(a[0] > b[0] ? a[0] : b[0], a[1] > b[1] ? a[1] : b[1], a[2] > b[2] ? a[2] : b[2], a[3] > b[3] ? a[3] : b[3],
+              a[4] > b[4] ? a[4] : b[4], a[5] > b[5] ? a[5] : b[5], a[6] > b[6] ? a[6] : b[6], a[7] > b[7] ? a[7] : b[7])
+    }
+
+    @inline(__always) static func hmax(_ v: SIMD8<Float>) -> Float {
+        let h = vmax4(v.lowHalf, v.highHalf)
+        let a = h[0] > h[1] ? h[0] : h[1], b = h[2] > h[3] ? h[2] : h[3]
+        return a > b ? a : b
+    }
+
+    @inline(__always) static func vmax4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        SIMD4(a[0] > b[0] ? a[0] : b[0], a[1] > b[1] ? a[1] : b[1], a[2] > b[2] ? a[2] : b[2], a[3] > b[3] ? a[3] : b[3])
+    }
+
     /// fabsf, lane-wise.
     @inline(__always) static func absF(_ v: SIMD8<Float>) -> SIMD8<Float> {
         unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7fff_ffff, to: SIMD8<Float>.self)
     }
 
-    /// C roundf for |v| < 2^31: t = trunc(v), then t ± 1 when the exact fraction v - t reaches ±0.5
-    /// (trunc(2 · frac) is -1, 0 or 1).
+    /// C roundf (half away from zero) for |v| < 2^22, without int conversions (Int32(Float) traps lane by lane):
+    /// r = rint(|v|) by the 1.5·2^23 trick, +1 where |v| - r is exactly 0.5, sign of v put back, then to int.
     @inline(__always) static func roundAway(_ v: SIMD8<Float>) -> SIMD8<Int32> {
-        let t = truncToInt(v)
-        return t &+ truncToInt(2 * (v - toFloat(t)))
-    }
-
-    @inline(__always) static func truncToInt(_ v: SIMD8<Float>) -> SIMD8<Int32> {
-        SIMD8(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
+        let magic: Float = 12_582_912
+        let a = absF(v), r = (a + magic) - magic, f = a - r
+        let up = SIMD8(f[0] == 0.5 ? r[0] + 1 : r[0], f[1] == 0.5 ? r[1] + 1 : r[1], f[2] == 0.5 ? r[2] + 1 : r[2],
+                       f[3] == 0.5 ? r[3] + 1 : r[3], f[4] == 0.5 ? r[4] + 1 : r[4], f[5] == 0.5 ? r[5] + 1 : r[5],
+                       f[6] == 0.5 ? r[6] + 1 : r[6], f[7] == 0.5 ? r[7] + 1 : r[7])
+        let sign = unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x8000_0000
+        let w = unsafeBitCast(unsafeBitCast(up, to: SIMD8<UInt32>.self) | sign, to: SIMD8<Float>.self)
+        return (unsafeBitCast(w + magic, to: SIMD8<Int32>.self) & 0x007f_ffff) &- 0x0040_0000
     }
 
     /// ggml's nearest_int (round half to even via + 1.5·2^23, valid for |v| < 2^22), then min(127, ·) as q8_K does.
