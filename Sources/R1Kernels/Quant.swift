@@ -1,6 +1,7 @@
 // Row-level dequantization, activation quantization and dot products for every GGMLType, the ggml way:
 // weights stay in their blocks, activations are quantized to the weight type's `vecDotType` and dotted block by block.
-// Plain references live in QuantReference.swift; these fast versions (QuantDot*, QuantDequant) are tested against them.
+// Plain references live in QuantReference.swift; the fast versions (QuantDot*, QuantDequant, QuantActivation) are
+// tested against them.
 
 public enum Quant {
     /// The type activations are converted to before a dot product with weights of `type` (ggml's `vec_dot_type`).
