@@ -69,10 +69,10 @@ public final class GGUFFile: TensorStore, Sendable {
         let kvCount = try r.read(UInt64.self, "metadata count")
         // Each KV takes at least 13 bytes (key length, type, one byte), each tensor info at least 32.
         guard kvCount <= UInt64(r.remaining / 13) else {
-            throw FormatError(path, "metadata count \(kvCount) is impossible: only \(r.remaining) bytes remain")
+            throw FormatError(path, "metadata count \(kvCount) is impossible: at least 13 bytes each, only \(r.remaining) bytes remain")
         }
         guard tensorCount <= UInt64(r.remaining / 32) else {
-            throw FormatError(path, "tensor count \(tensorCount) is impossible: only \(r.remaining) bytes remain")
+            throw FormatError(path, "tensor count \(tensorCount) is impossible: at least 32 bytes each, only \(r.remaining) bytes remain")
         }
 
         // MARK: - Metadata
@@ -275,7 +275,7 @@ struct ByteCursor {
             let elementType = try readValueType("\(what()) element type")
             let n = try read(UInt64.self, "\(what()) array length")
             guard n <= UInt64(remaining / elementType.minimumSize) else {
-                throw FormatError(path, "\(what()) array length \(n) of \(elementType) is impossible: only \(remaining) bytes remain")
+                throw FormatError(path, "\(what()) array length \(n) of \(elementType) is impossible: at least \(elementType.minimumSize) bytes each, only \(remaining) bytes remain")
             }
             let count = Int(n)
             var out: [GGUFValue] = []

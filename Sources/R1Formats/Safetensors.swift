@@ -102,7 +102,11 @@ public final class SafetensorsFile: TensorStore, Sendable {
             infos.append(SafetensorsTensorInfo(name: name, dtype: dtype, type: SafetensorsFile.engineTypes[dtype],
                                                shape: shape, begin: begin, end: end))
         }
-        infos.sort { ($0.begin, $0.name) < ($1.begin, $1.name) }
+        infos.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        // The reference writer packs tensors back to back; overlapping ranges mean a corrupt header.
+        for (a, b) in zip(infos, infos.dropFirst()) where b.begin < a.end {
+            throw FormatError(path, "tensors '\(a.name)' [\(a.begin), \(a.end)] and '\(b.name)' [\(b.begin), \(b.end)] overlap")
+        }
         var index: [String: Int] = [:]
         for (i, t) in infos.enumerated() { index[t.name] = i }
         self.infos = infos

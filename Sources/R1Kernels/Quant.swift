@@ -1,6 +1,7 @@
 // Row-level dequantization, activation quantization and dot products for every GGMLType, the ggml way:
 // weights stay in their blocks, activations are quantized to the weight type's `vecDotType` and dotted block by block.
-// Plain references live in QuantReference.swift; these fast versions (QuantDot*, QuantDequant) are tested against them.
+// Plain references live in QuantReference.swift; the fast versions (QuantDot*, QuantDequant, QuantActivation) are
+// tested against them.
 
 public enum Quant {
     /// The type activations are converted to before a dot product with weights of `type` (ggml's `vec_dot_type`).
@@ -29,27 +30,10 @@ public enum Quant {
                 i += 8
             }
             for j in i..<count { dst.storeBytes(of: Float16(src[j]), toByteOffset: 2 * j, as: Float16.self) }
-        case .q8_0, .q8_1:
-            precondition(count % 32 == 0, "quantizeRow: \(count) is not a multiple of 32")
-            let q8_1 = type == .q8_1, ts = type.typeSize, qs = q8_1 ? 4 : 2
-            for b in 0..<count / 32 {
-                let x = UnsafeRawPointer(src + 32 * b), y = dst + ts * b
-                let v0 = x.loadUnaligned(as: SIMD8<Float>.self), v1 = x.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                let v2 = x.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
-                let v3 = x.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-                let amax = pointwiseMax(pointwiseMax(absF(v0), absF(v1)), pointwiseMax(absF(v2), absF(v3))).max()
-                let d = amax / 127, id = d != 0 ? 1 / d : 0
-                var sum = SIMD8<Int32>()
-                for (k, v) in [v0, v1, v2, v3].enumerated() {
-                    let q = SIMD8<Int32>(v * id, rounding: .toNearestOrAwayFromZero)  // C roundf
-                    sum &+= q
-                    y.storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: q), toByteOffset: qs + 8 * k, as: SIMD8<Int8>.self)
-                }
-                y.storeBytes(of: Float16(d), as: Float16.self)
-                if q8_1 { y.storeBytes(of: Float16(Float(sum.wrappedSum()) * d), toByteOffset: 2, as: Float16.self) }
-            }
+        case .q8_0, .q8_1: quantizeQ8_0(src, dst, count: count, q8_1: type == .q8_1)
+        case .q8_K: quantizeQ8K(src, dst, count: count)
         default:
-            // bf16 and q8_K: quantized once per row of activations, so the scalar reference is fast enough.
+            // bf16: activations are quantized once per token and reused by every row, so the scalar loop will do.
             QuantReference.quantizeRow(src, dst, count: count, type: type)
         }
     }
@@ -86,10 +70,5 @@ public enum Quant {
         case .q6_K: return dotQ6K(w, x, blocks: nb)
         case .q8_1, .q8_K, .q2_K, .q3_K: preconditionFailure("vecDot: \(type) is not a supported weight type")
         }
-    }
-
-    /// fabsf, lane-wise.
-    @inline(__always) static func absF(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7fff_ffff, to: SIMD8<Float>.self)
     }
 }

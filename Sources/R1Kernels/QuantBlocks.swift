@@ -6,11 +6,25 @@
     Float(p.loadUnaligned(fromByteOffset: offset, as: Float16.self))
 }
 
+/// The product of two f16 scales (block heads of weight and activation), converted together from one 32-bit
+/// register: a lone f16 load becomes vpinsrw into a live register, a false dependency on the dot's accumulator.
+@inline(__always) func f16Product(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> Float {
+    let bits = UInt64(a.loadUnaligned(as: UInt16.self)) | UInt64(b.loadUnaligned(as: UInt16.self)) << 16
+    let h = unsafeBitCast(bits, to: SIMD4<Float16>.self)
+    return Float(h[0]) * Float(h[1])
+}
+
 /// Scale and min `j` (0..<8) of a Q4_K/Q5_K block's 12 packed scale bytes, exactly get_scale_min_k4.
 @inline(__always) func kScaleMin(_ q: UnsafeRawPointer, _ j: Int) -> (scale: Int32, min: Int32) {
     let b = { (i: Int) in Int32(q.load(fromByteOffset: i, as: UInt8.self)) }
     if j < 4 { return (b(j) & 63, b(j + 4) & 63) }
     return ((b(j + 4) & 0xF) | ((b(j - 4) >> 6) << 4), (b(j + 4) >> 4) | ((b(j) >> 6) << 4))
+}
+
+/// The adjacent f16 pair (d, dmin) at the head of a Q4_K/Q5_K block, converted together from one 32-bit load.
+@inline(__always) func loadF16Pair(_ p: UnsafeRawPointer) -> (Float, Float) {
+    let h = unsafeBitCast(UInt64(p.loadUnaligned(as: UInt32.self)), to: SIMD4<Float16>.self)
+    return (Float(h[0]), Float(h[1]))
 }
 
 /// All 8 scales (bytes 0..<8) and 8 mins (bytes 8..<16) of a Q4_K/Q5_K block at once, with 32-bit masks.
@@ -43,4 +57,24 @@
 /// Σ w[i]·x[i] over 32 bytes of unsigned `w` (already in byte order) and signed `x`, minus `bias` on each w.
 @inline(__always) func dot32(_ w: SIMD16<UInt16>, bias: Int16, _ x: SIMD16<Int16>) -> SIMD8<Int32> {
     pairSum((evenU8(w) &- bias) &* evenI8(x) &+ (oddU8(w) &- bias) &* oddI8(x))
+}
+
+// MARK: - Lane conversions
+// The stdlib's generic SIMD conversions are specialized but often left as calls in hot loops; written lane by lane
+// they are SLP-vectorized to single vpmovzx/vpmovsx/vcvtdq2ps/vcvtph2ps instructions.
+
+@inline(__always) func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+    SIMD8(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
+}
+@inline(__always) func toFloat(_ v: SIMD8<Float16>) -> SIMD8<Float> {
+    SIMD8(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
+}
+@inline(__always) func widen(_ v: SIMD8<UInt8>) -> SIMD8<Int32> {
+    SIMD8(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
+}
+@inline(__always) func widen(_ v: SIMD8<Int8>) -> SIMD8<Int32> {
+    SIMD8(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
+}
+@inline(__always) func widen(_ v: SIMD8<UInt16>) -> SIMD8<UInt32> {
+    SIMD8(UInt32(v[0]), UInt32(v[1]), UInt32(v[2]), UInt32(v[3]), UInt32(v[4]), UInt32(v[5]), UInt32(v[6]), UInt32(v[7]))
 }

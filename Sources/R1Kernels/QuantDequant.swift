@@ -11,10 +11,10 @@ extension Quant {
         var i = 0
         while i + 8 <= count {
             if bf16 {
-                let h = SIMD8<UInt32>(truncatingIfNeeded: x.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self))
+                let h = widen(x.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self))
                 store(unsafeBitCast(h &<< 16, to: SIMD8<Float>.self), y, i)
             } else {
-                store(SIMD8<Float>(x.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)), y, i)
+                store(toFloat(x.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)), y, i)
             }
             i += 8
         }
@@ -35,18 +35,18 @@ extension Quant {
             let d = SIMD8<Float>(repeating: loadF16(x)), m = SIMD8<Float>(repeating: hasMin ? loadF16(x, 2) : 0)
             let qh = SIMD8<UInt32>(repeating: five ? x.loadUnaligned(fromByteOffset: qs - 4, as: UInt32.self) : 0)
             for k in 0..<2 {  // elements 8k..<8k+8 (low nibbles) and 16+8k..<16+8k+8 (high nibbles)
-                let q = SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(fromByteOffset: qs + 8 * k, as: SIMD8<UInt8>.self))
+                let q = widen(x.loadUnaligned(fromByteOffset: qs + 8 * k, as: SIMD8<UInt8>.self))
                 var lo = q & 0xF, hi = q &>> 4
                 if five {
-                    lo |= SIMD8<Int32>(truncatingIfNeeded: ((qh &>> (lanes &+ UInt32(8 * k))) & 1) &<< 4)
-                    hi |= SIMD8<Int32>(truncatingIfNeeded: ((qh &>> (lanes &+ UInt32(16 + 8 * k))) & 1) &<< 4)
+                    lo |= unsafeBitCast(((qh &>> (lanes &+ UInt32(8 * k))) & 1) &<< 4, to: SIMD8<Int32>.self)
+                    hi |= unsafeBitCast(((qh &>> (lanes &+ UInt32(16 + 8 * k))) & 1) &<< 4, to: SIMD8<Int32>.self)
                 }
                 if hasMin {
-                    store(d * SIMD8<Float>(lo) + m, y, 8 * k)
-                    store(d * SIMD8<Float>(hi) + m, y, 16 + 8 * k)
+                    store(d * toFloat(lo) + m, y, 8 * k)
+                    store(d * toFloat(hi) + m, y, 16 + 8 * k)
                 } else {
-                    store(d * SIMD8<Float>(lo &- bias), y, 8 * k)
-                    store(d * SIMD8<Float>(hi &- bias), y, 16 + 8 * k)
+                    store(d * toFloat(lo &- bias), y, 8 * k)
+                    store(d * toFloat(hi &- bias), y, 16 + 8 * k)
                 }
             }
         }
@@ -59,8 +59,8 @@ extension Quant {
             let x = src + ts * b, y = dst + bs * b
             let d = SIMD8<Float>(repeating: type == .q8_K ? x.loadUnaligned(as: Float.self) : loadF16(x))
             for i in stride(from: 0, to: bs, by: 8) {
-                let q = SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(fromByteOffset: qs + i, as: SIMD8<Int8>.self))
-                store(SIMD8<Float>(q) * d, y, i)
+                let q = widen(x.loadUnaligned(fromByteOffset: qs + i, as: SIMD8<Int8>.self))
+                store(toFloat(q) * d, y, i)
             }
         }
     }
@@ -74,14 +74,13 @@ extension Quant {
             for s in 0..<8 {
                 let d1 = SIMD8<Float>(repeating: d * Float(sm[s])), m1 = SIMD8<Float>(repeating: dmin * Float(sm[8 + s]))
                 for i in stride(from: 0, to: 32, by: 8) {
-                    let raw = SIMD8<Int32>(truncatingIfNeeded:
-                        x.loadUnaligned(fromByteOffset: qs + 32 * (s / 2) + i, as: SIMD8<UInt8>.self))
+                    let raw = widen(x.loadUnaligned(fromByteOffset: qs + 32 * (s / 2) + i, as: SIMD8<UInt8>.self))
                     var q = (raw &>> Int32(4 * (s % 2))) & 0xF
                     if q5 {
-                        let h = SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(fromByteOffset: 16 + i, as: SIMD8<UInt8>.self))
+                        let h = widen(x.loadUnaligned(fromByteOffset: 16 + i, as: SIMD8<UInt8>.self))
                         q |= ((h &>> Int32(s)) & 1) &<< 4
                     }
-                    store(d1 * SIMD8<Float>(q) - m1, y, 32 * s + i)
+                    store(d1 * toFloat(q) - m1, y, 32 * s + i)
                 }
             }
         }
@@ -95,14 +94,12 @@ extension Quant {
             for h in 0..<2 {
                 for k in 0..<4 {
                     for i in stride(from: 0, to: 32, by: 8) {
-                        let ql = SIMD8<Int32>(truncatingIfNeeded:
-                            x.loadUnaligned(fromByteOffset: 64 * h + 32 * (k % 2) + i, as: SIMD8<UInt8>.self))
-                        let qh = SIMD8<Int32>(truncatingIfNeeded:
-                            x.loadUnaligned(fromByteOffset: 128 + 32 * h + i, as: SIMD8<UInt8>.self))
+                        let ql = widen(x.loadUnaligned(fromByteOffset: 64 * h + 32 * (k % 2) + i, as: SIMD8<UInt8>.self))
+                        let qh = widen(x.loadUnaligned(fromByteOffset: 128 + 32 * h + i, as: SIMD8<UInt8>.self))
                         let q = ((ql &>> Int32(4 * (k / 2))) & 0xF) | (((qh &>> Int32(2 * k)) & 3) &<< 4)
                         let e = 128 * h + 32 * k + i
                         let sc = Float(x.load(fromByteOffset: 192 + e / 16, as: Int8.self))
-                        store(SIMD8<Float>(repeating: d * sc) * SIMD8<Float>(q &- 32), y, e)
+                        store(SIMD8<Float>(repeating: d * sc) * toFloat(q &- 32), y, e)
                     }
                 }
             }

@@ -30,7 +30,7 @@ extension Quant {
     /// Σ w·x, f16 · f16 (as ggml pairs f16 weights with f16 activations): vcvtph2ps loads, four FMA accumulators.
     static func dotF16(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
         @inline(__always) func ld(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
-            SIMD8<Float>(p.loadUnaligned(fromByteOffset: o, as: SIMD8<Float16>.self))
+            toFloat(p.loadUnaligned(fromByteOffset: o, as: SIMD8<Float16>.self))
         }
         var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
         var i = 0
@@ -47,12 +47,11 @@ extension Quant {
         return s
     }
 
-    /// Σ w·x, bf16 · bf16: widen to f32 by a 16-bit shift, four FMA accumulators.
+    /// Σ w·x, bf16 · bf16: 16 values per 32-bit lane pair, even ones widened by a shift, odd ones by a mask
+    /// (order is free in a sum), four FMA accumulators.
     static func dotBF16(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
-        @inline(__always) func ld(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
-            let h = SIMD8<UInt32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: o, as: SIMD8<UInt16>.self))
-            return unsafeBitCast(h &<< 16, to: SIMD8<Float>.self)
-        }
+        @inline(__always) func even(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v &<< 16, to: SIMD8<Float>.self) }
+        @inline(__always) func odd(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v & 0xFFFF_0000, to: SIMD8<Float>.self) }
         @inline(__always) func ld1(_ p: UnsafeRawPointer, _ o: Int) -> Float {
             Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) << 16)
         }
@@ -60,10 +59,14 @@ extension Quant {
         var i = 0
         while i + 32 <= count {
             let o = 2 * i
-            a0 = a0.addingProduct(ld(w, o), ld(x, o))
-            a1 = a1.addingProduct(ld(w, o + 16), ld(x, o + 16))
-            a2 = a2.addingProduct(ld(w, o + 32), ld(x, o + 32))
-            a3 = a3.addingProduct(ld(w, o + 48), ld(x, o + 48))
+            let w0 = w.loadUnaligned(fromByteOffset: o, as: SIMD8<UInt32>.self)
+            let x0 = x.loadUnaligned(fromByteOffset: o, as: SIMD8<UInt32>.self)
+            let w1 = w.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<UInt32>.self)
+            let x1 = x.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<UInt32>.self)
+            a0 = a0.addingProduct(even(w0), even(x0))
+            a1 = a1.addingProduct(odd(w0), odd(x0))
+            a2 = a2.addingProduct(even(w1), even(x1))
+            a3 = a3.addingProduct(odd(w1), odd(x1))
             i += 32
         }
         var s = ((a0 + a1) + (a2 + a3)).sum()
@@ -84,16 +87,19 @@ extension Quant {
             let qx = xb.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
             // each product fits Int16 (|q| <= 128 · 127), their sum may not: widen before adding
             let sumi = pairSum(evenI8(qw) &* evenI8(qx)) &+ pairSum(oddI8(qw) &* oddI8(qx))
-            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
             wb += 34; xb += 34
         }
         return acc.sum()
     }
 
     /// The 32 nibbles of a Q4 block's 16 `qs` bytes, in element order, one per byte: low nibbles then high nibbles.
+    /// Built as (q, q) << (4, 0) then >> 4: written as concat(q, q >> 4), LLVM shifts a half-undefined register
+    /// and picks the accumulator for it, a false dependency that tripled the loop time.
     @inline(__always) static func nibbles32(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt16> {
         let q = p.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt16>.self)
-        return SIMD16<UInt16>(lowHalf: q, highHalf: q &>> 4) & 0x0F0F
+        let up = SIMD16<UInt16>(lowHalf: SIMD8(repeating: 16), highHalf: SIMD8(repeating: 1))
+        return ((SIMD16<UInt16>(lowHalf: q, highHalf: q) &* up) & 0xF0F0) &>> 4
     }
 
     /// Q4_0 {d, qs: (16)} · Q8_0: d_w d_x Σ (q - 8) q_x.
@@ -102,7 +108,7 @@ extension Quant {
         var wb = w, xb = x
         for _ in 0..<nb {
             let sumi = dot32(nibbles32(wb, 2), bias: 8, xb.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self))
-            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
             wb += 18; xb += 34
         }
         return acc.sum()
@@ -115,20 +121,18 @@ extension Quant {
         var wb = w, xb = x
         for _ in 0..<nb {
             let sumi = dot32(nibbles32(wb, 4), bias: 0, xb.loadUnaligned(fromByteOffset: 4, as: SIMD16<Int16>.self))
-            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
-            mins += loadF16(wb, 2) * loadF16(xb, 2)
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
+            mins += f16Product(wb + 2, xb + 2)
             wb += 20; xb += 36
         }
         return acc.sum() + mins
     }
 
-    /// Bit e of `qh`, moved to bit 4 of byte e, for the 32 elements of a Q5 block (ggml's bytes_from_bits_32).
+    /// Bit e of `qh`, moved to bit 4 of byte e, for the 32 elements of a Q5 block (ggml's bytes_from_bits_32):
+    /// lane k takes bits 4k..<4k+4, and a multiply by 2^4 (1 + 2^7 + 2^14 + 2^21) spreads them one per byte.
     @inline(__always) static func highBits32(_ qh: UInt32) -> SIMD16<UInt16> {
-        let spread: UInt64 = 0x0101_0101_0101_0101
-        let b = SIMD4<UInt64>(UInt64(qh & 0xFF), UInt64((qh >> 8) & 0xFF), UInt64((qh >> 16) & 0xFF), UInt64(qh >> 24))
-        let bit = (b &* spread) & 0x8040_2010_0804_0201         // byte e keeps only bit e % 8
-        let h = ((bit &+ 0x7F7F_7F7F_7F7F_7F7F) & 0x8080_8080_8080_8080) &>> 3  // nonzero byte -> 0x10
-        return unsafeBitCast(h, to: SIMD16<UInt16>.self)
+        let t = (SIMD8<UInt32>(repeating: qh) &>> SIMD8<UInt32>(0, 4, 8, 12, 16, 20, 24, 28)) & 0xF
+        return unsafeBitCast((t &* 0x0204_0810) & 0x1010_1010, to: SIMD16<UInt16>.self)
     }
 
     /// Q5_0 {d, qh: u32, qs: (16)} · Q8_0: d_w d_x Σ (q - 16) q_x; Q5_1 {d, m, qh, qs} · Q8_1 adds m_w s_x.
@@ -140,8 +144,8 @@ extension Quant {
         for _ in 0..<nb {
             let q = nibbles32(wb, qh + 4) | highBits32(wb.loadUnaligned(fromByteOffset: qh, as: UInt32.self))
             let sumi = dot32(q, bias: bias, xb.loadUnaligned(fromByteOffset: xStride - 32, as: SIMD16<Int16>.self))
-            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: loadF16(wb) * loadF16(xb)))
-            if q5_1 { mins += loadF16(wb, 2) * loadF16(xb, 2) }
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
+            if q5_1 { mins += f16Product(wb + 2, xb + 2) }
             wb += wStride; xb += xStride
         }
         return acc.sum() + mins

@@ -11,16 +11,18 @@ extension Quant {
         for _ in 0..<nb {
             let dx = xb.loadUnaligned(as: Float.self)
             let sm = kScalesMins(wb + 4)
-            var sumi = SIMD8<Int32>()
-            for g in 0..<4 {  // 64 elements: low nibbles of qs[32g..<+32] then high nibbles
+            // 4 groups of 64: low nibbles of qs[32g..<+32] (sub-block 2g), then high nibbles (2g + 1)
+            @inline(__always) func group(_ g: Int) -> SIMD8<Int32> {
                 let q = wb.loadUnaligned(fromByteOffset: 16 + 32 * g, as: SIMD16<UInt16>.self)
                 let x0 = xb.loadUnaligned(fromByteOffset: 4 + 64 * g, as: SIMD16<Int16>.self)
                 let x1 = xb.loadUnaligned(fromByteOffset: 36 + 64 * g, as: SIMD16<Int16>.self)
-                sumi &+= dot32(q & 0x0F0F, bias: 0, x0) &* Int32(sm[2 * g])
-                sumi &+= dot32((q &>> 4) & 0x0F0F, bias: 0, x1) &* Int32(sm[2 * g + 1])
+                return dot32(q & 0x0F0F, bias: 0, x0) &* Int32(sm[2 * g])
+                    &+ dot32((q &>> 4) & 0x0F0F, bias: 0, x1) &* Int32(sm[2 * g + 1])
             }
-            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: dx * loadF16(wb)))
-            mins += dx * loadF16(wb, 2) * Float(minTerm(sm, xb))
+            let sumi = (group(0) &+ group(1)) &+ (group(2) &+ group(3))
+            let (d, dmin) = loadF16Pair(wb)
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: dx * d))
+            mins += dx * dmin * Float(minTerm(sm, xb))
             wb += 144; xb += 292
         }
         return acc.sum() - mins
@@ -29,7 +31,7 @@ extension Quant {
     /// Σ_s m_s (bsums[2s] + bsums[2s + 1]) for the 8 mins in bytes 8..<16 of `sm`.
     @inline(__always) static func minTerm(_ sm: SIMD16<UInt8>, _ xb: UnsafeRawPointer) -> Int32 {
         let bsums = pairSum(xb.loadUnaligned(fromByteOffset: 260, as: SIMD16<Int16>.self))
-        return (bsums &* SIMD8<Int32>(truncatingIfNeeded: sm.highHalf)).wrappedSum()
+        return (bsums &* widen(sm.highHalf)).wrappedSum()
     }
 
     /// Q5_K {d, dmin, scales: (12), qh: (32), qs: (128)} · Q8_K: as Q4_K, bit s of qh[l] the 5th bit of sub-block s.
@@ -41,17 +43,18 @@ extension Quant {
             let dx = xb.loadUnaligned(as: Float.self)
             let sm = kScalesMins(wb + 4)
             let qh = wb.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt16>.self)
-            var sumi = SIMD8<Int32>()
-            for g in 0..<4 {
+            @inline(__always) func group(_ g: Int) -> SIMD8<Int32> {
                 let q = wb.loadUnaligned(fromByteOffset: 48 + 32 * g, as: SIMD16<UInt16>.self)
                 let h0 = ((qh &>> UInt16(2 * g)) & 0x0101) &<< 4, h1 = ((qh &>> UInt16(2 * g + 1)) & 0x0101) &<< 4
                 let x0 = xb.loadUnaligned(fromByteOffset: 4 + 64 * g, as: SIMD16<Int16>.self)
                 let x1 = xb.loadUnaligned(fromByteOffset: 36 + 64 * g, as: SIMD16<Int16>.self)
-                sumi &+= dot32((q & 0x0F0F) | h0, bias: 0, x0) &* Int32(sm[2 * g])
-                sumi &+= dot32(((q &>> 4) & 0x0F0F) | h1, bias: 0, x1) &* Int32(sm[2 * g + 1])
+                return dot32((q & 0x0F0F) | h0, bias: 0, x0) &* Int32(sm[2 * g])
+                    &+ dot32(((q &>> 4) & 0x0F0F) | h1, bias: 0, x1) &* Int32(sm[2 * g + 1])
             }
-            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: dx * loadF16(wb)))
-            mins += dx * loadF16(wb, 2) * Float(minTerm(sm, xb))
+            let sumi = (group(0) &+ group(1)) &+ (group(2) &+ group(3))
+            let (d, dmin) = loadF16Pair(wb)
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: dx * d))
+            mins += dx * dmin * Float(minTerm(sm, xb))
             wb += 176; xb += 292
         }
         return acc.sum() - mins
@@ -68,14 +71,14 @@ extension Quant {
                 let ql0 = wb.loadUnaligned(fromByteOffset: 64 * h, as: SIMD16<UInt16>.self)
                 let ql1 = wb.loadUnaligned(fromByteOffset: 64 * h + 32, as: SIMD16<UInt16>.self)
                 let qh = wb.loadUnaligned(fromByteOffset: 128 + 32 * h, as: SIMD16<UInt16>.self)
-                let sc = SIMD8<Int32>(truncatingIfNeeded: wb.loadUnaligned(fromByteOffset: 192 + 8 * h, as: SIMD8<Int8>.self))
+                let sc = widen(wb.loadUnaligned(fromByteOffset: 192 + 8 * h, as: SIMD8<Int8>.self))
                 let x0 = xb + 4 + 128 * h
                 sumi &+= q6Dot((ql0 & 0x0F0F) | ((qh & 0x0303) &<< 4), x0, sc[0], sc[1])
                 sumi &+= q6Dot((ql1 & 0x0F0F) | (((qh &>> 2) & 0x0303) &<< 4), x0 + 32, sc[2], sc[3])
                 sumi &+= q6Dot(((ql0 &>> 4) & 0x0F0F) | (((qh &>> 4) & 0x0303) &<< 4), x0 + 64, sc[4], sc[5])
                 sumi &+= q6Dot(((ql1 &>> 4) & 0x0F0F) | (((qh &>> 6) & 0x0303) &<< 4), x0 + 96, sc[6], sc[7])
             }
-            acc = acc.addingProduct(SIMD8<Float>(sumi), SIMD8(repeating: xb.loadUnaligned(as: Float.self) * loadF16(wb, 208)))
+            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: xb.loadUnaligned(as: Float.self) * loadF16(wb, 208)))
             wb += 210; xb += 292
         }
         return acc.sum()

@@ -80,33 +80,31 @@ public struct Temperature: CandidateProcessor {
     public init(_ t: Float) { self.t = t }
 
     public func apply(to candidates: inout TokenCandidates) {
-        for i in candidates.logits.indices { candidates.logits[i] /= t }
+        candidates.logits.withUnsafeMutableBufferPointer { logits in
+            for i in logits.indices { logits[i] /= t }
+        }
         candidates.hasProbabilities = false
     }
 }
 
-/// p = exp(l - max) / sum, exp in Float (`portableExp`), sum in Double in row order.
+/// p = exp(l - max) / sum: exp in Float (`portableExp`), sum in Double in a fixed order.
 public struct Softmax: CandidateProcessor {
     public init() {}
 
     public func apply(to candidates: inout TokenCandidates) {
         let n = candidates.count
         guard n > 0 else { return }
-        var m = -Float.infinity
-        if candidates.isSorted { m = candidates.logits[0] } else { for l in candidates.logits where l > m { m = l } }
-        if !m.isFinite {  // every row -inf: nothing to prefer, keep them uniform
-            candidates.probs = Array(repeating: 1 / Float(n), count: n)
-            candidates.hasProbabilities = true
-            return
+        let m = candidates.isSorted ? candidates.logits[0] : candidates.logits.withUnsafeBufferPointer(maxValue)
+        candidates.probs = Array(unsafeUninitializedCapacity: n) { probs, initialized in
+            initialized = n
+            guard m.isFinite else {  // every row -inf: nothing to prefer, keep them uniform
+                probs.initialize(repeating: 1 / Float(n))
+                return
+            }
+            let sum = candidates.logits.withUnsafeBufferPointer { expSum($0, minus: m, weights: probs.baseAddress!) }
+            let inverse = Float(1 / sum)
+            for i in 0..<n { probs[i] *= inverse }
         }
-        candidates.probs.removeAll(keepingCapacity: true)
-        var sum = 0.0
-        for l in candidates.logits {
-            let w = portableExp(l - m)
-            candidates.probs.append(w)
-            sum += Double(w)
-        }
-        for i in 0..<n { candidates.probs[i] = Float(Double(candidates.probs[i]) / sum) }
         candidates.hasProbabilities = true
     }
 }
@@ -122,33 +120,48 @@ public struct TopP: CandidateProcessor {
     public func apply(to candidates: inout TokenCandidates) {
         precondition(candidates.hasProbabilities, "TopP needs Softmax first")
         guard p < 1, candidates.count > 1 else { return }
-        let target = Double(p)
-        if !candidates.isSorted { sortNucleusCandidates(&candidates, target: target) }
-        var before = 0.0, kept = 0
-        while kept < candidates.count, before < target {
-            before += Double(candidates.probs[kept])
-            kept += 1
+        if candidates.isSorted {
+            candidates.truncate(to: nucleusLength(candidates.probs[...], before: 0))
+        } else {
+            keepNucleusUnsorted(&candidates)
         }
-        candidates.truncate(to: max(kept, 1))
         candidates.renormalise()
     }
 
-    /// Sort only the rows that can matter: bucket the mass by binary exponent of p (one pass), find the
-    /// highest exponent at which the mass above reaches the target, and sort the rows at or above it.
-    /// Every row in a higher bucket beats every row in a lower one, so the best-first prefix is unchanged.
-    private func sortNucleusCandidates(_ candidates: inout TokenCandidates, target: Double) {
-        var mass = [Double](repeating: 0, count: 256)
-        for q in candidates.probs { mass[Int(q.bitPattern >> 23) & 0xFF] += Double(q) }
-        var cut = 0, above = 0.0
-        for e in stride(from: 255, through: 0, by: -1) {
-            above += mass[e]
-            if above >= target { cut = e; break }
+    /// Rows of `sorted` (best first) to keep, given the mass `before` that ranks above them all.
+    private func nucleusLength(_ sorted: ArraySlice<Float>, before: Double) -> Int {
+        var before = before, kept = 0
+        for q in sorted {
+            if before >= Double(p) { break }
+            before += Double(q)
+            kept += 1
         }
+        return kept
+    }
+
+    /// Without sorting the vocabulary: bucket the mass by the top 11 bits of p (exponent and 3 mantissa bits,
+    /// buckets 9% wide), find the bucket where the mass from the top reaches p, keep every row above it as is
+    /// and sort only that bucket to place the exact cut. Rows in a higher bucket beat every row in a lower one.
+    /// Keeps the rows in id order then best first within the cut bucket; marks them unsorted.
+    private func keepNucleusUnsorted(_ candidates: inout TokenCandidates) {
         let probs = candidates.probs, ids = candidates.ids
-        var rows: [Int] = []
-        for (i, q) in probs.enumerated() where Int(q.bitPattern >> 23) & 0xFF >= cut { rows.append(i) }
-        rows.sort { isBetter(probs[$0], ids[$0], than: probs[$1], ids[$1]) }
-        candidates.keep(rows: rows, sorted: true)
+        @inline(__always) func bucket(_ q: Float) -> Int { Int(q.bitPattern >> 20) }  // q >= 0: sign bit clear
+        var mass = [Double](repeating: 0, count: 1 << 12)
+        for q in probs { mass[bucket(q)] += Double(q) }
+        var cut = 0, above = 0.0
+        for b in stride(from: mass.count - 1, through: 0, by: -1) {
+            if above + mass[b] >= Double(p) { cut = b; break }
+            above += mass[b]
+        }
+        var rows: [Int] = [], edge: [Int] = []
+        for (i, q) in probs.enumerated() {
+            let b = bucket(q)
+            if b > cut { rows.append(i) } else if b == cut { edge.append(i) }
+        }
+        edge.sort { isBetter(probs[$0], ids[$0], than: probs[$1], ids[$1]) }
+        rows.append(contentsOf: edge.prefix(nucleusLength(ArraySlice(edge.map { probs[$0] }), before: above)))
+        if rows.isEmpty { rows = [edge.first ?? 0] }
+        candidates.keep(rows: rows, sorted: false)
     }
 }
 
@@ -180,7 +193,7 @@ extension TokenCandidates {
     /// The best row's id by logit (ties to the lower id): temperature 0.
     public func greedyToken() -> Int {
         let row = logits.withUnsafeBufferPointer { values in
-            ids.withUnsafeBufferPointer { ids in argmax(values, ids: ids) }
+            ids.withUnsafeBufferPointer { ids in argmax(values, ids: isFullVocabulary ? nil : ids) }
         }
         return Int(ids[row])
     }

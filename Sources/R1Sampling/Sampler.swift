@@ -30,12 +30,8 @@ public struct RawDistribution: Sendable {
     public var logSumExp: Float
 
     public init(_ logits: UnsafeBufferPointer<Float>) {
-        var m = -Float.infinity
-        for l in logits where l > m { m = l }
-        max = m
-        var sum = 0.0
-        if m.isFinite { for l in logits { sum += Double(portableExp(l - m)) } }
-        logSumExp = m.isFinite ? Float(Foundation.log(sum)) : 0
+        max = maxValue(logits)
+        logSumExp = max.isFinite ? Float(Foundation.log(expSum(logits, minus: max))) : 0
     }
 
     public func logprob(ofLogit logit: Float) -> Float { (logit - max) - logSumExp }
@@ -97,16 +93,22 @@ public final class Sampler {
         let raw = RawDistribution(logits)
         let top = parameters.logprobs > 0 ? raw.top(parameters.logprobs, of: logits) : []
 
+        process(logits: logits, history: history)
+        let token =
+            parameters.temperature == 0
+            ? candidates.greedyToken()
+            : candidates.draw(u: rng.nextUnitDouble())  // exactly one draw per sampled step
+        return SampleResult(token: token, logprob: raw.logprob(ofLogit: logits[token]), top: top)
+    }
+
+    /// Run penalties and (unless greedy) the chain; leaves the survivors in `candidates`.
+    @discardableResult
+    func process(logits: UnsafeBufferPointer<Float>, history: some Collection<Int>) -> TokenCandidates {
         candidates.reset(logits: logits)
         if penalties.isActive { penalties.apply(to: &candidates, counts: penalties.counts(in: history)) }
-
-        let token: Int
-        if parameters.temperature == 0 {
-            token = candidates.greedyToken()
-        } else {
+        if parameters.temperature != 0 {
             for processor in chain { processor.apply(to: &candidates) }
-            token = candidates.draw(u: rng.nextUnitDouble())  // exactly one draw per sampled step
         }
-        return SampleResult(token: token, logprob: raw.logprob(ofLogit: logits[token]), top: top)
+        return candidates
     }
 }

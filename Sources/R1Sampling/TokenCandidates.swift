@@ -15,6 +15,9 @@ public struct TokenCandidates: Sendable {
     /// Rows are still exactly the vocabulary in id order (row i is token i).
     public internal(set) var isFullVocabulary = false
 
+    /// 0..<vocabulary, shared into `ids` by `reset` so refilling does not rewrite it.
+    private var identity: [Int32] = []
+
     public init() {}
 
     public init(logits: some Collection<Float>) {
@@ -26,14 +29,11 @@ public struct TokenCandidates: Sendable {
     /// Refill with the whole vocabulary, reusing storage.
     public mutating func reset(logits source: some Collection<Float>) {
         let n = source.count
-        ids.removeAll(keepingCapacity: true)
+        if identity.count != n { identity = Array(0..<Int32(n)) }
+        ids = identity
         logits.removeAll(keepingCapacity: true)
-        probs.removeAll(keepingCapacity: true)
-        ids.reserveCapacity(n)
-        logits.reserveCapacity(n)
-        probs.reserveCapacity(n)
-        for i in 0..<n { ids.append(Int32(i)) }
         logits.append(contentsOf: source)
+        probs.removeAll(keepingCapacity: true)
         isSorted = false
         hasProbabilities = false
         isFullVocabulary = true
@@ -41,12 +41,10 @@ public struct TokenCandidates: Sendable {
 
     /// Keep `rows` (row indices, in the given order), discarding the rest.
     mutating func keep(rows: [Int], sorted: Bool) {
-        let newIds = rows.map { ids[$0] }
-        let newLogits = rows.map { logits[$0] }
-        let newProbs = hasProbabilities ? rows.map { probs[$0] } : []
-        ids.replaceSubrange(0..., with: newIds)
-        logits.replaceSubrange(0..., with: newLogits)
-        probs.replaceSubrange(0..., with: newProbs)
+        // Fresh arrays: `ids` may share storage with `identity`.
+        ids = rows.map { ids[$0] }
+        logits = rows.map { logits[$0] }
+        probs = hasProbabilities ? rows.map { probs[$0] } : []
         isSorted = sorted
         isFullVocabulary = false
     }
@@ -54,9 +52,9 @@ public struct TokenCandidates: Sendable {
     /// Keep the first `n` rows (valid on sorted rows: a best-first prefix).
     mutating func truncate(to n: Int) {
         guard n < count else { return }
-        ids.removeSubrange(n...)
-        logits.removeSubrange(n...)
-        if hasProbabilities { probs.removeSubrange(n...) }
+        ids = Array(ids.prefix(n))
+        logits = Array(logits.prefix(n))
+        if hasProbabilities { probs = Array(probs.prefix(n)) }
         isFullVocabulary = false
     }
 
@@ -78,16 +76,17 @@ public struct TokenCandidates: Sendable {
 
 // MARK: - Shared numerics
 
-/// exp(x) in Float from plain IEEE operations (Cody-Waite reduction, degree-7 Taylor on |r| <= ln2/2),
-/// so softmax weights, and hence sampled tokens, are bit-identical on every platform. Within 2 ulp of libm.
-/// Underflows (and NaN) give 0; the callers only pass x <= 0.
+/// exp(x) for 8 lanes from plain IEEE operations (Cody-Waite reduction, degree-7 Taylor on |r| <= ln2/2, no
+/// libm, no fused multiply-add), so softmax weights, and hence sampled tokens, are bit-identical on every
+/// platform. Within 2 ulp of libm. Lanes below -87.3 (and NaN) give 0; the callers pass x <= 0.
 @inline(__always)
-public func portableExp(_ x: Float) -> Float {
-    guard x > -87.33654 else { return 0 }          // below: subnormal or NaN
-    guard x < 88.72283 else { return .infinity }
-    let n = (x * 1.442_695_04).rounded(.toNearestOrEven)  // x = n ln2 + r
-    let r = (x - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187e-6  // ln2 split hi/lo, hi*n exact
-    var p: Float = 1.0 / 5040
+public func portableExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let magic: Float = 12_582_912  // 1.5 * 2^23: adding it rounds to an integer (nearest even) in the low bits
+    let xc = x.clampedForExp()
+    let t = xc * 1.442_695_04 + magic
+    let n = t - magic  // round(x / ln2)
+    let r = (xc - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187e-6  // ln2 split hi/lo; n * hi is exact
+    var p = SIMD8<Float>(repeating: 1.0 / 5040)
     p = p * r + 1.0 / 720
     p = p * r + 1.0 / 120
     p = p * r + 1.0 / 24
@@ -95,7 +94,87 @@ public func portableExp(_ x: Float) -> Float {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    return p * Float(bitPattern: UInt32(Int32(n) + 127) << 23)
+    let n32 = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- magic.bitPattern  // n, two's complement
+    let scale = unsafeBitCast((n32 &+ 127) &<< 23, to: SIMD8<Float>.self)  // 2^n
+    return (p * scale).replacing(with: 0, where: .!(x .> -87.336_54))
+}
+
+/// Scalar exp, bit-identical to the 8-lane one.
+@inline(__always)
+public func portableExp(_ x: Float) -> Float { portableExp(SIMD8(repeating: x))[0] }
+
+extension SIMD8<Float> {
+    @inline(__always) fileprivate func clampedForExp() -> Self {
+        // replacing(where:) inlines to blends; pointwiseMin/Max are out-of-line generic calls.
+        replacing(with: -87.336_54, where: self .< -87.336_54).replacing(with: 88.7, where: self .> 88.7)
+    }
+}
+
+@inline(__always)
+func load8(_ base: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// The last partial chunk of 8, padded with `fill`.
+@inline(__always)
+func loadTail8(_ buffer: UnsafeBufferPointer<Float>, _ i: Int, fill: Float) -> SIMD8<Float> {
+    var v = SIMD8<Float>(repeating: fill)
+    for j in 0..<(buffer.count - i) { v[j] = buffer[i + j] }
+    return v
+}
+
+/// Largest value (NaN ignored; -inf when empty or all NaN).
+func maxValue(_ values: UnsafeBufferPointer<Float>) -> Float {
+    guard let base = values.baseAddress else { return -.infinity }
+    var acc = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= values.count {
+        let v = load8(base, i)
+        acc = acc.replacing(with: v, where: v .> acc)
+        i += 8
+    }
+    if i < values.count {
+        let v = loadTail8(values, i, fill: -.infinity)
+        acc = acc.replacing(with: v, where: v .> acc)
+    }
+    var m = acc[0]
+    for j in 1..<8 where acc[j] > m { m = acc[j] }
+    return m
+}
+
+/// Sum of exp(x - shift) over `values`, accumulated in Double in a fixed order (8 lanes, then lane 0...7);
+/// the weights go to `weights` when given.
+func expSum(_ values: UnsafeBufferPointer<Float>, minus shift: Float, weights: UnsafeMutablePointer<Float>? = nil) -> Double {
+    guard let base = values.baseAddress else { return 0 }
+    var lo = SIMD4<Double>(), hi = SIMD4<Double>()
+    var i = 0
+    @inline(__always) func add(_ w: SIMD8<Float>) {
+        lo += SIMD4<Double>(Double(w[0]), Double(w[1]), Double(w[2]), Double(w[3]))
+        hi += SIMD4<Double>(Double(w[4]), Double(w[5]), Double(w[6]), Double(w[7]))
+    }
+    // Blocks of 16 chunks summed in Float lanes (16 terms <= 1 each: ~1e-6 relative at worst), then in Double.
+    while i + 128 <= values.count {
+        var block = SIMD8<Float>()
+        for j in stride(from: i, to: i + 128, by: 8) {
+            let w = portableExp(load8(base, j) - shift)
+            if let weights { UnsafeMutableRawPointer(weights + j).storeBytes(of: w, as: SIMD8<Float>.self) }
+            block += w
+        }
+        add(block)
+        i += 128
+    }
+    while i + 8 <= values.count {
+        let w = portableExp(load8(base, i) - shift)
+        if let weights { UnsafeMutableRawPointer(weights + i).storeBytes(of: w, as: SIMD8<Float>.self) }
+        add(w)
+        i += 8
+    }
+    if i < values.count {
+        let w = portableExp(loadTail8(values, i, fill: -.infinity) - shift)
+        if let weights { for j in 0..<(values.count - i) { weights[i + j] = w[j] } }
+        add(w)
+    }
+    return ((lo[0] + lo[1]) + (lo[2] + lo[3])) + ((hi[0] + hi[1]) + (hi[2] + hi[3]))
 }
 
 /// Orders (value, id) pairs best first: higher value, then lower id.
@@ -145,10 +224,15 @@ func bestIndices(_ values: UnsafeBufferPointer<Float>, ids: UnsafeBufferPointer<
 
 /// Index of the best value (ties to the lowest id; the first row when all are NaN).
 func argmax(_ values: UnsafeBufferPointer<Float>, ids: UnsafeBufferPointer<Int32>?) -> Int {
+    guard let ids else {  // ids are the indices: the first index holding the max
+        let m = maxValue(values)
+        return values.firstIndex(of: m) ?? 0
+    }
     var best = 0
     for i in 1..<max(values.count, 1) {
-        let idI = ids?[i] ?? Int32(i), idB = ids?[best] ?? Int32(best)
-        if isBetter(values[i], idI, than: values[best], idB) || (values[best].isNaN && !values[i].isNaN) { best = i }
+        if isBetter(values[i], ids[i], than: values[best], ids[best]) || (values[best].isNaN && !values[i].isNaN) {
+            best = i
+        }
     }
     return best
 }

@@ -56,6 +56,25 @@ let roundTripQ8_KSteps: Float = 0.5 + 1e-3
         }
     }
 
+    /// Float rows have no blocks: lengths off the 32-wide unrolled loops exercise the scalar tails.
+    @Test(arguments: [GGMLType.f32, .f16, .bf16])
+    func floatRowTails(type: GGMLType) {
+        var rng = SeededRNG(seed: 400 + UInt64(type.rawValue))
+        for n in [1, 7, 37, 1001] {
+            let w = QuantTestData.weights(type, count: n, rng: &rng)
+            let x = QuantTestData.activations(count: n, rng: &rng)
+            var xq = [UInt8](repeating: 0, count: type.byteCount(elements: n)!)
+            Quant.quantizeRow(x, &xq, count: n, type: type)
+            #expect(xq == QuantTestData.quantize(x, type), "\(type) n=\(n): quantizeRow")
+            let ref = QuantTestData.dequantize(w, type, count: n), fast = QuantTestData.dequantize(w, type, count: n, fast: true)
+            #expect(ref.map(\.bitPattern) == fast.map(\.bitPattern), "\(type) n=\(n): dequantizeRow")
+            let xf = QuantTestData.dequantize(xq, type, count: n)
+            let scale = (0..<n).reduce(0.0) { $0 + abs(Double(ref[$1]) * Double(xf[$1])) }
+            let d = Double(Quant.vecDot(w, xq, count: n, type: type)) - Double(QuantReference.vecDot(w, xq, count: n, type: type))
+            #expect(abs(d) <= dotFastVsReferenceTolerance * scale, "\(type) n=\(n): vecDot")
+        }
+    }
+
     @Test(arguments: [(GGMLType.q8_0, roundTripQ8_0Steps), (.q8_K, roundTripQ8_KSteps)])
     func quantizeRoundTrip(type: GGMLType, steps: Float) {
         var rng = SeededRNG(seed: 300 + UInt64(type.rawValue))
