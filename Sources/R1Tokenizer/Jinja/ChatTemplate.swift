@@ -52,8 +52,8 @@ public struct ChatTemplate: Sendable {
         if let eosToken { scope.vars["eos_token"] = .string(eosToken) }
         for (k, v) in extra { scope.vars[k] = v }
         scope.vars["messages"] = .array(messages.map(Self.normalize))
-        scope.vars["tools"] = extra["tools"] ?? .none
-        scope.vars["documents"] = extra["documents"] ?? .none
+        scope.vars["tools"] = extra["tools"] ?? JinjaValue.none
+        scope.vars["documents"] = extra["documents"] ?? JinjaValue.none
         scope.vars["add_generation_prompt"] = .bool(addGenerationPrompt)
         return try Interpreter().render(nodes, in: scope)
     }

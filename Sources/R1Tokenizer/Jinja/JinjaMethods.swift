@@ -17,7 +17,7 @@ extension Interpreter {
             case "values": return .array(o.values)
             case "get":
                 guard let key = arg(0, "key") else { throw TemplateError.runtime("get expected at least 1 argument") }
-                return o[key.str] ?? arg(1, "default") ?? .none
+                return o[key.str] ?? arg(1, "default") ?? JinjaValue.none
             case "copy": return object
             case "update", "pop", "setdefault", "clear", "popitem":
                 throw TemplateError.runtime("access to attribute '\(name)' of 'dict' object is unsafe.")
@@ -31,7 +31,7 @@ extension Interpreter {
                 }
                 return .int(i)
             case "count":
-                return .int(a.filter { $0.pyEquals(arg(0, "value") ?? .none) }.count)
+                return .int(a.filter { $0.pyEquals(arg(0, "value") ?? JinjaValue.none) }.count)
             case "copy": return object
             case "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse":
                 // transformers renders with an ImmutableSandboxedEnvironment, which forbids these.
@@ -67,7 +67,7 @@ extension Interpreter {
             return .array(lines.map { .string($0) })
         case "startswith", "endswith":
             let prefixes: [JinjaValue]
-            if case .array(let a)? = arg(0, "prefix") { prefixes = a } else { prefixes = [arg(0, "prefix") ?? .none] }
+            if case .array(let a)? = arg(0, "prefix") { prefixes = a } else { prefixes = [arg(0, "prefix") ?? JinjaValue.none] }
             for p in prefixes {
                 guard case .string(let affix) = p else {
                     throw TemplateError.runtime("\(name) first arg must be str or a tuple of str")
@@ -178,7 +178,7 @@ extension Interpreter {
 enum JinjaGlobals {
     static func install(in scope: Scope) {
         scope.vars["raise_exception"] = .callable(JinjaCallable(name: "raise_exception") { args, kwargs in
-            throw TemplateError.raised((args.first ?? kwargs["message"] ?? .none).str)
+            throw TemplateError.raised((args.first ?? kwargs["message"] ?? JinjaValue.none).str)
         })
         scope.vars["strftime_now"] = .callable(JinjaCallable(name: "strftime_now") { args, _ in
             .string(strftimeNow(args.first?.str ?? ""))

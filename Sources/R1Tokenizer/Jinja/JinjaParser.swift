@@ -186,7 +186,7 @@ struct JinjaParser {
             try expectBlockEnd()
             return .set(target, value)
         }
-        let filters = try filterChain()
+        let filters = skip(op: "|") ? try filterChain() : []
         try expectBlockEnd()
         let (body, _) = try statements(until: ["endset"])
         try expectBlockEnd()
