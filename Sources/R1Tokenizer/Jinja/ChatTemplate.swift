@@ -58,6 +58,14 @@ public struct ChatTemplate: Sendable {
         return try Interpreter().render(nodes, in: scope)
     }
 
+    /// Renders with exactly these variables (plus the globals), with no chat-specific defaults.
+    func render(variables: JinjaObject) throws -> String {
+        let scope = Scope(parent: nil)
+        JinjaGlobals.install(in: scope)
+        for (k, v) in variables { scope.vars[k] = v }
+        return try Interpreter().render(nodes, in: scope)
+    }
+
     /// Renders an OpenAI-style request body: `messages` plus any other top-level keys (`tools`, ...) as variables.
     public func render(
         request: JinjaValue, addGenerationPrompt: Bool = false, bosToken: String? = nil, eosToken: String? = nil

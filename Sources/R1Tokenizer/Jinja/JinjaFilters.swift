@@ -147,6 +147,8 @@ extension Interpreter {
             guard let x = value.number else { throw TemplateError.runtime("round: expected a number") }
             let precision = arg(0, "precision")?.integer ?? 0
             let method = arg(1, "method")?.str ?? "common"
+            // Python's round() of an int stays an int; math.ceil/floor results are divided back into floats.
+            if method == "common", case .int = value, precision >= 0 { return value }
             let scale = pow(10.0, Double(precision))
             let rule: FloatingPointRoundingRule =
                 method == "ceil" ? .up : method == "floor" ? .down : .toNearestOrEven
