@@ -61,7 +61,7 @@ struct JinjaParser {
     // MARK: - Statements
 
     /// Parses nodes until a `{% name %}` whose name is in `ends`; consumes that name and returns it.
-    private mutating func statements(until ends: Set<String>) throws -> ([Node], String?) {
+    private mutating func statements(until ends: [String]) throws -> ([Node], String?) {
         var body: [Node] = []
         while true {
             switch current.kind {
@@ -82,7 +82,7 @@ struct JinjaParser {
                 body.append(try statement(ends))
             case .end:
                 if ends.isEmpty { return (body, nil) }
-                let names = ends.sorted().map { "'\($0)'" }.joined(separator: " or ")
+                let names = ends.map { "'\($0)'" }.joined(separator: " or ")
                 throw fail(names)
             default:
                 throw fail("template text or a tag")
@@ -90,7 +90,7 @@ struct JinjaParser {
         }
     }
 
-    private mutating func statement(_ enclosingEnds: Set<String>) throws -> Node {
+    private mutating func statement(_ enclosingEnds: [String]) throws -> Node {
         let tagToken = current
         guard case .name(let keyword) = current.kind else { throw fail("a statement name") }
         advance()
@@ -131,7 +131,7 @@ struct JinjaParser {
             if enclosingEnds.isEmpty {
                 throw TemplateError.syntax(line: tagToken.line, "unknown tag '\(keyword)'")
             }
-            let names = enclosingEnds.sorted().map { "'\($0)'" }.joined(separator: " or ")
+            let names = enclosingEnds.map { "'\($0)'" }.joined(separator: " or ")
             throw TemplateError.syntax(line: tagToken.line, "expected \(names), found '\(keyword)'")
         }
     }
