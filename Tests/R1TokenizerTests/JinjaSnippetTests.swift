@@ -32,19 +32,8 @@ private let snippetFile: (vars: JinjaObject, cases: [Snippet]) = {
 
 @Test func snippetsLoaded() { #expect(snippetFile.cases.count > 100) }
 
-/// Python tuples print as `(a, b)`; here they are lists and print as `[a, b]`.
-private let printsTuples = ["d|items|list }}", "d|dictsort }}", "{{ varargs }}"]
-
 @Test(arguments: snippetFile.cases)
 private func snippetMatchesJinja2(_ snippet: Snippet) {
-    if printsTuples.contains(where: snippet.template.contains) {
-        withKnownIssue("tuples print as lists") { check(snippet) }
-    } else {
-        check(snippet)
-    }
-}
-
-private func check(_ snippet: Snippet) {
     let result = Result { try ChatTemplate(snippet.template).render(variables: snippetFile.vars) }
     switch result {
     case .success(let rendered):

@@ -4,6 +4,7 @@ indirect enum Expr: Sendable {
     case literal(JinjaValue)
     case name(String)
     case list([Expr])
+    case tuple([Expr])
     case dict([(Expr, Expr)])
     case getattr(Expr, String)
     case getitem(Expr, Expr)

@@ -28,7 +28,7 @@ extension Interpreter {
             default: break
             }
             var separators: (String, String)? = nil
-            if case .array(let seps)? = arg(2, "separators"), seps.count == 2 {
+            if let seps = arg(2, "separators")?.elements, seps.count == 2 {
                 separators = (seps[0].str, seps[1].str)
             }
             return .string(
@@ -69,15 +69,15 @@ extension Interpreter {
             guard case .object(let o) = value else {
                 throw TemplateError.runtime("items filter: can only get item pairs from a mapping.")
             }
-            return .array(o.map { .array([.string($0.key), $0.value]) })
+            return .array(o.map { .tuple([.string($0.key), $0.value]) })
         case "dictsort":
             guard case .object(let o) = value else { throw TemplateError.runtime("dictsort: expected a mapping") }
             let byValue = arg(1, "by")?.str == "value"
             let caseSensitive = arg(0, "case_sensitive")?.isTruthy ?? false
             let pairs = try sorted(
-                o.map { JinjaValue.array([.string($0.key), $0.value]) },
+                o.map { JinjaValue.tuple([.string($0.key), $0.value]) },
                 key: { v in
-                    guard case .array(let p) = v else { return v }
+                    guard let p = v.elements else { return v }
                     return caseSensitive ? p[byValue ? 1 : 0] : lowered(p[byValue ? 1 : 0])
                 })
             return .array(arg(2, "reverse")?.isTruthy ?? false ? pairs.reversed() : pairs)
@@ -235,7 +235,7 @@ extension Interpreter {
         switch value {
         case .undefined: return 0
         case .string(let s): return s.unicodeScalars.count
-        case .array(let a): return a.count
+        case .array(let a), .tuple(let a): return a.count
         case .object(let o): return o.count
         case .namespace(let ns): return ns.attributes.count
         default: throw TemplateError.runtime("object of type '\(value.typeName)' has no len()")

@@ -167,7 +167,7 @@ final class Interpreter: @unchecked Sendable {
                     s.vars[name] = .undefined("parameter '\(name)' was not provided")
                 }
             }
-            s.vars["varargs"] = .array(Array(args.dropFirst(m.parameters.count)))
+            s.vars["varargs"] = .tuple(Array(args.dropFirst(m.parameters.count)))
             if let c = kwargs["caller"] {
                 s.vars["caller"] = c
                 kwargs["caller"] = nil
@@ -187,6 +187,8 @@ final class Interpreter: @unchecked Sendable {
             return scope.lookup(n) ?? .undefined("'\(n)' is undefined")
         case .list(let items):
             return .array(try items.map { try evaluate($0, scope) })
+        case .tuple(let items):
+            return .tuple(try items.map { try evaluate($0, scope) })
         case .dict(let pairs):
             var o = JinjaObject()
             for (k, v) in pairs { o[try evaluate(k, scope).str] = try evaluate(v, scope) }
@@ -296,7 +298,7 @@ final class Interpreter: @unchecked Sendable {
             return o[index.str] ?? .undefined("'dict object' has no attribute \(index.repr)")
         case (.namespace(let ns), _):
             return ns.attributes[index.str] ?? .undefined("'Namespace object' has no attribute \(index.repr)")
-        case (.array(let a), _):
+        case (.array(let a), _), (.tuple(let a), _):
             guard let i = index.integer else { break }
             let k = i < 0 ? i + a.count : i
             return a.indices.contains(k) ? a[k] : .undefined("'list object' has no element \(i)")
@@ -336,6 +338,7 @@ final class Interpreter: @unchecked Sendable {
         }
         switch v {
         case .array(let a): return .array(try indices(a.count).map { a[$0] })
+        case .tuple(let a): return .tuple(try indices(a.count).map { a[$0] })
         case .string(let s):
             let scalars = Array(s.unicodeScalars)
             return .string(String(String.UnicodeScalarView(try indices(scalars.count).map { scalars[$0] })))
@@ -348,7 +351,7 @@ final class Interpreter: @unchecked Sendable {
     func iterate(_ v: JinjaValue) throws -> [JinjaValue] {
         switch v {
         case .undefined: return []
-        case .array(let a): return a
+        case .array(let a), .tuple(let a): return a
         case .object(let o): return o.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         default: throw TemplateError.runtime("'\(v.typeName)' object is not iterable")
@@ -366,6 +369,7 @@ final class Interpreter: @unchecked Sendable {
         switch (op, a, b) {
         case ("+", .string(let x), .string(let y)): return .string(x + y)
         case ("+", .array(let x), .array(let y)): return .array(x + y)
+        case ("+", .tuple(let x), .tuple(let y)): return .tuple(x + y)
         case ("*", .string(let x), _) where b.integer != nil:
             return .string(String(repeating: x, count: max(0, b.integer!)))
         case ("*", _, .string(let y)) where a.integer != nil:
@@ -451,7 +455,7 @@ final class Interpreter: @unchecked Sendable {
                 throw TemplateError.runtime("'in <string>' requires string as left operand, not \(item.typeName)")
             }
             return findScalars(Array(s.unicodeScalars), Array(sub.unicodeScalars)) != nil
-        case .array(let a): return a.contains { $0.pyEquals(item) }
+        case .array(let a), .tuple(let a): return a.contains { $0.pyEquals(item) }
         case .object(let o): return o[item.str] != nil && item.typeName == "str"
         case .namespace(let ns): return ns.attributes[item.str] != nil
         case .undefined: return false
@@ -462,7 +466,7 @@ final class Interpreter: @unchecked Sendable {
     /// Python's printf-style `'%s' % value` for %s, %d, %i, %r and %%.
     private func percentFormat(_ fmt: String, _ arg: JinjaValue) throws -> String {
         var args: [JinjaValue]
-        if case .array(let a) = arg { args = a } else { args = [arg] }
+        if case .tuple(let a) = arg { args = a } else { args = [arg] }
         var out = ""
         var it = fmt.unicodeScalars.makeIterator()
         while let c = it.next() {

@@ -183,7 +183,7 @@ func pythonJSONDumps(
         case .int(let i): out += String(i)
         case .double(let d): out += d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : d.description
         case .string(let s): out += jsonQuote(s, ensureASCII: ensureASCII)
-        case .array(let a):
+        case .array(let a), .tuple(let a):
             if a.isEmpty { out += "[]"; return }
             out += "["
             for (n, item) in a.enumerated() {

@@ -12,7 +12,7 @@ extension Interpreter {
         case .string(let s): return try stringMethod(s, name, arg)
         case .object(let o):
             switch name {
-            case "items": return .array(o.map { .array([.string($0.key), $0.value]) })
+            case "items": return .array(o.map { .tuple([.string($0.key), $0.value]) })
             case "keys": return .array(o.keys.map { .string($0) })
             case "values": return .array(o.values)
             case "get":
@@ -23,7 +23,7 @@ extension Interpreter {
                 throw TemplateError.runtime("access to attribute '\(name)' of 'dict' object is unsafe.")
             default: return nil
             }
-        case .array(let a):
+        case .array(let a), .tuple(let a):
             switch name {
             case "index":
                 guard let x = arg(0, "value"), let i = a.firstIndex(where: { $0.pyEquals(x) }) else {
@@ -67,7 +67,7 @@ extension Interpreter {
             return .array(lines.map { .string($0) })
         case "startswith", "endswith":
             let prefixes: [JinjaValue]
-            if case .array(let a)? = arg(0, "prefix") { prefixes = a } else { prefixes = [arg(0, "prefix") ?? JinjaValue.none] }
+            if case .tuple(let a)? = arg(0, "prefix") { prefixes = a } else { prefixes = [arg(0, "prefix") ?? JinjaValue.none] }
             for p in prefixes {
                 guard case .string(let affix) = p else {
                     throw TemplateError.runtime("\(name) first arg must be str or a tuple of str")
@@ -193,9 +193,9 @@ enum JinjaGlobals {
             var o = JinjaObject()
             switch args.first {
             case .object(let d)?: for (k, v) in d { o[k] = v }
-            case .array(let pairs)?:
+            case .array(let pairs)?, .tuple(let pairs)?:
                 for p in pairs {
-                    guard case .array(let kv) = p, kv.count == 2 else {
+                    guard let kv = p.elements, kv.count == 2 else {
                         throw TemplateError.runtime("dictionary update sequence element has wrong length")
                     }
                     o[kv[0].str] = kv[1]

@@ -274,7 +274,7 @@ struct JinjaParser {
             if let only = items.first { return only }
             if !explicitParens { throw fail("an expression") }
         }
-        return .list(items)
+        return .tuple(items)
     }
 
     private func tupleEnds(_ extra: Set<String>) -> Bool {

@@ -2,7 +2,7 @@
 // Python equality and ordering, str() and repr() printing, dicts that keep insertion order.
 import Foundation
 
-/// A value inside the Jinja interpreter. Lists and tuples are both `.array`; dict keys are strings.
+/// A value inside the Jinja interpreter. Dict keys are strings.
 public enum JinjaValue: Sendable {
     case undefined(String)
     case none
@@ -11,6 +11,7 @@ public enum JinjaValue: Sendable {
     case double(Double)
     case string(String)
     case array([JinjaValue])
+    case tuple([JinjaValue])
     case object(JinjaObject)
     case namespace(JinjaNamespace)
     case callable(JinjaCallable)
@@ -21,6 +22,14 @@ public enum JinjaValue: Sendable {
     public var isUndefined: Bool { if case .undefined = self { true } else { false } }
     public var isNone: Bool { if case .none = self { true } else { false } }
 
+    /// The elements of a list or tuple.
+    var elements: [JinjaValue]? {
+        switch self {
+        case .array(let a), .tuple(let a): a
+        default: nil
+        }
+    }
+
     /// Python truthiness.
     public var isTruthy: Bool {
         switch self {
@@ -29,7 +38,7 @@ public enum JinjaValue: Sendable {
         case .int(let i): i != 0
         case .double(let d): d != 0
         case .string(let s): !s.isEmpty
-        case .array(let a): !a.isEmpty
+        case .array(let a), .tuple(let a): !a.isEmpty
         case .object(let o): !o.isEmpty
         case .namespace, .callable: true
         }
@@ -44,6 +53,7 @@ public enum JinjaValue: Sendable {
         case .double: "float"
         case .string: "str"
         case .array: "list"
+        case .tuple: "tuple"
         case .object: "dict"
         case .namespace: "Namespace"
         case .callable: "function"
@@ -133,6 +143,7 @@ extension JinjaValue {
         case .double(let d): pythonFloatRepr(d)
         case .string(let s): pythonStringRepr(s)
         case .array(let a): "[" + a.map(\.repr).joined(separator: ", ") + "]"
+        case .tuple(let a): "(" + a.map(\.repr).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
         case .object(let o): "{" + o.map { pythonStringRepr($0.key) + ": " + $0.value.repr }.joined(separator: ", ") + "}"
         case .namespace(let ns):
             "<Namespace {" + ns.attributes.map { pythonStringRepr($0.key) + ": " + $0.value.repr }.joined(separator: ", ")
@@ -213,7 +224,7 @@ extension JinjaValue {
         switch (self, other) {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
-        case (.array(let a), .array(let b)):
+        case (.array(let a), .array(let b)), (.tuple(let a), .tuple(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.pyEquals($1) }
         case (.object(let a), .object(let b)):
             return a.count == b.count && a.allSatisfy { kv in b[kv.key].map { kv.value.pyEquals($0) } ?? false }
@@ -232,7 +243,7 @@ extension JinjaValue {
             for (x, y) in zip(a.unicodeScalars, b.unicodeScalars) where x != y { return x.value < y.value ? -1 : 1 }
             let (m, n) = (a.unicodeScalars.count, b.unicodeScalars.count)
             return m == n ? 0 : (m < n ? -1 : 1)
-        case (.array(let a), .array(let b)):
+        case (.array(let a), .array(let b)), (.tuple(let a), .tuple(let b)):
             for (x, y) in zip(a, b) where !x.pyEquals(y) { return try x.pyCompare(y) }
             return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
         default:
