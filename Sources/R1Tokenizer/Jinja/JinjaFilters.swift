@@ -61,15 +61,16 @@ extension Interpreter {
         case "first":
             return try iterate(value).first ?? .undefined("No first item, sequence was empty.")
         case "last":
+            if case .iterator = value { throw TemplateError.runtime("'generator' object is not reversible") }
             return try iterate(value).last ?? .undefined("No last item, sequence was empty.")
         case "list":
             return .array(try iterate(value))
         case "items":
-            if value.isUndefined { return .array([]) }
+            if value.isUndefined { return .iterator([]) }
             guard case .object(let o) = value else {
                 throw TemplateError.runtime("items filter: can only get item pairs from a mapping.")
             }
-            return .array(o.map { .tuple([.string($0.key), $0.value]) })
+            return .iterator(o.map { .tuple([.string($0.key), $0.value]) })
         case "dictsort":
             guard case .object(let o) = value else { throw TemplateError.runtime("dictsort: expected a mapping") }
             let byValue = arg(1, "by")?.str == "value"
@@ -88,7 +89,7 @@ extension Interpreter {
             let attribute = byAttribute ? arg(0, "attribute") : nil
             let testName = arg(offset, "test")?.str
             let testArgs = BoundArguments(positional: Array(arg.positional.dropFirst(offset + 1)), keyword: JinjaObject())
-            return .array(
+            return .iterator(
                 try iterate(value).filter { item in
                     let subject = try attribute.map { try getItem(item, $0) } ?? item
                     let passed =
@@ -98,7 +99,7 @@ extension Interpreter {
                 })
         case "map":
             if let attribute = arg.keyword["attribute"] {
-                return .array(
+                return .iterator(
                     try iterate(value).map { item in
                         let v = try getItem(item, attribute)
                         if v.isUndefined, let d = arg.keyword["default"] { return d }
@@ -109,7 +110,7 @@ extension Interpreter {
                 throw TemplateError.runtime("map requires a filter name or attribute=")
             }
             let rest = BoundArguments(positional: Array(arg.positional.dropFirst()), keyword: arg.keyword)
-            return .array(try iterate(value).map { try filter(filterName, $0, rest) })
+            return .iterator(try iterate(value).map { try filter(filterName, $0, rest) })
         case "replace":
             let count = arg(2, "count")?.integer
             return .string(pythonReplace(value.str, arg(0, "old")?.str ?? "", arg(1, "new")?.str ?? "", count: count))
@@ -148,7 +149,7 @@ extension Interpreter {
             let precision = arg(0, "precision")?.integer ?? 0
             let method = arg(1, "method")?.str ?? "common"
             // Python's round() of an int stays an int; math.ceil/floor results are divided back into floats.
-            if method == "common", case .int = value, precision >= 0 { return value }
+            if method == "common", let i = value.integer, precision >= 0 { return .int(i) }
             let scale = pow(10.0, Double(precision))
             let rule: FloatingPointRoundingRule =
                 method == "ceil" ? .up : method == "floor" ? .down : .toNearestOrEven
@@ -160,10 +161,14 @@ extension Interpreter {
             for item in try iterate(value) where !seen.contains(where: { lowered($0).pyEquals(lowered(item)) }) {
                 seen.append(item)
             }
-            return .array(seen)
+            return .iterator(seen)
         case "reverse":
-            if case .string(let s) = value { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
-            return .array(try iterate(value).reversed())
+            // jinja2 returns s[::-1] for strings, reversed(seq) for sequences, and a reversed list otherwise.
+            switch value {
+            case .string(let s): return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed())))
+            case .array(let a), .tuple(let a): return .iterator(a.reversed())
+            default: return .array(try iterate(value).reversed())
+            }
         case "sort":
             let caseSensitive = arg(1, "case_sensitive")?.isTruthy ?? false
             let attribute = arg(2, "attribute")
@@ -186,6 +191,11 @@ extension Interpreter {
             }
             return total
         case "indent":
+            // jinja2 appends "\n" to the value itself, which fails for anything but a string.
+            if case .undefined(let hint) = value { throw TemplateError.undefined(hint) }
+            guard case .string = value else {
+                throw TemplateError.runtime("unsupported operand type(s) for +=: '\(value.typeName)' and 'str'")
+            }
             return .string(indent(value.str, arg(0, "width") ?? .int(4), first: arg(1, "first")?.isTruthy ?? false,
                                   blank: arg(2, "blank")?.isTruthy ?? false))
         case "wordcount":
@@ -200,7 +210,7 @@ extension Interpreter {
         case "batch":
             let size = max(1, arg(0, "linecount")?.integer ?? 1)
             let items = try iterate(value)
-            return .array(stride(from: 0, to: items.count, by: size).map { .array(Array(items[$0..<min($0 + size, items.count)])) })
+            return .iterator(stride(from: 0, to: items.count, by: size).map { .array(Array(items[$0..<min($0 + size, items.count)])) })
         case "format":
             return .string(try percentFormatFilter(value.str, arg.positional))
         case "pprint":
@@ -277,23 +287,30 @@ extension Interpreter {
         case "false": if case .bool(false) = v { return true } else { return false }
         case "iterable":
             switch v {
-            case .undefined, .string, .array, .object: return true
+            case .undefined, .string, .array, .tuple, .object, .iterator: return true
             default: return false
             }
         case "sequence":
             switch v {
-            case .string, .array, .object: return true
+            case .undefined, .string, .array, .tuple, .object: return true
             default: return false
             }
-        case "callable": if case .callable = v { return true } else { return false }
-        case "odd", "even":
-            guard let i = v.integer else { throw TemplateError.runtime("\(name) test needs an integer") }
-            return (i % 2 != 0) == (name == "odd")
-        case "divisibleby":
-            guard let i = v.integer, let n = other.integer, n != 0 else {
-                throw TemplateError.runtime("divisibleby test needs integers")
+        case "callable":
+            switch v {
+            case .callable, .undefined: return true
+            default: return false
             }
-            return i % n == 0
+        case "odd", "even":
+            // jinja2: value % 2 == 1 (odd) or == 0 (even), so floats are accepted.
+            guard let x = v.number else { throw TemplateError.runtime("\(name) test needs a number") }
+            let r = x - 2 * (x / 2).rounded(.down)
+            return name == "odd" ? r == 1 : r == 0
+        case "divisibleby":
+            if let i = v.integer, let n = other.integer, n != 0 { return i % n == 0 }
+            guard let x = v.number, let n = other.number, n != 0 else {
+                throw TemplateError.runtime("divisibleby test needs non-zero numbers")
+            }
+            return fmod(x, n) == 0
         case "equalto", "eq", "==", "sameas": return v.pyEquals(other)
         case "ne", "!=": return !v.pyEquals(other)
         case "lt", "<": return try v.pyCompare(other) < 0

@@ -351,7 +351,7 @@ final class Interpreter: @unchecked Sendable {
     func iterate(_ v: JinjaValue) throws -> [JinjaValue] {
         switch v {
         case .undefined: return []
-        case .array(let a), .tuple(let a): return a
+        case .array(let a), .tuple(let a), .iterator(let a): return a
         case .object(let o): return o.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         default: throw TemplateError.runtime("'\(v.typeName)' object is not iterable")
@@ -376,6 +376,12 @@ final class Interpreter: @unchecked Sendable {
             return .string(String(repeating: y, count: max(0, a.integer!)))
         case ("*", .array(let x), _) where b.integer != nil:
             return .array(Array(repeating: x, count: max(0, b.integer!)).flatMap { $0 })
+        case ("*", .tuple(let x), _) where b.integer != nil:
+            return .tuple(Array(repeating: x, count: max(0, b.integer!)).flatMap { $0 })
+        case ("*", _, .tuple(let y)) where a.integer != nil:
+            return .tuple(Array(repeating: y, count: max(0, a.integer!)).flatMap { $0 })
+        case ("*", _, .array(let y)) where a.integer != nil:
+            return .array(Array(repeating: y, count: max(0, a.integer!)).flatMap { $0 })
         case ("%", .string(let fmt), _):
             return .string(try percentFormat(fmt, b))
         default: break
@@ -397,7 +403,10 @@ final class Interpreter: @unchecked Sendable {
                 let r = x % y
                 return .int(r != 0 && (r < 0) != (y < 0) ? r + y : r)
             case "**":
-                if y < 0 { return .double(pow(Double(x), Double(y))) }
+                if y < 0 {
+                    guard x != 0 else { throw TemplateError.runtime("0.0 cannot be raised to a negative power") }
+                    return .double(pow(Double(x), Double(y)))
+                }
                 var result = 1
                 for _ in 0..<y { result = try checked(result.multipliedReportingOverflow(by: x)).integer! }
                 return .int(result)
@@ -414,12 +423,20 @@ final class Interpreter: @unchecked Sendable {
             return .double(x / y)
         case "//":
             guard y != 0 else { throw TemplateError.runtime("float floor division by zero") }
-            return .double((x / y).rounded(.down))
+            // CPython's float_floor_div: floor of (x - fmod(x, y)) / y, so 1 // 0.1 == 9.0.
+            let mod = fmod(x, y)
+            var div = (x - mod) / y
+            if mod != 0 && (y < 0) != (mod < 0) { div -= 1 }
+            var floored = div.rounded(.down)
+            if div - floored > 0.5 { floored += 1 }
+            return .double(div == 0 ? (x / y < 0 ? -0.0 : 0.0) : floored)
         case "%":
             guard y != 0 else { throw TemplateError.runtime("float modulo") }
             let r = fmod(x, y)
             return .double(r != 0 && (r < 0) != (y < 0) ? r + y : r)
-        case "**": return .double(pow(x, y))
+        case "**":
+            if x == 0 && y < 0 { throw TemplateError.runtime("0.0 cannot be raised to a negative power") }
+            return .double(pow(x, y))
         default: throw unsupported
         }
     }
@@ -455,8 +472,12 @@ final class Interpreter: @unchecked Sendable {
                 throw TemplateError.runtime("'in <string>' requires string as left operand, not \(item.typeName)")
             }
             return findScalars(Array(s.unicodeScalars), Array(sub.unicodeScalars)) != nil
-        case .array(let a), .tuple(let a): return a.contains { $0.pyEquals(item) }
-        case .object(let o): return o[item.str] != nil && item.typeName == "str"
+        case .array(let a), .tuple(let a), .iterator(let a): return a.contains { $0.pyEquals(item) }
+        case .object(let o):
+            if item.elements != nil && item.typeName == "list" || item.typeName == "dict" {
+                throw TemplateError.runtime("unhashable type: '\(item.typeName)'")
+            }
+            return o[item.str] != nil && item.typeName == "str"
         case .namespace(let ns): return ns.attributes[item.str] != nil
         case .undefined: return false
         default: throw TemplateError.runtime("argument of type '\(container.typeName)' is not iterable")
@@ -484,6 +505,7 @@ final class Interpreter: @unchecked Sendable {
             default: throw TemplateError.runtime("unsupported format character '\(spec)'")
             }
         }
+        if !args.isEmpty { throw TemplateError.runtime("not all arguments converted during string formatting") }
         return out
     }
 }

@@ -13,6 +13,9 @@ public enum JinjaValue: Sendable {
     case array([JinjaValue])
     case tuple([JinjaValue])
     case object(JinjaObject)
+    /// What jinja2's lazy filters (select, map, unique, batch, reverse, ...) return: a Python generator, always
+    /// truthy, with no len() and no indexing; `|list` turns it back into a list.
+    case iterator([JinjaValue])
     case namespace(JinjaNamespace)
     case callable(JinjaCallable)
 
@@ -40,7 +43,7 @@ public enum JinjaValue: Sendable {
         case .string(let s): !s.isEmpty
         case .array(let a), .tuple(let a): !a.isEmpty
         case .object(let o): !o.isEmpty
-        case .namespace, .callable: true
+        case .iterator, .namespace, .callable: true
         }
     }
 
@@ -55,6 +58,7 @@ public enum JinjaValue: Sendable {
         case .array: "list"
         case .tuple: "tuple"
         case .object: "dict"
+        case .iterator: "generator"
         case .namespace: "Namespace"
         case .callable: "function"
         }
@@ -148,6 +152,7 @@ extension JinjaValue {
         case .namespace(let ns):
             "<Namespace {" + ns.attributes.map { pythonStringRepr($0.key) + ": " + $0.value.repr }.joined(separator: ", ")
                 + "}>"
+        case .iterator: "<generator object>"
         case .callable(let c): "<function \(c.name)>"
         }
     }
