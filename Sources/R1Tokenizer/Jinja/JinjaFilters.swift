@@ -212,7 +212,9 @@ extension Interpreter {
             let items = try iterate(value)
             return .iterator(stride(from: 0, to: items.count, by: size).map { .array(Array(items[$0..<min($0 + size, items.count)])) })
         case "format":
-            return .string(try percentFormatFilter(value.str, arg.positional))
+            // jinja2: `s % kwargs` with keyword arguments, otherwise `s % args`.
+            if !arg.keyword.isEmpty { return .string(try pythonPercentFormat(value.str, .object(arg.keyword))) }
+            return .string(try pythonPercentFormat(value.str, .tuple(arg.positional)))
         case "pprint":
             return .string(value.repr)
         default:
@@ -224,21 +226,6 @@ extension Interpreter {
         if let x = a.integer, let y = b.integer { return .int(x + y) }
         if let x = a.number, let y = b.number { return .double(x + y) }
         throw TemplateError.runtime("unsupported operand type(s) for +: '\(a.typeName)' and '\(b.typeName)'")
-    }
-
-    private func percentFormatFilter(_ fmt: String, _ args: [JinjaValue]) throws -> String {
-        var out = ""
-        var rest = args
-        var it = fmt.unicodeScalars.makeIterator()
-        while let c = it.next() {
-            guard c == "%" else { out.unicodeScalars.append(c); continue }
-            guard let spec = it.next() else { break }
-            if spec == "%" { out += "%"; continue }
-            guard !rest.isEmpty else { throw TemplateError.runtime("not enough arguments for format string") }
-            let v = rest.removeFirst()
-            out += spec == "r" ? v.repr : spec == "d" || spec == "i" ? String(Int(v.number ?? 0)) : v.str
-        }
-        return out
     }
 
     func length(_ value: JinjaValue) throws -> Int {

@@ -383,7 +383,7 @@ final class Interpreter: @unchecked Sendable {
         case ("*", _, .array(let y)) where a.integer != nil:
             return .array(Array(repeating: y, count: max(0, a.integer!)).flatMap { $0 })
         case ("%", .string(let fmt), _):
-            return .string(try percentFormat(fmt, b))
+            return .string(try pythonPercentFormat(fmt, b))
         default: break
         }
         if let x = a.integer, let y = b.integer {
@@ -482,30 +482,5 @@ final class Interpreter: @unchecked Sendable {
         case .undefined: return false
         default: throw TemplateError.runtime("argument of type '\(container.typeName)' is not iterable")
         }
-    }
-
-    /// Python's printf-style `'%s' % value` for %s, %d, %i, %r and %%.
-    private func percentFormat(_ fmt: String, _ arg: JinjaValue) throws -> String {
-        var args: [JinjaValue]
-        if case .tuple(let a) = arg { args = a } else { args = [arg] }
-        var out = ""
-        var it = fmt.unicodeScalars.makeIterator()
-        while let c = it.next() {
-            guard c == "%" else { out.unicodeScalars.append(c); continue }
-            guard let spec = it.next() else { throw TemplateError.runtime("incomplete format") }
-            if spec == "%" { out += "%"; continue }
-            guard !args.isEmpty else { throw TemplateError.runtime("not enough arguments for format string") }
-            let v = args.removeFirst()
-            switch spec {
-            case "s": out += v.str
-            case "r": out += v.repr
-            case "d", "i":
-                guard let n = v.number else { throw TemplateError.runtime("%d format: a real number is required") }
-                out += String(Int(n.rounded(.towardZero)))
-            default: throw TemplateError.runtime("unsupported format character '\(spec)'")
-            }
-        }
-        if !args.isEmpty { throw TemplateError.runtime("not all arguments converted during string formatting") }
-        return out
     }
 }
