@@ -74,3 +74,27 @@ import Testing
         #expect(seen.count == 8)
     }
 }
+
+@Test func tokenizerConfigSuppliesTemplateAndSpecialTokens() throws {
+    let root = TemplateFixtures.root.appendingPathComponent("tokenizer-configs")
+    let r1 = try ChatTemplateConfig(tokenizerConfig: Data(contentsOf: root.appendingPathComponent("r1-distill-qwen-1.5b.json")))
+    #expect(r1.bosToken == "<｜begin▁of▁sentence｜>" && r1.eosToken == "<｜end▁of▁sentence｜>")
+    let fromFile = try ChatTemplate(TemplateFixtures.text("templates/deepseek-r1-distill-2025-01.jinja"))
+    let messages: [JinjaValue] = [["role": "system", "content": "S"], ["role": "user", "content": "Hi"]]
+    let rendered = try r1.template().render(messages: messages, addGenerationPrompt: true, bosToken: r1.bosToken)
+    #expect(rendered == "<｜begin▁of▁sentence｜>S<｜User｜>Hi<｜Assistant｜>")
+    #expect(rendered == (try fromFile.render(messages: messages, addGenerationPrompt: true, bosToken: r1.bosToken)))
+
+    // DeepSeek-V3's config stores tokens as AddedToken objects and has no template.
+    let v3 = try ChatTemplateConfig(tokenizerConfig: Data(contentsOf: root.appendingPathComponent("deepseek-v3.json")))
+    #expect(v3.bosToken == "<｜begin▁of▁sentence｜>" && v3.eosToken == "<｜end▁of▁sentence｜>")
+    #expect(throws: TemplateError.self) { try v3.template() }
+}
+
+@Test func namedTemplatesFollowTransformersChoice() throws {
+    let json = #"{"chat_template": [{"name": "default", "template": "D"}, {"name": "tool_use", "template": "T"}]}"#
+    let config = try ChatTemplateConfig(tokenizerConfig: Data(json.utf8))
+    #expect(try config.template().render(messages: []) == "D")
+    #expect(try config.template(withTools: true).render(messages: []) == "T")
+    #expect(try config.template(named: "default", withTools: true).render(messages: []) == "D")
+}
