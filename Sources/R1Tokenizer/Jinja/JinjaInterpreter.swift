@@ -111,6 +111,7 @@ final class Interpreter: @unchecked Sendable {
             guard case .namespace(let ns) = scope.lookup(n) ?? .undefinedValue else {
                 throw TemplateError.runtime("cannot assign attribute on non-namespace object")
             }
+            if attr.hasPrefix("_") { throw JinjaGlobals.underscoreError(attr) }
             ns.attributes[attr] = value
         }
     }

@@ -176,6 +176,12 @@ extension Interpreter {
 // MARK: - Globals
 
 enum JinjaGlobals {
+    /// transformers' TemplateNamespace refuses underscore-prefixed names.
+    static func underscoreError(_ name: String) -> TemplateError {
+        .runtime("Chat templates cannot store underscore-prefixed attributes on a namespace, but got "
+            + pythonStringRepr(name) + ". Please rename the attribute.")
+    }
+
     static func install(in scope: Scope) {
         scope.vars["raise_exception"] = .callable(JinjaCallable(name: "raise_exception") { args, kwargs in
             throw TemplateError.raised((args.first ?? kwargs["message"] ?? JinjaValue.none).str)
@@ -187,6 +193,9 @@ enum JinjaGlobals {
             var attributes = JinjaObject()
             if case .object(let o)? = args.first { for (k, v) in o { attributes[k] = v } }
             for (k, v) in kwargs { attributes[k] = v }
+            if let bad = attributes.keys.first(where: { $0.hasPrefix("_") }) {
+                throw JinjaGlobals.underscoreError(bad)
+            }
             return .namespace(JinjaNamespace(attributes))
         })
         scope.vars["dict"] = .callable(JinjaCallable(name: "dict") { args, kwargs in

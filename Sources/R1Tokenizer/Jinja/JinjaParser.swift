@@ -124,6 +124,15 @@ struct JinjaParser {
             let (body, _) = try statements(until: ["endgeneration"])
             try expectBlockEnd()
             return .block(body)
+        case "block":
+            // Without `extends` a block renders in place; `{% endblock name %}` may repeat the name.
+            let name = try identifier()
+            if skip(name: "scoped") || skip(name: "required") {}
+            try expectBlockEnd()
+            let (body, _) = try statements(until: ["endblock"])
+            if case .name(let n) = current.kind, n == name { advance() }
+            try expectBlockEnd()
+            return .block(body)
         case "break", "continue":
             try expectBlockEnd()
             return keyword == "break" ? .loopBreak : .loopContinue
