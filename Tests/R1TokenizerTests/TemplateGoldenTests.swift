@@ -60,9 +60,13 @@ func templateMatchesGoldens(_ templateName: String) throws {
         case (.failure(let error), .none):
             Issue.record("\(name): threw \(error), jinja2 rendered")
         case (.failure(let error), let expected):
-            // raise_exception messages must match exactly; other jinja2 errors only need to be errors.
-            if field(expected, "type").str == "TemplateError" {
-                #expect((error as? TemplateError) == TemplateError(kind: .raised, message: field(expected, "message").str), "\(name)")
+            // raise_exception messages must match exactly; other errors must be of the same kind.
+            let e = error as? TemplateError
+            switch field(expected, "type").str {
+            case "TemplateError":
+                #expect(e == TemplateError(kind: .raised, message: field(expected, "message").str), "\(name)")
+            case "UndefinedError": #expect(e?.kind == .undefined, "\(name): \(error)")
+            default: #expect(e?.kind == .runtime, "\(name): \(error)")
             }
         }
     }
