@@ -1,0 +1,127 @@
+// Added (and special) tokens found in raw text before pre-tokenization, as `tokenizers`' AddedVocabulary does:
+// leftmost-longest, non-overlapping matches; single_word, lstrip and rstrip applied to each match afterwards.
+import Foundation
+
+/// A token outside the BPE merges, matched literally in the input (`tokenizer.json` "added_tokens").
+public struct AddedToken: Sendable, Equatable {
+    public var id: Int
+    public var content: String
+    /// Skipped by `decode(_:skipSpecialTokens: true)`.
+    public var special: Bool
+    /// Matched against the normalised text instead of the raw text.
+    public var normalized: Bool
+    public var lstrip: Bool
+    public var rstrip: Bool
+    public var singleWord: Bool
+
+    public init(id: Int, content: String, special: Bool, normalized: Bool = false, lstrip: Bool = false,
+                rstrip: Bool = false, singleWord: Bool = false) {
+        self.id = id
+        self.content = content
+        self.special = special
+        self.normalized = normalized
+        self.lstrip = lstrip
+        self.rstrip = rstrip
+        self.singleWord = singleWord
+    }
+}
+
+/// One piece of the input: a run of ordinary text (`id == nil`) or an added token.
+struct Segment {
+    var range: Range<Int>
+    var id: Int?
+}
+
+struct AddedTokenMatcher: Sendable {
+    private struct Pattern: Sendable {
+        var bytes: [UInt8]
+        var token: AddedToken
+    }
+
+    /// Patterns by first byte, longest first.
+    private var byFirstByte: [[Pattern]] = Array(repeating: [], count: 256)
+    private(set) var isEmpty = true
+
+    init(_ tokens: [AddedToken], transform: ([UInt8]) -> [UInt8] = { $0 }) {
+        for token in tokens where !token.content.isEmpty {
+            let bytes = transform(Array(token.content.utf8))
+            guard let first = bytes.first else { continue }
+            byFirstByte[Int(first)].append(Pattern(bytes: bytes, token: token))
+            isEmpty = false
+        }
+        for b in 0..<256 { byFirstByte[b].sort { $0.bytes.count > $1.bytes.count } }
+    }
+
+    func split(_ text: UnsafeBufferPointer<UInt8>) -> [Segment] {
+        let n = text.count
+        if isEmpty || n == 0 { return [Segment(range: 0..<n, id: nil)] }
+        var segments: [Segment] = []
+        var startOffset = 0
+        var pos = 0
+        scan: while pos < n {
+            let candidates = byFirstByte[Int(text[pos])]
+            for pattern in candidates where pattern.bytes.count <= n - pos {
+                let length = pattern.bytes.count
+                let hit = pattern.bytes.withUnsafeBufferPointer { p in
+                    memcmp(p.baseAddress!, text.baseAddress! + pos, length) == 0
+                }
+                guard hit else { continue }
+                var start = pos, stop = pos + length
+                pos = stop  // matches never overlap, even when this one is discarded below
+                let token = pattern.token
+                if token.singleWord {
+                    let wordBefore = start > 0 && isWordScalar(scalarBefore(text, start))
+                    let wordAfter = stop < n && isWordScalar(scalarAt(text, stop))
+                    if wordBefore || wordAfter { continue scan }
+                }
+                if token.lstrip {
+                    var s = start
+                    while s > 0 {
+                        let (value, length) = scalarBeforeWithLength(text, s)
+                        guard classBits(value) & ScalarClass.whiteSpace.rawValue != 0 else { break }
+                        s -= length
+                    }
+                    start = max(s, startOffset)
+                }
+                if token.rstrip {
+                    while stop < n {
+                        let (value, length) = scalarAtWithLength(text, stop)
+                        guard classBits(value) & ScalarClass.whiteSpace.rawValue != 0 else { break }
+                        stop += length
+                    }
+                }
+                if startOffset < start { segments.append(Segment(range: startOffset..<start, id: nil)) }
+                segments.append(Segment(range: start..<stop, id: token.id))
+                startOffset = stop
+                pos = max(pos, stop)
+                continue scan
+            }
+            pos += 1
+        }
+        if startOffset < n { segments.append(Segment(range: startOffset..<n, id: nil)) }
+        return segments
+    }
+}
+
+// MARK: - UTF-8 helpers
+
+private func isWordScalar(_ value: UInt32) -> Bool {
+    classBits(value) & ScalarClass.word.rawValue != 0
+}
+
+private func scalarAt(_ text: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 { scalarAtWithLength(text, i).0 }
+private func scalarBefore(_ text: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 { scalarBeforeWithLength(text, i).0 }
+
+private func scalarAtWithLength(_ text: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {
+    let lead = UInt32(text[i])
+    let length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+    var value = length == 1 ? lead : lead & (0x7F >> UInt32(length))
+    for k in 1..<length where i + k < text.count { value = (value << 6) | (UInt32(text[i + k]) & 0x3F) }
+    return (value, length)
+}
+
+private func scalarBeforeWithLength(_ text: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {
+    var start = i - 1
+    while start > 0 && text[start] & 0xC0 == 0x80 { start -= 1 }
+    return (scalarAtWithLength(text, start).0, i - start)
+}
