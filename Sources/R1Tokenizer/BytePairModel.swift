@@ -20,21 +20,32 @@ enum ByteLevel {
         return table
     }()
 
-    static let scalarToByte: [UInt32: UInt8] = {
-        var map: [UInt32: UInt8] = [:]
-        for (b, s) in byteToScalar.enumerated() { map[s] = UInt8(b) }
-        return map
+    /// Inverse of `byteToScalar` over U+0000...U+0143; -1 outside the alphabet.
+    static let scalarToByte: [Int16] = {
+        var table = [Int16](repeating: -1, count: 0x144)
+        for (b, s) in byteToScalar.enumerated() { table[Int(s)] = Int16(b) }
+        return table
     }()
+
+    /// Appends the raw bytes of a byte-level token string to `out`; false (and `out` partly written) when a
+    /// character is outside the alphabet.
+    @_optimize(speed)
+    static func appendBytes(of token: String, to out: inout [UInt8]) -> Bool {
+        scalarToByte.withUnsafeBufferPointer { table in
+            for scalar in token.unicodeScalars {
+                let v = Int(scalar.value)
+                guard v < table.count, table[v] >= 0 else { return false }
+                out.append(UInt8(truncatingIfNeeded: table[v]))
+            }
+            return true
+        }
+    }
 
     /// Raw bytes of a byte-level token string, or nil when a character is outside the alphabet.
     static func bytes(of token: String) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(token.utf8.count)
-        for scalar in token.unicodeScalars {
-            guard let b = scalarToByte[scalar.value] else { return nil }
-            out.append(b)
-        }
-        return out
+        return appendBytes(of: token, to: &out) ? out : nil
     }
 
     static func string(of bytes: some Sequence<UInt8>) -> String {
@@ -72,34 +83,33 @@ struct ByteKeyTable {
         return h ^ (h >> 29)
     }
 
+    @_optimize(speed)
     func find(_ key: UnsafeBufferPointer<UInt8>) -> UInt64? {
         let h = Self.hash(key)
-        return slots.withUnsafeBufferPointer { slots in
-            arena.withUnsafeBufferPointer { arena in
-                var i = Int(truncatingIfNeeded: h) & mask
-                while true {
-                    let e = Int(slots[i])
-                    if e < 0 { return nil }
-                    if hashes[e] == h && Int(keyLengths[e]) == key.count {
-                        let start = Int(keyStarts[e])
-                        if key.count == 0 || memcmp(arena.baseAddress! + start, key.baseAddress!, key.count) == 0 {
-                            return values[e]
-                        }
-                    }
-                    i = (i + 1) & mask
-                }
-            }
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = Int(slots[i])
+            if e < 0 { return nil }
+            if hashes[e] == h && Int(keyLengths[e]) == key.count && keyEquals(e, key) { return values[e] }
+            i = (i + 1) & mask
         }
     }
 
+    @inline(__always)
+    private func keyEquals(_ e: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        key.count == 0 || arena.withUnsafeBufferPointer {
+            memcmp($0.baseAddress! + Int(keyStarts[e]), key.baseAddress!, key.count) == 0
+        }
+    }
+
+    @_optimize(speed)
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ value: UInt64) {
         if (values.count + 1) * 2 > slots.count { grow() }
         let h = Self.hash(key)
         var i = Int(truncatingIfNeeded: h) & mask
         while slots[i] >= 0 {
             let e = Int(slots[i])
-            if hashes[e] == h && Int(keyLengths[e]) == key.count
-                && arena[Int(keyStarts[e])..<Int(keyStarts[e]) + key.count].elementsEqual(key) {
+            if hashes[e] == h && Int(keyLengths[e]) == key.count && keyEquals(e, key) {
                 values[e] = value
                 return
             }
@@ -117,6 +127,7 @@ struct ByteKeyTable {
         self = ByteKeyTable(capacity: slots.count / 2)
     }
 
+    @_optimize(speed)
     private mutating func grow() {
         let size = slots.count * 2
         slots = [Int32](repeating: -1, count: size)

@@ -25,12 +25,13 @@ public final class Tokenizer: Sendable {
     private let preTokenizer: PreTokenizer
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
-    /// Decoded bytes of every id: `tokenBytes[tokenOffsets[id]..<tokenOffsets[id + 1]]`.
+    /// Decoded bytes of every id: `tokenBytes[tokenStarts[id]...]`, `tokenLengths[id]` of them.
     private let tokenBytes: [UInt8]
-    private let tokenOffsets: [Int]
+    private let tokenStarts: [Int32]
+    private let tokenLengths: [Int32]
     private let tokenStrings: [String?]
     private let specialIds: Set<Int>
-    private let tokenToId: [String: Int]
+    private let addedIds: [String: Int]
 
     /// Tokens matched literally in the input (`<think>`, `<｜User｜>`, ...).
     public let addedTokens: [AddedToken]
@@ -46,57 +47,61 @@ public final class Tokenizer: Sendable {
     public let chatTemplate: String?
     public let modelMaxLength: Int?
 
+    @_optimize(speed)
     init(spec: TokenizerSpec) throws {
+        let maxId = max(spec.vocab.lazy.map(\.id).max() ?? -1, spec.addedTokens.lazy.map(\.id).max() ?? -1)
+        guard (spec.vocab.allSatisfy { $0.id >= 0 }) && (spec.addedTokens.allSatisfy { $0.id >= 0 }) else {
+            throw TokenizerError.malformed("negative token id")
+        }
+        var tokenStrings = [String?](repeating: nil, count: maxId + 1)
+        // Decoded bytes of each id live in one arena, at tokenStarts[id] ..< tokenStarts[id] + tokenLengths[id].
+        var arena: [UInt8] = []
+        var starts = [Int32](repeating: 0, count: maxId + 1)
+        var lengths = [Int32](repeating: 0, count: maxId + 1)
+        func store(_ id: Int, _ token: String) {
+            let start = arena.count
+            if !ByteLevel.appendBytes(of: token, to: &arena) {
+                // The ByteLevel decoder keeps the UTF-8 of a token it cannot map.
+                arena.removeSubrange(start...)
+                arena += token.utf8
+            }
+            starts[id] = Int32(start)
+            lengths[id] = Int32(arena.count - start)
+            tokenStrings[id] = token
+        }
         var table = ByteKeyTable(capacity: spec.vocab.count)
-        var maxId = -1
-        var strings: [Int: String] = [:]
-        strings.reserveCapacity(spec.vocab.count + spec.addedTokens.count)
-        var bytesById: [Int: [UInt8]] = [:]
-        bytesById.reserveCapacity(spec.vocab.count + spec.addedTokens.count)
         for (token, id) in spec.vocab {
-            let bytes = ByteLevel.bytes(of: token) ?? Array(token.utf8)
-            bytes.withUnsafeBufferPointer { table.insert($0, UInt64(id)) }
-            strings[id] = token
-            bytesById[id] = bytes
-            maxId = max(maxId, id)
+            store(id, token)
+            arena.withUnsafeBufferPointer { table.insert(UnsafeBufferPointer(rebasing: $0[Int(starts[id])...]), UInt64(id)) }
         }
         var merges: [UInt64: UInt64] = [:]
         merges.reserveCapacity(spec.merges.count)
-        func vocabId(_ token: String) -> Int? {
-            guard let bytes = ByteLevel.bytes(of: token) else { return nil }
-            return bytes.withUnsafeBufferPointer { table.find($0) }.map { Int($0) }
+        var buffer: [UInt8] = []
+        func vocabId(_ token: String, from start: Int) -> UInt64? {
+            guard ByteLevel.appendBytes(of: token, to: &buffer) else { return nil }
+            return buffer.withUnsafeBufferPointer { table.find(UnsafeBufferPointer(rebasing: $0[start...])) }
         }
         for (rank, (left, right)) in spec.merges.enumerated() {
-            guard let a = vocabId(left), let b = vocabId(right), let merged = vocabId(left + right) else {
-                throw TokenizerError.malformed("merge '\(left) \(right)' names a token missing from the vocabulary")
-            }
-            let key = UInt64(a) << 32 | UInt64(b)
-            if merges[key] == nil { merges[key] = UInt64(rank) << 32 | UInt64(merged) }
+            buffer.removeAll(keepingCapacity: true)
+            guard let a = vocabId(left, from: 0) else { throw Self.missingMerge(left, right) }
+            let split = buffer.count
+            guard let b = vocabId(right, from: split) else { throw Self.missingMerge(left, right) }
+            guard let merged = buffer.withUnsafeBufferPointer({ table.find($0) }) else { throw Self.missingMerge(left, right) }
+            let key = a << 32 | b
+            if merges[key] == nil { merges[key] = UInt64(rank) << 32 | merged }
         }
         model = BytePairModel(vocab: table, merges: merges, ignoreMerges: spec.ignoreMerges)
 
-        var toId: [String: Int] = [:]
-        toId.reserveCapacity(strings.count)
-        for (id, token) in strings { toId[token] = id }
+        var addedIds: [String: Int] = [:]
         for token in spec.addedTokens {
-            strings[token.id] = token.content
-            toId[token.content] = token.id
-            // The ByteLevel decoder maps a token's characters back to bytes, or keeps its UTF-8 if it cannot.
-            bytesById[token.id] = ByteLevel.bytes(of: token.content) ?? Array(token.content.utf8)
-            maxId = max(maxId, token.id)
+            store(token.id, token.content)
+            addedIds[token.content] = token.id
         }
-        var tokenBytes: [UInt8] = []
-        var offsets = [0]
-        var tokenStrings = [String?](repeating: nil, count: maxId + 1)
-        for id in 0...max(maxId, 0) where maxId >= 0 {
-            tokenBytes += bytesById[id] ?? []
-            offsets.append(tokenBytes.count)
-            tokenStrings[id] = strings[id]
-        }
-        self.tokenBytes = tokenBytes
-        self.tokenOffsets = offsets
+        self.tokenBytes = arena
+        self.tokenStarts = starts
+        self.tokenLengths = lengths
         self.tokenStrings = tokenStrings
-        self.tokenToId = toId
+        self.addedIds = addedIds
         self.specialIds = Set(spec.addedTokens.filter(\.special).map(\.id))
         self.addedTokens = spec.addedTokens
         normalizers = spec.normalizers
@@ -109,13 +114,23 @@ public final class Tokenizer: Sendable {
 
         bosToken = spec.bosToken
         eosToken = spec.eosToken
-        bosId = spec.bosToken.flatMap { toId[$0] }
-        eosIds = spec.eosToken.flatMap { toId[$0] }.map { [$0] } ?? []
-        padId = spec.padToken.flatMap { toId[$0] }
+        func lookup(_ token: String?) -> Int? {
+            guard let token else { return nil }
+            if let id = addedIds[token] { return id }
+            guard let bytes = ByteLevel.bytes(of: token) else { return nil }
+            return bytes.withUnsafeBufferPointer { table.find($0) }.map { Int($0) }
+        }
+        bosId = lookup(spec.bosToken)
+        eosIds = lookup(spec.eosToken).map { [$0] } ?? []
+        padId = lookup(spec.padToken)
         addBosToken = spec.addBos && bosId != nil
         addEosToken = spec.addEos && !eosIds.isEmpty
         chatTemplate = spec.chatTemplate
         modelMaxLength = spec.modelMaxLength
+    }
+
+    private static func missingMerge(_ left: String, _ right: String) -> TokenizerError {
+        .malformed("merge '\(left) \(right)' names a token missing from the vocabulary")
     }
 
     // MARK: - Encode
@@ -167,9 +182,10 @@ public final class Tokenizer: Sendable {
     }
 
     func appendBytes(of id: Int, skipSpecialTokens: Bool, to bytes: inout [UInt8]) {
-        guard id >= 0 && id + 1 < tokenOffsets.count else { return }
+        guard id >= 0 && id < tokenStarts.count else { return }
         if skipSpecialTokens && specialIds.contains(id) { return }
-        bytes += tokenBytes[tokenOffsets[id]..<tokenOffsets[id + 1]]
+        let start = Int(tokenStarts[id])
+        bytes += tokenBytes[start..<(start + Int(tokenLengths[id]))]
     }
 
     /// A decoder that turns ids into text one at a time.
@@ -184,7 +200,11 @@ public final class Tokenizer: Sendable {
         id >= 0 && id < tokenStrings.count ? tokenStrings[id] : nil
     }
 
-    public func id(for token: String) -> Int? { tokenToId[token] }
+    public func id(for token: String) -> Int? {
+        if let id = addedIds[token] { return id }
+        guard let bytes = ByteLevel.bytes(of: token) else { return nil }
+        return bytes.withUnsafeBufferPointer { model.vocab.find($0) }.map { Int($0) }
+    }
 
     /// One past the largest id (base vocabulary and added tokens).
     public var vocabularySize: Int { tokenStrings.count }

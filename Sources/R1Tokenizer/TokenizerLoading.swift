@@ -63,6 +63,7 @@ private func parseMerge(_ line: String) throws -> (String, String) {
 // MARK: - tokenizer.json
 
 extension TokenizerSpec {
+    @_optimize(speed)
     init(json root: [String: Any], config: [String: Any]) throws {
         self.init()
         guard let model = root["model"] as? [String: Any] else { throw TokenizerError.malformed("no model") }

@@ -66,10 +66,10 @@ struct ScalarClass: OptionSet, Sendable {
 
 // MARK: - Lookup
 
-/// Class bits of every BMP scalar, computed once from the standard library's Unicode tables.
-private let bmpClassTable: [UInt32] = {
-    var table = [UInt32](repeating: 0, count: 0x10000)
-    for value in 0..<0x10000 {
+/// Class bits of every scalar in planes 0 and 1 (BMP, emoji), computed once from the standard library's tables.
+private let classTable: [UInt32] = {
+    var table = [UInt32](repeating: 0, count: 0x20000)
+    for value in 0..<0x20000 {
         table[value] = computeClassBits(UInt32(value))
     }
     return table
@@ -77,8 +77,8 @@ private let bmpClassTable: [UInt32] = {
 
 @inline(__always)
 func classBits(_ value: UInt32) -> UInt32 {
-    if value < 0x10000 {
-        return bmpClassTable.withUnsafeBufferPointer { $0[Int(value)] }
+    if value < 0x20000 {
+        return classTable.withUnsafeBufferPointer { $0[Int(value)] }
     }
     return computeClassBits(value)
 }
@@ -96,6 +96,7 @@ private let unassignedInReference: [ClosedRange<UInt32>] = [
     0x1FBFA...0x1FBFA, 0x2B73A...0x2B73F, 0x2CEA2...0x2CEAD, 0x323B0...0x33479,
 ]
 
+@_optimize(speed)
 private func computeClassBits(_ value: UInt32) -> UInt32 {
     guard let scalar = Unicode.Scalar(value) else { return ScalarClass.cs.rawValue }
     if value >= 0x88F && unassignedInReference.contains(where: { $0.contains(value) }) {

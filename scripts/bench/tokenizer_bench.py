@@ -3,7 +3,8 @@
 
 Makes a deterministic ~1 MB mixed corpus (English prose, code, LaTeX, CJK, emoji, digits), times
 `Tokenizer.encode(corpus, add_special_tokens=False)` (median of 5), then runs the Swift side through
-`R1_BENCH=1 swift test -c release --filter TokenizerBench` and prints a Markdown table.
+`R1_BENCH=1 swift test -c release -Xswiftc -enable-testing --filter TokenizerBench` (the test target uses
+`@testable import`) and prints a Markdown table.
 
 Run: /opt/r1venv/bin/python scripts/bench/tokenizer_bench.py [--no-swift]
 """
@@ -94,23 +95,25 @@ def main():
     swift = {}
     if "--no-swift" not in sys.argv:
         env = dict(os.environ, R1_BENCH="1", R1_BENCH_CORPUS=path)
-        out = subprocess.run(["swift", "test", "-c", "release", "--filter", "TokenizerBench"], cwd=REPO, env=env,
-                             capture_output=True, text=True)
-        for m in re.finditer(r"BENCH (\S+) seconds=([0-9.]+) tokens=(\d+)", out.stdout + out.stderr):
-            swift[m.group(1)] = (float(m.group(2)), int(m.group(3)))
+        out = subprocess.run(["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing", "--filter",
+                              "TokenizerBench"], cwd=REPO, env=env, capture_output=True, text=True)
+        for m in re.finditer(r"BENCH (\S+) seconds=([0-9.]+) tokens=(\d+) cold=([0-9.]+) load=([0-9.]+)",
+                             out.stdout + out.stderr):
+            swift[m.group(1)] = (float(m.group(2)), int(m.group(3)), float(m.group(4)), float(m.group(5)))
         if not swift:
             print(out.stdout[-3000:], out.stderr[-3000:])
     print(f"Corpus: {mb:.2f} MB, one thread, median of 5\n")
-    print("| tokenizer | tokens | tokenizers (Rust) MB/s | R1Tokenizer (Swift) MB/s | Swift / Rust |")
-    print("|---|---|---|---|---|")
+    print("| tokenizer | tokens | tokenizers (Rust) MB/s | R1Tokenizer (Swift) MB/s | Swift / Rust "
+          "| Swift first (cold cache) MB/s | Swift load s |")
+    print("|---|---|---|---|---|---|---|")
     for name in NAMES:
         t, n = hf[name]
         if name in swift:
-            st, sn = swift[name]
+            st, sn, cold, load = swift[name]
             same = "" if sn == n else f" (Swift tokens {sn}!)"
-            print(f"| {name} | {n}{same} | {mb / t:.2f} | {mb / st:.2f} | {t / st:.2f}x |")
+            print(f"| {name} | {n}{same} | {mb / t:.2f} | {mb / st:.2f} | {t / st:.1f}x | {mb / cold:.2f} | {load:.2f} |")
         else:
-            print(f"| {name} | {n} | {mb / t:.2f} | - | - |")
+            print(f"| {name} | {n} | {mb / t:.2f} | - | - | - | - |")
 
 
 if __name__ == "__main__":
