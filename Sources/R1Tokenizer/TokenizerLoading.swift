@@ -106,7 +106,11 @@ extension TokenizerSpec {
         bosToken = tokenContent(config["bos_token"])
         eosToken = tokenContent(config["eos_token"])
         padToken = tokenContent(config["pad_token"])
-        chatTemplate = config["chat_template"] as? String
+        if let template = config["chat_template"] as? String {
+            chatTemplate = template
+        } else if let named = config["chat_template"] as? [[String: Any]] {  // [{"name": "default", "template": ...}]
+            chatTemplate = (named.first { $0["name"] as? String == "default" } ?? named.first)?["template"] as? String
+        }
         modelMaxLength = (config["model_max_length"] as? NSNumber).flatMap { $0.doubleValue < 1e15 ? $0.intValue : nil }
         // Without a config, the post-processor tells whether BOS is prepended (TemplateProcessing "single").
         let processorBos = Self.postProcessorBos(root["post_processor"])

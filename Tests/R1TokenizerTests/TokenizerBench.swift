@@ -9,7 +9,7 @@ import Testing
         let path = ProcessInfo.processInfo.environment["R1_BENCH_CORPUS"] ?? ".build/tokenizer_bench_corpus.txt"
         let corpus = try String(contentsOfFile: path, encoding: .utf8)
         let megabytes = Double(corpus.utf8.count) / 1e6
-        for name in TokenizerFixtures.names {
+        for name in TokenizerFixtures.roundTripping {
             let loadStart = DispatchTime.now().uptimeNanoseconds
             let tokenizer = try Tokenizer(directory: TokenizerFixtures.directory(name))
             let load = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9

@@ -3,7 +3,9 @@ import Foundation
 @testable import R1Tokenizer
 
 enum TokenizerFixtures {
-    static let names = ["r1-distill-qwen-1.5b", "deepseek-v3", "llama3-synthetic"]
+    static let names = ["r1-distill-qwen-1.5b", "deepseek-v3", "llama3-synthetic", "gpt2-synthetic"]
+    /// Tokenizers whose decode(encode(x)) gives x back (gpt2-synthetic adds prefix spaces and drops "#").
+    static let roundTripping = ["r1-distill-qwen-1.5b", "deepseek-v3", "llama3-synthetic"]
 
     static func directory(_ name: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -23,7 +23,7 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 FIX = os.path.join(REPO, "Tests", "Fixtures", "tokenizers")
-NAMES = ["r1-distill-qwen-1.5b", "deepseek-v3", "llama3-synthetic"]
+NAMES = ["r1-distill-qwen-1.5b", "deepseek-v3", "llama3-synthetic"]  # gpt2-synthetic is for goldens only
 
 WORDS = ("the of and to in is that for it as was with be by on not he this are or his from at which but have an "
          "they you were her all she there would their we him been has when who will more no if out so said what up "
