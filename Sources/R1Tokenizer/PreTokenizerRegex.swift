@@ -43,13 +43,6 @@ struct CharClass: Sendable {
         }
         return hit != negated
     }
-
-    @inline(__always)
-    func contains(_ value: UInt32, bits: UInt32) -> Bool {
-        if value < 64 { return (asciiLow >> UInt64(value)) & 1 != 0 }
-        if value < 128 { return (asciiHigh >> UInt64(value - 64)) & 1 != 0 }
-        return slowContains(value, bits: bits)
-    }
 }
 
 // MARK: - Parse
@@ -295,6 +288,17 @@ private struct Parser {
 
 // MARK: - Compile
 
+/// A CharClass flattened for the matcher: no references, ranges in the regex's shared list.
+private struct FlatClass {
+    var asciiLow: UInt64
+    var asciiHigh: UInt64
+    var categories: UInt32
+    var negated: Bool
+    var caseInsensitive: Bool
+    var rangeStart: Int32
+    var rangeCount: Int32
+}
+
 private enum Op: UInt8 {
     case char, charFold, cls, split, jump, match, look, negLook, lookEnd, textStart, textEnd, lineStart, lineEnd
 }
@@ -309,7 +313,8 @@ private struct Inst {
 struct PreTokenizerRegex: Sendable {
     let pattern: String
     fileprivate let program: [Inst]
-    fileprivate let classes: [CharClass]
+    fileprivate let classes: [FlatClass]
+    fileprivate let ranges: [ClosedRange<UInt32>]
 
     init(_ pattern: String) throws {
         var parser = Parser(pattern)
@@ -383,26 +388,37 @@ struct PreTokenizerRegex: Sendable {
         program.append(Inst(op: .match))
         self.pattern = pattern
         self.program = program
-        self.classes = classes
+        var flat: [FlatClass] = []
+        var ranges: [ClosedRange<UInt32>] = []
+        for cls in classes {
+            flat.append(FlatClass(asciiLow: cls.asciiLow, asciiHigh: cls.asciiHigh, categories: cls.categories,
+                                  negated: cls.negated, caseInsensitive: cls.caseInsensitive,
+                                  rangeStart: Int32(ranges.count), rangeCount: Int32(cls.ranges.count)))
+            ranges += cls.ranges
+        }
+        self.classes = flat
+        self.ranges = ranges
     }
 
     /// Calls `body(start, end)` for each non-empty match in `text[range]`, the range standing for the whole subject.
     func forEachMatch(in text: ScalarText, range: Range<Int>, _ body: (Int, Int) -> Void) {
-        var stack: [(Int32, Int32)] = []
-        stack.reserveCapacity(64)
+        var stack = BacktrackStack()
+        defer { stack.deallocate() }
         text.scalars.withUnsafeBufferPointer { scalars in
             text.bits.withUnsafeBufferPointer { bits in
                 program.withUnsafeBufferPointer { program in
                     classes.withUnsafeBufferPointer { classes in
-                        let subject = Subject(scalars: scalars, bits: bits, program: program, classes: classes,
-                                              start: range.lowerBound, end: range.upperBound)
-                        var position = range.lowerBound
-                        while position < range.upperBound {
-                            if let end = subject.run(pc: 0, position: position, stack: &stack), end > position {
-                                body(position, end)
-                                position = end
-                            } else {
-                                position += 1
+                        ranges.withUnsafeBufferPointer { ranges in
+                            let subject = Subject(scalars: scalars, bits: bits, program: program, classes: classes,
+                                                  ranges: ranges, start: range.lowerBound, end: range.upperBound)
+                            var position = range.lowerBound
+                            while position < range.upperBound {
+                                if let end = subject.run(pc: 0, position: position, stack: &stack), end > position {
+                                    body(position, end)
+                                    position = end
+                                } else {
+                                    position += 1
+                                }
                             }
                         }
                     }
@@ -412,18 +428,62 @@ struct PreTokenizerRegex: Sendable {
     }
 }
 
+/// Backtrack points (pc, position), grown by hand to keep the matcher free of reference counting.
+private struct BacktrackStack {
+    private var base = UnsafeMutablePointer<(Int32, Int32)>.allocate(capacity: 256)
+    private var capacity = 256
+    var count = 0
+
+    @inline(__always)
+    mutating func push(_ pc: Int32, _ position: Int32) {
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<(Int32, Int32)>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = bigger
+            capacity *= 2
+        }
+        base[count] = (pc, position)
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func pop() -> (Int32, Int32) {
+        count -= 1
+        return base[count]
+    }
+
+    func deallocate() { base.deallocate() }
+}
+
 private struct Subject {
     let scalars: UnsafeBufferPointer<UInt32>
     let bits: UnsafeBufferPointer<UInt32>
     let program: UnsafeBufferPointer<Inst>
-    let classes: UnsafeBufferPointer<CharClass>
+    let classes: UnsafeBufferPointer<FlatClass>
+    let ranges: UnsafeBufferPointer<ClosedRange<UInt32>>
     let start: Int
     let end: Int
 
+    @inline(__always)
+    func classContains(_ index: Int32, _ value: UInt32, _ valueBits: UInt32) -> Bool {
+        let cls = classes[Int(index)]
+        if value < 64 { return (cls.asciiLow >> UInt64(value)) & 1 != 0 }
+        if value < 128 { return (cls.asciiHigh >> UInt64(value - 64)) & 1 != 0 }
+        var hit = valueBits & cls.categories != 0
+        if !hit {
+            let folded = cls.caseInsensitive ? caseFold(value) : value
+            for r in Int(cls.rangeStart)..<Int(cls.rangeStart + cls.rangeCount) {
+                if ranges[r].contains(value) || ranges[r].contains(folded) { hit = true; break }
+            }
+        }
+        return hit != cls.negated
+    }
+
     /// Backtracking run from `pc`; returns the end position at `match` (or `lookEnd` for a lookaround body).
-    func run(pc startPC: Int, position startPosition: Int, stack: inout [(Int32, Int32)]) -> Int? {
+    func run(pc startPC: Int, position startPosition: Int, stack: inout BacktrackStack) -> Int? {
         let base = stack.count
-        defer { stack.removeSubrange(base...) }
+        defer { stack.count = base }
         var pc = startPC
         var pos = startPosition
         while true {
@@ -435,9 +495,9 @@ private struct Subject {
             case .charFold:
                 if pos < end && caseFold(scalars[pos]) == UInt32(bitPattern: inst.a) { pos += 1; pc += 1 } else { ok = false }
             case .cls:
-                if pos < end && classes[Int(inst.a)].contains(scalars[pos], bits: bits[pos]) { pos += 1; pc += 1 } else { ok = false }
+                if pos < end && classContains(inst.a, scalars[pos], bits[pos]) { pos += 1; pc += 1 } else { ok = false }
             case .split:
-                stack.append((inst.b, Int32(pos)))
+                stack.push(inst.b, Int32(pos))
                 pc = Int(inst.a)
             case .jump:
                 pc = Int(inst.a)
@@ -457,7 +517,7 @@ private struct Subject {
             }
             if !ok {
                 guard stack.count > base else { return nil }
-                let (nextPC, nextPos) = stack.removeLast()
+                let (nextPC, nextPos) = stack.pop()
                 pc = Int(nextPC)
                 pos = Int(nextPos)
             }
