@@ -105,8 +105,14 @@ struct AddedTokenMatcher: Sendable {
 
 // MARK: - UTF-8 helpers
 
+/// Rust regex's Unicode `\w` (what `tokenizers` uses for single_word): Alphabetic, marks, decimal digits,
+/// connector punctuation, Join_Control.
 private func isWordScalar(_ value: UInt32) -> Bool {
-    classBits(value) & ScalarClass.word.rawValue != 0
+    if classBits(value) & (ScalarClass.mark.rawValue | ScalarClass.nd.rawValue | ScalarClass.pc.rawValue) != 0 {
+        return true
+    }
+    guard let scalar = Unicode.Scalar(value) else { return false }
+    return scalar.properties.isAlphabetic || scalar.properties.isJoinControl
 }
 
 private func scalarAt(_ text: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 { scalarAtWithLength(text, i).0 }
