@@ -27,7 +27,7 @@ public struct AddedToken: Sendable, Equatable {
 }
 
 /// One piece of the input: a run of ordinary text (`id == nil`) or an added token.
-struct Segment {
+struct AddedTokenSegment {
     var range: Range<Int>
     var id: Int?
 }
@@ -52,10 +52,10 @@ struct AddedTokenMatcher: Sendable {
         for b in 0..<256 { byFirstByte[b].sort { $0.bytes.count > $1.bytes.count } }
     }
 
-    func split(_ text: UnsafeBufferPointer<UInt8>) -> [Segment] {
+    func split(_ text: UnsafeBufferPointer<UInt8>) -> [AddedTokenSegment] {
         let n = text.count
-        if isEmpty || n == 0 { return [Segment(range: 0..<n, id: nil)] }
-        var segments: [Segment] = []
+        if isEmpty || n == 0 { return [AddedTokenSegment(range: 0..<n, id: nil)] }
+        var segments: [AddedTokenSegment] = []
         var startOffset = 0
         var pos = 0
         scan: while pos < n {
@@ -90,15 +90,15 @@ struct AddedTokenMatcher: Sendable {
                         stop += length
                     }
                 }
-                if startOffset < start { segments.append(Segment(range: startOffset..<start, id: nil)) }
-                segments.append(Segment(range: start..<stop, id: token.id))
+                if startOffset < start { segments.append(AddedTokenSegment(range: startOffset..<start, id: nil)) }
+                segments.append(AddedTokenSegment(range: start..<stop, id: token.id))
                 startOffset = stop
                 pos = max(pos, stop)
                 continue scan
             }
             pos += 1
         }
-        if startOffset < n { segments.append(Segment(range: startOffset..<n, id: nil)) }
+        if startOffset < n { segments.append(AddedTokenSegment(range: startOffset..<n, id: nil)) }
         return segments
     }
 }

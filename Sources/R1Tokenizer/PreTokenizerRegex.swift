@@ -19,7 +19,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A character class: ASCII bitmap fast path, category bits and explicit ranges otherwise.
-struct CharClass: Sendable {
+struct RegexCharClass: Sendable {
     var negated = false
     var categories: UInt32 = 0
     var ranges: [ClosedRange<UInt32>] = []
@@ -49,7 +49,7 @@ struct CharClass: Sendable {
 
 private indirect enum Node {
     case char(UInt32, fold: Bool)
-    case cls(CharClass)
+    case cls(RegexCharClass)
     case any
     case seq([Node])
     case alt([Node])
@@ -174,7 +174,7 @@ private struct Parser {
             return inner
         case 0x5B: return .cls(try parseClass())  // [
         case 0x2E:  // .
-            var cls = CharClass(negated: true, ranges: [0x0A...0x0A])
+            var cls = RegexCharClass(negated: true, ranges: [0x0A...0x0A])
             cls.finish()
             return .cls(cls)
         case 0x5E: return .lineStart
@@ -189,7 +189,7 @@ private struct Parser {
         let c = peek
         index += 1
         func cls(_ categories: ScalarClass, negated: Bool = false) -> Node {
-            var result = CharClass(negated: negated, categories: categories.rawValue)
+            var result = RegexCharClass(negated: negated, categories: categories.rawValue)
             result.finish()
             return .cls(result)
         }
@@ -242,8 +242,8 @@ private struct Parser {
         }
     }
 
-    mutating func parseClass() throws -> CharClass {
-        var result = CharClass()
+    mutating func parseClass() throws -> RegexCharClass {
+        var result = RegexCharClass()
         result.caseInsensitive = fold
         if !atEnd && peek == 0x5E { result.negated = true; index += 1 }
         var first = true
@@ -288,7 +288,7 @@ private struct Parser {
 
 // MARK: - Compile
 
-/// A CharClass flattened for the matcher: no references, ranges in the regex's shared list.
+/// A RegexCharClass flattened for the matcher: no references, ranges in the regex's shared list.
 private struct FlatClass {
     var asciiLow: UInt64
     var asciiHigh: UInt64
@@ -321,7 +321,7 @@ struct PreTokenizerRegex: Sendable {
         let root = try parser.parseAlternation()
         guard parser.atEnd else { throw TokenizerError.invalidPattern(pattern, reason: "unbalanced parenthesis") }
         var program: [Inst] = []
-        var classes: [CharClass] = []
+        var classes: [RegexCharClass] = []
         func emit(_ node: Node) {
             switch node {
             case .char(let value, let fold): program.append(Inst(op: fold ? .charFold : .char, a: Int32(bitPattern: value)))
@@ -329,7 +329,7 @@ struct PreTokenizerRegex: Sendable {
                 classes.append(cls)
                 program.append(Inst(op: .cls, a: Int32(classes.count - 1)))
             case .any:
-                var cls = CharClass(negated: true)
+                var cls = RegexCharClass(negated: true)
                 cls.finish()
                 classes.append(cls)
                 program.append(Inst(op: .cls, a: Int32(classes.count - 1)))

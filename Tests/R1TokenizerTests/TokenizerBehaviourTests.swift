@@ -136,3 +136,19 @@ import Testing
         #expect(tokenizer.encode("word <sw> word").contains(sw))
     }
 }
+
+@Suite struct TokenizerConcurrencyTests {
+    @Test func concurrentEncodesAgree() async throws {
+        let tokenizer = try TokenizerFixtures.tokenizer("deepseek-v3")
+        let inputs = try TokenizerFixtures.goldens("deepseek-v3").prefix(200)
+        let results = await withTaskGroup(of: Bool.self, returning: [Bool].self) { group in
+            for shard in 0..<4 {
+                group.addTask {
+                    inputs.enumerated().filter { $0.offset % 4 == shard }.allSatisfy { tokenizer.encode($0.element.0) == $0.element.1 }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results == [true, true, true, true])
+    }
+}
