@@ -58,19 +58,18 @@ enum Normalization: Sendable {
     }
 
     func apply(_ bytes: [UInt8]) -> [UInt8] {
-        // Every scalar below U+0300 is stable under NFC and NFD (their UTF-8 lead bytes are below 0xCC).
-        if (self == .nfc || self == .nfd) && !bytes.contains(where: { $0 >= 0xCC }) { return bytes }
+        // Every scalar below U+0300 is stable under NFC (their UTF-8 lead bytes are below 0xCC).
+        if self == .nfc && !bytes.contains(where: { $0 >= 0xCC }) { return bytes }
         if !bytes.contains(where: { $0 >= 0x80 }) { return bytes }
         let string = String(decoding: bytes, as: UTF8.self)
-        let result: String
+        // Composition uses the standard library's NFC: Foundation's on Linux mis-composes astral scalars
+        // (U+10072 U+030F becomes U+0211).
         switch self {
-        // The standard library's NFC: Foundation's on Linux mis-composes astral scalars (U+10072 + U+030F -> U+0211).
         case .nfc: return string._nfcCodeUnits
-        case .nfd: result = string.decomposedStringWithCanonicalMapping
-        case .nfkc: result = string.precomposedStringWithCompatibilityMapping
-        case .nfkd: result = string.decomposedStringWithCompatibilityMapping
+        case .nfd: return Array(string.decomposedStringWithCanonicalMapping.utf8)
+        case .nfkc: return string.decomposedStringWithCompatibilityMapping._nfcCodeUnits
+        case .nfkd: return Array(string.decomposedStringWithCompatibilityMapping.utf8)
         }
-        return Array(result.utf8)
     }
 }
 

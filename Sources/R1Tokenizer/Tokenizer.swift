@@ -19,6 +19,8 @@ struct TokenizerSpec {
     var modelMaxLength: Int?
 }
 
+/// Load with `Tokenizer(directory:)` (tokenizer.json) or the GGUF initialiser; `encode`, `decode`, and
+/// `makeStreamingDecoder()` for generation. Safe to share across threads (the word cache is locked).
 public final class Tokenizer: Sendable {
     private let model: BytePairModel
     private let normalizers: [Normalization]
@@ -88,7 +90,7 @@ public final class Tokenizer: Sendable {
             guard let b = vocabId(right, from: split) else { throw Self.missingMerge(left, right) }
             guard let merged = buffer.withUnsafeBufferPointer({ table.find($0) }) else { throw Self.missingMerge(left, right) }
             let key = a << 32 | b
-            if merges[key] == nil { merges[key] = UInt64(rank) << 32 | merged }
+            merges[key] = UInt64(rank) << 32 | merged  // a repeated pair keeps its last rank, as tokenizers' map does
         }
         model = BytePairModel(vocab: table, merges: merges, ignoreMerges: spec.ignoreMerges)
 

@@ -30,3 +30,18 @@ import Testing
         #expect(throws: TokenizerError.self) { try PreTokenizerRegex(#"\p{Nope}"#) }
     }
 }
+
+@Suite struct TokenizerNormalizationTests {
+    func apply(_ form: Normalization, _ text: String) -> String {
+        String(decoding: form.apply(Array(text.utf8)), as: UTF8.self)
+    }
+
+    @Test func astralScalarsSurviveComposition() {
+        // Foundation on Linux composes U+10072 + U+030F into U+0211; the standard library does not.
+        #expect(apply(.nfc, "\u{10072}\u{30F}").unicodeScalars.map(\.value) == [0x10072, 0x30F])
+        #expect(apply(.nfc, "e\u{301}") == "\u{E9}")
+        #expect(apply(.nfc, "\u{1100}\u{1161}\u{11A8}") == "\u{AC01}")
+        #expect(apply(.nfd, "\u{E9}").unicodeScalars.count == 2)
+        #expect(apply(.nfkc, "ﬁ\u{1D400}\u{10072}\u{30F}").unicodeScalars.map(\.value) == [0x66, 0x69, 0x41, 0x10072, 0x30F])
+    }
+}
