@@ -92,6 +92,11 @@ private let gpt2Regex = try! PreTokenizerRegex(gpt2Pattern)
 struct PreTokenizer: Sendable {
     var steps: [PreTokenizerStep]
 
+    /// The Split patterns in order (for checking the GGUF table against tokenizer.json).
+    var splitPatterns: [String] {
+        steps.compactMap { if case .split(let regex, _, _) = $0 { regex.pattern } else { nil } }
+    }
+
     /// Splits `text` into word pieces (scalar ranges); may rewrite `text` (ByteLevel's prefix space).
     func pieces(of text: inout ScalarText) -> [Range<Int>] {
         var ranges = text.count > 0 ? [0..<text.count] : []
@@ -196,10 +201,11 @@ struct PreTokenizer: Sendable {
 func ggufPreTokenizer(named name: String) throws -> (PreTokenizer, [Normalization]) {
     let qwen2 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     let llama3 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    // As DeepSeek-V3's tokenizer.json spells them, with literal CR and LF inside the third pattern's classes.
     let deepseekV3 = [
         #"\p{N}{1,3}"#,
         "[\u{4e00}-\u{9fa5}\u{3040}-\u{309f}\u{30a0}-\u{30ff}]+",
-        ##"[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"##,
+        ##"[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\##r\##n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\##r\##n]*|\s*[\##r\##n]+|\s+(?!\S)|\s+"##,
     ]
     let patterns: [String]
     var normalizers: [Normalization] = []

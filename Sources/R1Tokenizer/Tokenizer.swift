@@ -24,7 +24,7 @@ struct TokenizerSpec {
 public final class Tokenizer: Sendable {
     private let model: BytePairModel
     private let normalizers: [Normalization]
-    private let preTokenizer: PreTokenizer
+    let preTokenizer: PreTokenizer
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
     /// Decoded bytes of every id: `tokenBytes[tokenStarts[id]...]`, `tokenLengths[id]` of them.

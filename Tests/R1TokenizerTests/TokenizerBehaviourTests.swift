@@ -49,6 +49,18 @@ import Testing
         }
     }
 
+    @Test func streamingDecodeOfRandomIdsMatchesLossyDecode() throws {
+        // decode.jsonl holds random id runs that cut characters apart and special tokens to skip.
+        for name in TokenizerFixtures.names {
+            let tokenizer = try TokenizerFixtures.tokenizer(name)
+            for (ids, skip, expected) in try TokenizerFixtures.decodeGoldens(name) {
+                var decoder = tokenizer.makeStreamingDecoder(skipSpecialTokens: skip)
+                let text = ids.map { decoder.feed($0) }.joined() + decoder.flush()
+                #expect(text == expected, "\(name) \(ids)")
+            }
+        }
+    }
+
     @Test func streamingHoldsBackSplitEmoji() throws {
         let tokenizer = try TokenizerFixtures.tokenizer("llama3-synthetic")
         // A rare 4-byte emoji that the small synthetic vocabulary has to spell in several byte tokens.
@@ -99,6 +111,14 @@ import Testing
         #expect(gguf.encodeForModel("Hi") == reference.encodeForModel("Hi"))
         #expect(gguf.decode([151648, 9707], skipSpecialTokens: true) == "<think>Hello")
         #expect(gguf.vocabularySize == reference.vocabularySize)
+    }
+
+    @Test func ggufPatternsEqualTokenizerJSON() throws {
+        let pairs = [("deepseek-r1-qwen", "r1-distill-qwen-1.5b"), ("deepseek-v3", "deepseek-v3"), ("llama-bpe", "llama3-synthetic")]
+        for (gguf, fixture) in pairs {
+            let (preTokenizer, _) = try ggufPreTokenizer(named: gguf)
+            #expect(preTokenizer.splitPatterns == (try TokenizerFixtures.tokenizer(fixture)).preTokenizer.splitPatterns)
+        }
     }
 
     @Test func ggufPreTokenizerNames() throws {
