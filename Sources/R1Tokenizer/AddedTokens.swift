@@ -38,18 +38,40 @@ struct AddedTokenMatcher: Sendable {
         var token: AddedToken
     }
 
-    /// Patterns by first byte, longest first.
-    private var byFirstByte: [[Pattern]] = Array(repeating: [], count: 256)
+    /// Patterns of two or more bytes by their first two bytes, longest first; one-byte patterns by byte.
+    private var byPrefix: [UInt16: [Pattern]] = [:]
+    private var singleByte: [Pattern?] = Array(repeating: nil, count: 256)
+    private var startsPattern: [Bool] = Array(repeating: false, count: 256)
     private(set) var isEmpty = true
 
     init(_ tokens: [AddedToken], transform: ([UInt8]) -> [UInt8] = { $0 }) {
         for token in tokens where !token.content.isEmpty {
             let bytes = transform(Array(token.content.utf8))
             guard let first = bytes.first else { continue }
-            byFirstByte[Int(first)].append(Pattern(bytes: bytes, token: token))
+            let pattern = Pattern(bytes: bytes, token: token)
+            if bytes.count == 1 {
+                if singleByte[Int(first)] == nil { singleByte[Int(first)] = pattern }
+            } else {
+                byPrefix[UInt16(first) << 8 | UInt16(bytes[1]), default: []].append(pattern)
+            }
+            startsPattern[Int(first)] = true
             isEmpty = false
         }
-        for b in 0..<256 { byFirstByte[b].sort { $0.bytes.count > $1.bytes.count } }
+        for key in byPrefix.keys { byPrefix[key]!.sort { $0.bytes.count > $1.bytes.count } }
+    }
+
+    /// The longest pattern at `pos`, as a leftmost-longest automaton reports it.
+    private func longestMatch(_ text: UnsafeBufferPointer<UInt8>, at pos: Int) -> Pattern? {
+        let b0 = text[pos]
+        if pos + 1 < text.count, let candidates = byPrefix[UInt16(b0) << 8 | UInt16(text[pos + 1])] {
+            for pattern in candidates where pattern.bytes.count <= text.count - pos {
+                let hit = pattern.bytes.withUnsafeBufferPointer { p in
+                    memcmp(p.baseAddress!, text.baseAddress! + pos, p.count) == 0
+                }
+                if hit { return pattern }
+            }
+        }
+        return singleByte[Int(b0)]
     }
 
     func split(_ text: UnsafeBufferPointer<UInt8>) -> [AddedTokenSegment] {
@@ -59,13 +81,12 @@ struct AddedTokenMatcher: Sendable {
         var startOffset = 0
         var pos = 0
         scan: while pos < n {
-            let candidates = byFirstByte[Int(text[pos])]
-            for pattern in candidates where pattern.bytes.count <= n - pos {
+            if !startsPattern[Int(text[pos])] {
+                pos += 1
+                continue
+            }
+            if let pattern = longestMatch(text, at: pos) {
                 let length = pattern.bytes.count
-                let hit = pattern.bytes.withUnsafeBufferPointer { p in
-                    memcmp(p.baseAddress!, text.baseAddress! + pos, length) == 0
-                }
-                guard hit else { continue }
                 var start = pos, stop = pos + length
                 pos = stop  // matches never overlap, even when this one is discarded below
                 let token = pattern.token

@@ -5,6 +5,7 @@ public struct StreamingDecoder: Sendable {
     public let tokenizer: Tokenizer
     public let skipSpecialTokens: Bool
     private var pending: [UInt8] = []
+    private var emittedToken = false
 
     public init(tokenizer: Tokenizer, skipSpecialTokens: Bool = false) {
         self.tokenizer = tokenizer
@@ -13,6 +14,11 @@ public struct StreamingDecoder: Sendable {
 
     /// Text completed by `id` (possibly empty while a multi-byte character is still incomplete).
     public mutating func feed(_ id: Int) -> String {
+        if !tokenizer.byteLevelDecoder {  // no decoder: token strings joined with spaces
+            guard !(skipSpecialTokens && tokenizer.isSpecial(id)), let token = tokenizer.tokenString(id) else { return "" }
+            defer { emittedToken = true }
+            return emittedToken ? " " + token : token
+        }
         tokenizer.appendBytes(of: id, skipSpecialTokens: skipSpecialTokens, to: &pending)
         let keep = incompleteSuffixLength(pending)
         guard pending.count > keep else { return "" }

@@ -10,6 +10,8 @@ struct TokenizerSpec {
     var normalizers: [Normalization] = []
     var preTokenizer = PreTokenizer(steps: [])
     var ignoreMerges = false
+    /// ByteLevel decoder; without one, `tokenizers` joins token strings with spaces.
+    var byteLevelDecoder = true
     var bosToken: String?
     var eosToken: String?
     var padToken: String?
@@ -34,6 +36,7 @@ public final class Tokenizer: Sendable {
     private let tokenStrings: [String?]
     private let specialIds: Set<Int>
     private let addedIds: [String: Int]
+    let byteLevelDecoder: Bool
 
     /// Tokens matched literally in the input (`<think>`, `<｜User｜>`, ...).
     public let addedTokens: [AddedToken]
@@ -104,6 +107,7 @@ public final class Tokenizer: Sendable {
         self.tokenLengths = lengths
         self.tokenStrings = tokenStrings
         self.addedIds = addedIds
+        self.byteLevelDecoder = spec.byteLevelDecoder
         self.specialIds = Set(spec.addedTokens.filter(\.special).map(\.id))
         self.addedTokens = spec.addedTokens
         normalizers = spec.normalizers
@@ -178,6 +182,9 @@ public final class Tokenizer: Sendable {
 
     /// Text of `ids` as `tokenizers`' `decode(ids, skip_special_tokens:)` gives it (invalid UTF-8 becomes U+FFFD).
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
+        if !byteLevelDecoder {
+            return ids.filter { !(skipSpecialTokens && specialIds.contains($0)) }.compactMap(tokenString).joined(separator: " ")
+        }
         var bytes: [UInt8] = []
         for id in ids { appendBytes(of: id, skipSpecialTokens: skipSpecialTokens, to: &bytes) }
         return String(decoding: bytes, as: UTF8.self)

@@ -97,7 +97,7 @@ extension TokenizerSpec {
         }
         normalizers = try Self.normalizers(root["normalizer"])
         preTokenizer = PreTokenizer(steps: try Self.preTokenizerSteps(root["pre_tokenizer"]))
-        try Self.checkDecoder(root["decoder"])
+        byteLevelDecoder = try Self.isByteLevelDecoder(root["decoder"])
 
         func tokenContent(_ value: Any?) -> String? {
             if let string = value as? String { return string }
@@ -155,12 +155,16 @@ extension TokenizerSpec {
         }
     }
 
-    private static func checkDecoder(_ value: Any?) throws {
-        guard let object = value as? [String: Any] else { return }
+    /// True for a ByteLevel decoder, false for none (tokens joined with spaces); other decoders are unsupported.
+    private static func isByteLevelDecoder(_ value: Any?) throws -> Bool {
+        guard let object = value as? [String: Any] else { return false }
         let type = object["type"] as? String ?? ""
         switch type {
-        case "ByteLevel": return
-        case "Sequence": try (object["decoders"] as? [Any] ?? []).forEach(checkDecoder)
+        case "ByteLevel": return true
+        case "Sequence":
+            let inner = object["decoders"] as? [Any] ?? []
+            guard inner.count == 1 else { throw TokenizerError.unsupported("decoder Sequence of \(inner.count)") }
+            return try isByteLevelDecoder(inner[0])
         default: throw TokenizerError.unsupported("decoder \(type)")
         }
     }

@@ -147,6 +147,24 @@ import Testing
         #expect(ok.encode("aa") == [0, 0])
     }
 
+    @Test func addedTokensMatchLeftmostLongest() throws {
+        let json = #"""
+        {"added_tokens": [
+            {"id": 4, "content": "<a>", "special": false, "normalized": false},
+            {"id": 5, "content": "<a><b>", "special": true, "normalized": false},
+            {"id": 6, "content": "b", "special": false, "normalized": false}],
+         "model": {"type": "BPE", "vocab": {"<": 0, ">": 1, "a": 2, "c": 3}, "merges": []}}
+        """#
+        let tokenizer = try Tokenizer(tokenizerJSON: Data(json.utf8))
+        #expect(tokenizer.encode("<a><b><a>c") == [5, 4, 3])
+        #expect(tokenizer.encode("<a><bc") == [4, 0, 6, 3])
+        // No decoder: tokens joined with spaces, as tokenizers does.
+        #expect(tokenizer.decode([5, 4, 6], skipSpecialTokens: true) == "<a> b")
+        var streaming = tokenizer.makeStreamingDecoder()
+        #expect([5, 4, 6].map { streaming.feed($0) }.joined() + streaming.flush() == "<a><b> <a> b")
+        #expect(tokenizer.vocabularySize == 7)
+    }
+
     @Test func llama3AddedTokenFlags() throws {
         let tokenizer = try TokenizerFixtures.tokenizer("llama3-synthetic")
         let mask = tokenizer.id(for: "<mask>")!, sw = tokenizer.id(for: "<sw>")!
