@@ -1,0 +1,228 @@
+// Normalizers and pre-tokenizers of `tokenizers` (NFC; Split with a regex; ByteLevel; Sequence), plus the table
+// from GGUF `tokenizer.ggml.pre` names to the same steps (llama.cpp's llama-vocab.cpp lists the per-name regexes).
+import Foundation
+
+// MARK: - Text as scalars
+
+/// A piece of text as Unicode scalars with their class bits and UTF-8 byte offsets (`offsets.count == count + 1`).
+struct ScalarText {
+    var utf8: [UInt8]
+    var scalars: [UInt32] = []
+    var bits: [UInt32] = []
+    var offsets: [Int32] = []
+
+    init<C: Collection>(utf8 bytes: C) where C.Element == UInt8 {
+        utf8 = Array(bytes)
+        scalars.reserveCapacity(utf8.count)
+        bits.reserveCapacity(utf8.count)
+        offsets.reserveCapacity(utf8.count + 1)
+        utf8.withUnsafeBufferPointer { b in
+            var i = 0
+            let n = b.count
+            while i < n {
+                let lead = UInt32(b[i])
+                var value: UInt32
+                var length: Int
+                if lead < 0x80 { value = lead; length = 1 }
+                else if lead < 0xE0 { value = lead & 0x1F; length = 2 }
+                else if lead < 0xF0 { value = lead & 0x0F; length = 3 }
+                else { value = lead & 0x07; length = 4 }
+                for k in 1..<length where i + k < n { value = (value << 6) | (UInt32(b[i + k]) & 0x3F) }
+                scalars.append(value)
+                bits.append(classBits(value))
+                offsets.append(Int32(i))
+                i += length
+            }
+            offsets.append(Int32(n))
+        }
+    }
+
+    var count: Int { scalars.count }
+
+    func byteRange(_ range: Range<Int>) -> Range<Int> { Int(offsets[range.lowerBound])..<Int(offsets[range.upperBound]) }
+}
+
+// MARK: - Normalizers
+
+enum Normalization: Sendable {
+    case nfc, nfd, nfkc, nfkd
+
+    init(type: String) throws {
+        switch type {
+        case "NFC": self = .nfc
+        case "NFD": self = .nfd
+        case "NFKC": self = .nfkc
+        case "NFKD": self = .nfkd
+        default: throw TokenizerError.unsupported("normalizer \(type)")
+        }
+    }
+
+    func apply(_ bytes: [UInt8]) -> [UInt8] {
+        // Every scalar below U+0300 is stable under NFC (their UTF-8 lead bytes are below 0xCC).
+        if self == .nfc && !bytes.contains(where: { $0 >= 0xCC }) { return bytes }
+        if !bytes.contains(where: { $0 >= 0x80 }) { return bytes }
+        let string = String(decoding: bytes, as: UTF8.self)
+        // Composition uses the standard library's NFC: Foundation's on Linux mis-composes astral scalars
+        // (U+10072 U+030F becomes U+0211).
+        switch self {
+        case .nfc: return string._nfcCodeUnits
+        case .nfd: return Array(string.decomposedStringWithCanonicalMapping.utf8)
+        case .nfkc: return string.decomposedStringWithCompatibilityMapping._nfcCodeUnits
+        case .nfkd: return Array(string.decomposedStringWithCompatibilityMapping.utf8)
+        }
+    }
+}
+
+// MARK: - Pre-tokenizers
+
+enum SplitBehavior: String, Sendable {
+    case removed = "Removed", isolated = "Isolated", mergedWithPrevious = "MergedWithPrevious"
+    case mergedWithNext = "MergedWithNext", contiguous = "Contiguous"
+}
+
+enum PreTokenizerStep: Sendable {
+    case split(PreTokenizerRegex, SplitBehavior, invert: Bool)
+    case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
+}
+
+/// GPT-2's pattern, which ByteLevel applies when `use_regex` is true.
+let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+private let gpt2Regex = try! PreTokenizerRegex(gpt2Pattern)
+
+struct PreTokenizer: Sendable {
+    var steps: [PreTokenizerStep]
+
+    /// The Split patterns in order (for checking the GGUF table against tokenizer.json).
+    var splitPatterns: [String] {
+        steps.compactMap { if case .split(let regex, _, _) = $0 { regex.pattern } else { nil } }
+    }
+
+    /// Splits `text` into word pieces (scalar ranges); may rewrite `text` (ByteLevel's prefix space).
+    func pieces(of text: inout ScalarText) -> [Range<Int>] {
+        var ranges = text.count > 0 ? [0..<text.count] : []
+        for step in steps {
+            switch step {
+            case .split(let regex, let behavior, let invert):
+                var next: [Range<Int>] = []
+                next.reserveCapacity(ranges.count * 2)
+                for range in ranges { split(range, in: text, regex, behavior, invert, into: &next) }
+                ranges = next
+            case .byteLevel(let addPrefixSpace, let useRegex):
+                if addPrefixSpace { ranges = prependSpaces(&text, ranges) }
+                if useRegex {
+                    var next: [Range<Int>] = []
+                    for range in ranges { split(range, in: text, gpt2Regex, .isolated, false, into: &next) }
+                    ranges = next
+                }
+            }
+        }
+        return ranges
+    }
+
+    private func split(_ range: Range<Int>, in text: ScalarText, _ regex: PreTokenizerRegex,
+                       _ behavior: SplitBehavior, _ invert: Bool, into out: inout [Range<Int>]) {
+        if behavior == .isolated && !invert {  // the common case: matches and gaps in order
+            var last = range.lowerBound
+            regex.forEachMatch(in: text, range: range) { start, end in
+                if start > last { out.append(last..<start) }
+                out.append(start..<end)
+                last = end
+            }
+            if last < range.upperBound { out.append(last..<range.upperBound) }
+            return
+        }
+        var parts: [(Range<Int>, Bool)] = []
+        var last = range.lowerBound
+        regex.forEachMatch(in: text, range: range) { start, end in
+            if start > last { parts.append((last..<start, invert)) }
+            parts.append((start..<end, !invert))
+            last = end
+        }
+        if last < range.upperBound { parts.append((last..<range.upperBound, invert)) }
+        var result: [Range<Int>] = []
+        var previousMatch = false
+        switch behavior {
+        case .isolated: result = parts.map(\.0)
+        case .removed: result = parts.filter { !$0.1 }.map(\.0)
+        case .mergedWithPrevious:
+            for (r, isMatch) in parts {
+                if isMatch && !previousMatch && !result.isEmpty {
+                    result[result.count - 1] = result[result.count - 1].lowerBound..<r.upperBound
+                } else {
+                    result.append(r)
+                }
+                previousMatch = isMatch
+            }
+        case .mergedWithNext:
+            for (r, isMatch) in parts.reversed() {
+                if isMatch && !previousMatch && !result.isEmpty {
+                    result[result.count - 1] = r.lowerBound..<result[result.count - 1].upperBound
+                } else {
+                    result.append(r)
+                }
+                previousMatch = isMatch
+            }
+            result.reverse()
+        case .contiguous:
+            for (r, isMatch) in parts {
+                if isMatch == previousMatch && !result.isEmpty {
+                    result[result.count - 1] = result[result.count - 1].lowerBound..<r.upperBound
+                } else {
+                    result.append(r)
+                }
+                previousMatch = isMatch
+            }
+        }
+        out += result.filter { !$0.isEmpty }
+    }
+
+    /// ByteLevel's `add_prefix_space`: each piece that does not start with a space gets one.
+    private func prependSpaces(_ text: inout ScalarText, _ ranges: [Range<Int>]) -> [Range<Int>] {
+        var bytes: [UInt8] = []
+        var starts: [Int] = []  // scalar index of each new piece in the rebuilt text
+        var scalarCount = 0
+        for range in ranges {
+            starts.append(scalarCount)
+            if text.scalars[range.lowerBound] != 0x20 {
+                bytes.append(0x20)
+                scalarCount += 1
+            }
+            bytes += text.utf8[text.byteRange(range)]
+            scalarCount += range.count
+        }
+        text = ScalarText(utf8: bytes)
+        return zip(starts, starts.dropFirst() + [scalarCount]).map { $0..<$1 }
+    }
+}
+
+// MARK: - GGUF names
+
+/// Pre-tokenizer steps and normaliser for a GGUF `tokenizer.ggml.pre` name, as the matching tokenizer.json has them.
+func ggufPreTokenizer(named name: String) throws -> (PreTokenizer, [Normalization]) {
+    let qwen2 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    let llama3 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    // As DeepSeek-V3's tokenizer.json spells them, with literal CR and LF inside the third pattern's classes.
+    let deepseekV3 = [
+        #"\p{N}{1,3}"#,
+        "[\u{4e00}-\u{9fa5}\u{3040}-\u{309f}\u{30a0}-\u{30ff}]+",
+        ##"[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\##r\##n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\##r\##n]*|\s*[\##r\##n]+|\s+(?!\S)|\s+"##,
+    ]
+    let patterns: [String]
+    var normalizers: [Normalization] = []
+    switch name {
+    case "qwen2", "deepseek-r1-qwen":
+        patterns = [qwen2]
+        normalizers = [.nfc]
+    case "llama3", "llama-v3", "llama-bpe":
+        patterns = [llama3]
+    case "deepseek-v3":
+        patterns = deepseekV3
+    case "gpt-2", "gpt2", "default":
+        return (PreTokenizer(steps: [.byteLevel(addPrefixSpace: false, useRegex: true)]), [])
+    default:
+        throw TokenizerError.unknownPreTokenizer(name)
+    }
+    var steps = try patterns.map { PreTokenizerStep.split(try PreTokenizerRegex($0), .isolated, invert: false) }
+    steps.append(.byteLevel(addPrefixSpace: false, useRegex: false))
+    return (PreTokenizer(steps: steps), normalizers)
+}

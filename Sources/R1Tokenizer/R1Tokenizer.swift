@@ -1,1 +1,0 @@
-// R1Tokenizer module.

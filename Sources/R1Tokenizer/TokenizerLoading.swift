@@ -1,0 +1,187 @@
+// Building a Tokenizer from Hugging Face `tokenizer.json` + `tokenizer_config.json`, or from GGUF's plain arrays
+// (tokenizer.ggml.tokens / merges / token_type / pre); both go through one TokenizerSpec.
+import Foundation
+
+extension Tokenizer {
+    /// Loads `tokenizer.json` and, when present, `tokenizer_config.json` from a model directory.
+    public convenience init(directory: URL) throws {
+        let json = try Data(contentsOf: directory.appendingPathComponent("tokenizer.json"))
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        let config = FileManager.default.fileExists(atPath: configURL.path) ? try Data(contentsOf: configURL) : nil
+        try self.init(tokenizerJSON: json, tokenizerConfigJSON: config)
+    }
+
+    /// Builds from the contents of `tokenizer.json` and (optionally) `tokenizer_config.json`.
+    public convenience init(tokenizerJSON: Data, tokenizerConfigJSON: Data? = nil) throws {
+        guard let root = try JSONSerialization.jsonObject(with: tokenizerJSON) as? [String: Any] else {
+            throw TokenizerError.malformed("tokenizer.json is not an object")
+        }
+        var config: [String: Any] = [:]
+        if let data = tokenizerConfigJSON {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw TokenizerError.malformed("tokenizer_config.json is not an object")
+            }
+            config = object
+        }
+        try self.init(spec: try TokenizerSpec(json: root, config: config))
+    }
+
+    /// Builds from GGUF metadata arrays. `tokenTypes`: 1 normal, 2 unknown, 3 control (special),
+    /// 4 user-defined (added, not special), 5 unused, 6 byte. `preTokenizer` is `tokenizer.ggml.pre`.
+    public convenience init(tokens: [String], merges: [String], tokenTypes: [Int], preTokenizer: String,
+                            bosId: Int?, eosId: Int?, padId: Int?, addBos: Bool, addEos: Bool) throws {
+        guard tokenTypes.isEmpty || tokenTypes.count == tokens.count else {
+            throw TokenizerError.malformed("\(tokenTypes.count) token types for \(tokens.count) tokens")
+        }
+        var spec = TokenizerSpec()
+        (spec.preTokenizer, spec.normalizers) = try ggufPreTokenizer(named: preTokenizer)
+        spec.ignoreMerges = ["llama3", "llama-v3", "llama-bpe"].contains(preTokenizer)
+        for (id, token) in tokens.enumerated() {
+            switch tokenTypes.isEmpty ? 1 : tokenTypes[id] {
+            case 3: spec.addedTokens.append(AddedToken(id: id, content: token, special: true))
+            case 4: spec.addedTokens.append(AddedToken(id: id, content: token, special: false))
+            default: spec.vocab.append((token, id))
+            }
+        }
+        spec.merges = try merges.map(parseMerge)
+        func token(_ id: Int?) -> String? { id.flatMap { $0 >= 0 && $0 < tokens.count ? tokens[$0] : nil } }
+        spec.bosToken = token(bosId)
+        spec.eosToken = token(eosId)
+        spec.padToken = token(padId)
+        spec.addBos = addBos
+        spec.addEos = addEos
+        try self.init(spec: spec)
+    }
+}
+
+private func parseMerge(_ line: String) throws -> (String, String) {
+    let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+    guard parts.count == 2 else { throw TokenizerError.malformed("merge '\(line)'") }
+    return (String(parts[0]), String(parts[1]))
+}
+
+// MARK: - tokenizer.json
+
+extension TokenizerSpec {
+    @_optimize(speed)
+    init(json root: [String: Any], config: [String: Any]) throws {
+        self.init()
+        guard let model = root["model"] as? [String: Any] else { throw TokenizerError.malformed("no model") }
+        let type = model["type"] as? String ?? "BPE"
+        guard type == "BPE" else { throw TokenizerError.unsupported("model \(type)") }
+        if let dropout = model["dropout"] as? Double, dropout > 0 { throw TokenizerError.unsupported("BPE dropout") }
+        if model["byte_fallback"] as? Bool == true { throw TokenizerError.unsupported("BPE byte_fallback") }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let value = model[key] as? String, !value.isEmpty { throw TokenizerError.unsupported("BPE \(key)") }
+        }
+        ignoreMerges = model["ignore_merges"] as? Bool ?? false
+        guard let vocab = model["vocab"] as? [String: Any] else { throw TokenizerError.malformed("no model.vocab") }
+        self.vocab = vocab.compactMap { key, value in (value as? Int).map { (key, $0) } }
+        for entry in model["merges"] as? [Any] ?? [] {
+            if let line = entry as? String {
+                merges.append(try parseMerge(line))
+            } else if let pair = entry as? [String], pair.count == 2 {
+                merges.append((pair[0], pair[1]))
+            } else {
+                throw TokenizerError.malformed("merge \(entry)")
+            }
+        }
+        for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
+            guard let id = entry["id"] as? Int, let content = entry["content"] as? String else {
+                throw TokenizerError.malformed("added token \(entry)")
+            }
+            addedTokens.append(AddedToken(
+                id: id, content: content, special: entry["special"] as? Bool ?? false,
+                normalized: entry["normalized"] as? Bool ?? true, lstrip: entry["lstrip"] as? Bool ?? false,
+                rstrip: entry["rstrip"] as? Bool ?? false, singleWord: entry["single_word"] as? Bool ?? false))
+        }
+        normalizers = try Self.normalizers(root["normalizer"])
+        preTokenizer = PreTokenizer(steps: try Self.preTokenizerSteps(root["pre_tokenizer"]))
+        byteLevelDecoder = try Self.isByteLevelDecoder(root["decoder"])
+
+        func tokenContent(_ value: Any?) -> String? {
+            if let string = value as? String { return string }
+            return (value as? [String: Any])?["content"] as? String
+        }
+        bosToken = tokenContent(config["bos_token"])
+        eosToken = tokenContent(config["eos_token"])
+        padToken = tokenContent(config["pad_token"])
+        if let template = config["chat_template"] as? String {
+            chatTemplate = template
+        } else if let named = config["chat_template"] as? [[String: Any]] {  // [{"name": "default", "template": ...}]
+            chatTemplate = (named.first { $0["name"] as? String == "default" } ?? named.first)?["template"] as? String
+        }
+        modelMaxLength = (config["model_max_length"] as? NSNumber).flatMap { $0.doubleValue < 1e15 ? $0.intValue : nil }
+        // Without a config, the post-processor tells whether BOS is prepended (TemplateProcessing "single").
+        let processorBos = Self.postProcessorBos(root["post_processor"])
+        if bosToken == nil { bosToken = processorBos }
+        addBos = config["add_bos_token"] as? Bool ?? (processorBos != nil)
+        addEos = config["add_eos_token"] as? Bool ?? false
+    }
+
+    private static func normalizers(_ value: Any?) throws -> [Normalization] {
+        guard let object = value as? [String: Any] else { return [] }
+        let type = object["type"] as? String ?? ""
+        if type == "Sequence" {
+            return try (object["normalizers"] as? [Any] ?? []).flatMap { try normalizers($0) }
+        }
+        return [try Normalization(type: type)]
+    }
+
+    private static func preTokenizerSteps(_ value: Any?) throws -> [PreTokenizerStep] {
+        guard let object = value as? [String: Any] else { return [] }
+        let type = object["type"] as? String ?? ""
+        switch type {
+        case "Sequence":
+            return try (object["pretokenizers"] as? [Any] ?? []).flatMap { try preTokenizerSteps($0) }
+        case "ByteLevel":
+            return [.byteLevel(addPrefixSpace: object["add_prefix_space"] as? Bool ?? true,
+                               useRegex: object["use_regex"] as? Bool ?? true)]
+        case "Split":
+            let pattern = object["pattern"] as? [String: Any] ?? [:]
+            let regex: PreTokenizerRegex
+            if let source = pattern["Regex"] as? String {
+                regex = try PreTokenizerRegex(source)
+            } else if let literal = pattern["String"] as? String {
+                regex = try PreTokenizerRegex(escapedLiteral(literal))
+            } else {
+                throw TokenizerError.malformed("Split pattern \(pattern)")
+            }
+            let name = object["behavior"] as? String ?? "Isolated"
+            guard let behavior = SplitBehavior(rawValue: name) else { throw TokenizerError.unsupported("Split behavior \(name)") }
+            return [.split(regex, behavior, invert: object["invert"] as? Bool ?? false)]
+        default:
+            throw TokenizerError.unsupported("pre-tokenizer \(type)")
+        }
+    }
+
+    /// True for a ByteLevel decoder, false for none (tokens joined with spaces); other decoders are unsupported.
+    private static func isByteLevelDecoder(_ value: Any?) throws -> Bool {
+        guard let object = value as? [String: Any] else { return false }
+        let type = object["type"] as? String ?? ""
+        switch type {
+        case "ByteLevel": return true
+        case "Sequence":
+            let inner = object["decoders"] as? [Any] ?? []
+            guard inner.count == 1 else { throw TokenizerError.unsupported("decoder Sequence of \(inner.count)") }
+            return try isByteLevelDecoder(inner[0])
+        default: throw TokenizerError.unsupported("decoder \(type)")
+        }
+    }
+
+    private static func postProcessorBos(_ value: Any?) -> String? {
+        guard let object = value as? [String: Any], object["type"] as? String == "TemplateProcessing",
+              let single = object["single"] as? [[String: Any]], let first = single.first,
+              let special = first["SpecialToken"] as? [String: Any] else { return nil }
+        return special["id"] as? String
+    }
+
+    private static func escapedLiteral(_ literal: String) -> String {
+        var out = ""
+        for scalar in literal.unicodeScalars {
+            if "\\^$.|?*+()[]{}-".unicodeScalars.contains(scalar) { out += "\\" }
+            out.unicodeScalars.append(scalar)
+        }
+        return out
+    }
+}
