@@ -98,7 +98,8 @@ private final class PoolState: @unchecked Sendable {
     }
 
     func workerLoop() {
-        var seen = generation.load(ordering: .sequentiallyConsistent)
+        // Generation 0 is the state at construction: a job posted before this thread first runs is still seen.
+        var seen = 0
         while true {
             var spins = 0
             var current = generation.load(ordering: .sequentiallyConsistent)

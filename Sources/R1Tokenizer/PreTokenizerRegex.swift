@@ -47,14 +47,14 @@ struct RegexCharClass: Sendable {
 
 // MARK: - Parse
 
-private indirect enum Node {
+private indirect enum RegexNode {
     case char(UInt32, fold: Bool)
     case cls(RegexCharClass)
     case any
-    case seq([Node])
-    case alt([Node])
-    case repeated(Node, min: Int, max: Int?, greedy: Bool)
-    case look(Node, negative: Bool)
+    case seq([RegexNode])
+    case alt([RegexNode])
+    case repeated(RegexNode, min: Int, max: Int?, greedy: Bool)
+    case look(RegexNode, negative: Bool)
     case textStart, textEnd, lineStart, lineEnd
 }
 
@@ -74,7 +74,7 @@ private struct Parser {
     var peek: UInt32 { chars[index] }
     var fold: Bool { foldStack.last! }
 
-    mutating func parseAlternation() throws -> Node {
+    mutating func parseAlternation() throws -> RegexNode {
         var branches = [try parseSequence()]
         while !atEnd && peek == 0x7C {  // |
             index += 1
@@ -83,8 +83,8 @@ private struct Parser {
         return branches.count == 1 ? branches[0] : .alt(branches)
     }
 
-    mutating func parseSequence() throws -> Node {
-        var items: [Node] = []
+    mutating func parseSequence() throws -> RegexNode {
+        var items: [RegexNode] = []
         while !atEnd && peek != 0x7C && peek != 0x29 {  // | )
             var atom = try parseAtom()
             quantifiers: while !atEnd {
@@ -130,7 +130,7 @@ private struct Parser {
         return (lo, hi)
     }
 
-    mutating func parseAtom() throws -> Node {
+    mutating func parseAtom() throws -> RegexNode {
         let c = peek
         index += 1
         switch c {
@@ -184,11 +184,11 @@ private struct Parser {
         }
     }
 
-    mutating func parseEscape(inClass: Bool) throws -> Node {
+    mutating func parseEscape(inClass: Bool) throws -> RegexNode {
         guard !atEnd else { throw fail("trailing backslash") }
         let c = peek
         index += 1
-        func cls(_ categories: ScalarClass, negated: Bool = false) -> Node {
+        func cls(_ categories: ScalarClass, negated: Bool = false) -> RegexNode {
             var result = RegexCharClass(negated: negated, categories: categories.rawValue)
             result.finish()
             return .cls(result)
@@ -322,7 +322,7 @@ struct PreTokenizerRegex: Sendable {
         guard parser.atEnd else { throw TokenizerError.invalidPattern(pattern, reason: "unbalanced parenthesis") }
         var program: [Inst] = []
         var classes: [RegexCharClass] = []
-        func emit(_ node: Node) {
+        func emit(_ node: RegexNode) {
             switch node {
             case .char(let value, let fold): program.append(Inst(op: fold ? .charFold : .char, a: Int32(bitPattern: value)))
             case .cls(let cls):

@@ -47,9 +47,7 @@ func greedyParity(_ file: String) throws {
     let sharedPool = ThreadPool(threads: 2)
     let cache = decoder.makeCache()
     let vocab = decoder.config.vocabSize
-    // Quantized files differ from llama.cpp by its own rounding order; float ones must agree to 1e-3.
-    let quantized = model.tensorSummary.contains { ![.f32, .f16, .bf16].contains($0.type) }
-    let tolerance: Float = quantized ? 2e-2 : 1e-3
+    let tolerance = logprobTolerance(model, reference: ref.reference)
 
     var logits = decoder.forward(ref.prompt_ids, cache: cache, allLogits: true, pool: sharedPool)
     if let promptRef = ref.prompt_top_logprobs {
@@ -73,4 +71,15 @@ func greedyParity(_ file: String) throws {
         logits = decoder.forward([best], cache: cache, pool: sharedPool)
     }
     #expect(generated == ref.greedy_ids, "\(file) (\(ref.reference))")
+}
+
+/// Float checkpoints agree with transformers (and F32 GGUF with llama.cpp) to 1e-3. llama.cpp rounds activations
+/// to f16 for F16 weights (we keep fp32), and for quantized weights its AVX2 and repacked kernels round activations
+/// their own way: transformers and llama.cpp differ by 0.10-0.14 on the same dequantized weights, so greedy tokens
+/// must be identical and log-probabilities close.
+func logprobTolerance(_ model: LoadedModel, reference: String) -> Float {
+    let types = Set(model.tensorSummary.map(\.type))
+    if !types.isSubset(of: [.f32, .f16, .bf16]) { return 0.1 }
+    if types.contains(.f16) && reference.hasPrefix("llama.cpp") { return 2e-3 }
+    return 1e-3
 }
