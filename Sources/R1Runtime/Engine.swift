@@ -4,21 +4,28 @@ import Foundation
 import R1Kernels
 import R1Models
 import R1Sampling
+import R1Tokenizer
 import Synchronization
 
 public final class Engine: @unchecked Sendable {
     public let model: LoadedModel
     public let pool: ThreadPool
+    /// Tokenizer and chat template; nil when the model carries no tokenizer (then only prompt ids work).
+    public let formatter: PromptFormatter?
     /// Tokens that end generation by default (the model's EOS ids).
     public var eosTokenIds: Set<Int>
     private let lock = NSLock()
 
-    public init(model: LoadedModel, threads: Int = ThreadPool.defaultThreadCount) {
+    public init(model: LoadedModel, threads: Int = ThreadPool.defaultThreadCount) throws {
         self.model = model
         self.pool = ThreadPool(threads: threads)
+        let hasTokenizer = model.gguf.map { $0.metadata["tokenizer.ggml.tokens"] != nil }
+            ?? FileManager.default.fileExists(atPath: (model.path as NSString).appendingPathComponent("tokenizer.json"))
+        formatter = hasTokenizer ? try PromptFormatter(path: model.path) : nil
         var eos = Set(model.generationConfig?.eosTokenId ?? [])
         if let g = model.gguf, let e = g.int("tokenizer.ggml.eos_token_id") { eos.insert(e) }
         if let c = model.hfConfig, let e = c.intOrList("eos_token_id") { eos.formUnion(e) }
+        if let t = formatter?.tokenizer { eos.formUnion(t.eosIds) }
         self.eosTokenIds = eos
     }
 
@@ -71,6 +78,7 @@ public final class Engine: @unchecked Sendable {
         var stats = GenerationStats()
         stats.promptTokens = promptIds.count
         var history = promptIds
+        var textDecoder = formatter?.tokenizer.makeStreamingDecoder(skipSpecialTokens: true)
         let t0 = DispatchTime.now().uptimeNanoseconds
         var logits = decoder.forward(promptIds, cache: cache, pool: pool)
         let t1 = DispatchTime.now().uptimeNanoseconds
@@ -81,7 +89,8 @@ public final class Engine: @unchecked Sendable {
             let result = logits.withUnsafeMutableBufferPointer { sampler.sample(logits: $0, history: history) }
             stats.generatedTokens += 1
             history.append(result.token)
-            emit(.token(GeneratedToken(id: result.token, logprob: result.logprob, top: result.top)))
+            let piece = textDecoder?.feed(result.token) ?? ""
+            emit(.token(GeneratedToken(id: result.token, logprob: result.logprob, top: result.top, text: piece)))
             if stopIds.contains(result.token) { stats.finishReason = .stop; break }
             if stats.generatedTokens >= parameters.maxTokens { break }
             if cache.count >= cache.capacity { break }

@@ -29,6 +29,8 @@ public struct GeneratedToken: Sendable {
     public var id: Int
     public var logprob: Float
     public var top: [TokenLogprob]
+    /// The text this token completes (UTF-8 held back until whole; special tokens such as EOS give "").
+    public var text: String
 }
 
 public struct GenerationStats: Sendable {

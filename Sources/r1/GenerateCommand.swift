@@ -28,27 +28,32 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let engine = try modelOptions.load()
         let ids: [Int]
         if let p = promptIds {
             ids = try parseIds(p, flag: "--prompt-ids")
         } else {
-            throw CLIError("--prompt needs a tokenizer, which this build does not have yet; use --prompt-ids")
+            guard let formatter = engine.formatter else {
+                throw CLIError("\(modelOptions.model): the model has no tokenizer; use --prompt-ids")
+            }
+            let text = prompt ?? ""
+            ids = raw ? formatter.rawPrompt(text).ids : try formatter.chatPrompt(messages: [PromptFormatter.userMessage(text)]).ids
         }
-        let engine = try modelOptions.load()
         let sampling = try samplingOptions.parameters(for: engine)
         let parameters = GenerationParameters(maxTokens: maxTokens, sampling: sampling, stop: stop)
         try engine.validate(promptIds: ids, maxTokens: maxTokens)
 
         var generated: [Int] = []
         var top: [[TokenLogprob]] = []
-        var reasoning = "", content = ""
+        var reasoning = "", content = "", text = ""
         var stats = GenerationStats()
         for try await event in engine.generate(promptIds: ids, parameters: parameters) {
             switch event {
             case .token(let t):
                 generated.append(t.id)
                 if sampling.logprobs > 0 { top.append(t.top) }
-                if !json { Output.write("\(t.id) ") }
+                text += t.text
+                if !json { Output.write(engine.formatter == nil ? "\(t.id) " : t.text) }
             case .reasoning(let s): reasoning += s
             case .content(let s): content += s
             case .done(let s): stats = s
@@ -64,7 +69,7 @@ struct GenerateCommand: AsyncParsableCommand {
             ])
             Output.line(JSONText.object([
                 ("prompt_ids", JSONText.ints(ids)), ("ids", JSONText.ints(generated)),
-                ("text", JSONText.string(reasoning + content)), ("reasoning", JSONText.string(reasoning)),
+                ("text", JSONText.string(text)), ("reasoning", JSONText.string(reasoning)),
                 ("content", JSONText.string(content)),
                 ("finish_reason", JSONText.string(stats.finishReason == FinishReason.stop ? "stop" : "length")),
                 ("top_logprobs", topJSON), ("timings", timings),

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import R1Kernels
 import R1Models
+import R1Runtime
 
 struct InfoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a model.")
@@ -29,14 +30,17 @@ struct InfoCommand: AsyncParsableCommand {
             let bos = g.int("tokenizer.ggml.bos_token_id").map(String.init) ?? "none"
             let eos = g.int("tokenizer.ggml.eos_token_id").map(String.init) ?? "none"
             print("special tokens: bos \(bos), eos \(eos)")
-            print("chat template:  \(g.string("tokenizer.chat_template") != nil ? "present" : "absent")")
         } else {
             let eos = m.generationConfig?.eosTokenId ?? m.hfConfig?.intOrList("eos_token_id") ?? []
             let bos = m.generationConfig?.bosTokenId ?? m.hfConfig?.int("bos_token_id")
             print("special tokens: bos \(bos.map(String.init) ?? "none"), eos \(eos.map(String.init).joined(separator: ","))")
-            let tc = (m.path as NSString).appendingPathComponent("tokenizer_config.json")
-            let hasTemplate = (try? String(contentsOfFile: tc, encoding: .utf8))?.contains("\"chat_template\"") ?? false
-            print("chat template:  \(hasTemplate ? "present" : "absent")")
+        }
+        let engine = try Engine(model: m, threads: 1)
+        if let f = engine.formatter {
+            print("tokenizer:      \(f.tokenizer.vocabularySize) tokens, bos \(f.tokenizer.bosToken ?? "none"), eos \(f.tokenizer.eosToken ?? "none"), adds bos: \(f.tokenizer.addBosToken)")
+            print("chat template:  \(f.templateOrigin == "model" ? "present (from the model)" : "absent; using the \(f.templateOrigin) template")")
+        } else {
+            print("tokenizer:      none (prompts must be given as ids)")
         }
     }
 }

@@ -27,7 +27,7 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> Engine {
         let m = try ModelLoader.load(path: model, contextLength: context)
-        return Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        return try Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }
 
