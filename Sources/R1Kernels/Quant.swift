@@ -17,9 +17,12 @@ public enum Quant {
         }
     }
 
-    /// Quantizes `count` floats into blocks of `type` (any `vecDotType`: f32, f16, bf16, q8_0, q8_1, q8_K),
-    /// bit-exact with ggml's quantize_row_*_ref (roundf for q8_0/q8_1, nearest_int for q8_K).
-    public static func quantizeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int, type: GGMLType) {
+    /// Quantizes `count` floats into blocks of `type` (any `vecDotType`: f32, f16, bf16, q8_0, q8_1, q8_K), bit-exact
+    /// with QuantReference.quantizeRow. q8_0 / q8_1 round by default as llama.cpp's x86 CPU backend does
+    /// (`Q8Rounding.x86`: it agrees with every quantized matmul llama.cpp computed on the qwen2-k fixtures, the
+    /// reference rounding differs on exact ties); nearest_int for q8_K as ggml everywhere.
+    public static func quantizeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int, type: GGMLType,
+                                   q8Rounding: Q8Rounding = .x86) {
         switch type {
         case .f32: dst.copyMemory(from: src, byteCount: count * 4)
         case .f16:
@@ -30,7 +33,7 @@ public enum Quant {
                 i += 8
             }
             for j in i..<count { dst.storeBytes(of: Float16(src[j]), toByteOffset: 2 * j, as: Float16.self) }
-        case .q8_0, .q8_1: quantizeQ8_0(src, dst, count: count, q8_1: type == .q8_1)
+        case .q8_0, .q8_1: quantizeQ8_0(src, dst, count: count, q8_1: type == .q8_1, rounding: q8Rounding)
         case .q8_K: quantizeQ8K(src, dst, count: count)
         default:
             // bf16: activations are quantized once per token and reused by every row, so the scalar loop will do.

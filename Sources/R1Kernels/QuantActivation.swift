@@ -1,9 +1,11 @@
-// SIMD activation quantizers, bit-exact with ggml-quants.c quantize_row_q8_{0,1,K}_ref: roundf (half away from
-// zero) for Q8_0/Q8_1, nearest_int's 1.5·2^23 trick (half to even) for Q8_K. Tested against QuantReference.
+// SIMD activation quantizers, bit-exact with QuantReference: Q8_0/Q8_1 either as ggml-quants.c
+// quantize_row_q8_{0,1}_ref (1 / d, roundf: half away from zero) or as ggml-cpu's x86 quantize_row_q8_{0,1}
+// (127 / amax, half to even), Q8_K as quantize_row_q8_K_ref (nearest_int's 1.5·2^23 trick, half to even).
 
 extension Quant {
-    /// Q8_0 {d, qs: (32)} or Q8_1 {d, s, qs: (32)} blocks: d = amax / 127, q = roundf(x / d), s = d Σq.
-    static func quantizeQ8_0(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int, q8_1: Bool) {
+    /// Q8_0 {d, qs: (32)} or Q8_1 {d, s, qs: (32)} blocks: d = amax / 127, q = round(x · id), s = d Σq; see Q8Rounding.
+    static func quantizeQ8_0(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int, q8_1: Bool,
+                             rounding: Q8Rounding) {
         precondition(count % 32 == 0, "quantizeRow: \(count) is not a multiple of 32")
         let ts = q8_1 ? 36 : 34, qs = q8_1 ? 4 : 2
         for b in 0..<count / 32 {
@@ -12,8 +14,15 @@ extension Quant {
             let v2 = x.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
             let v3 = x.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
             let amax = hmax(vmax(vmax(absF(v0), absF(v1)), vmax(absF(v2), absF(v3))))
-            let d = amax / 127, id = d != 0 ? 1 / d : 0
-            let q0 = roundAway(v0 * id), q1 = roundAway(v1 * id), q2 = roundAway(v2 * id), q3 = roundAway(v3 * id)
+            let d = amax / 127
+            let q0, q1, q2, q3: SIMD8<Int32>
+            if rounding == .x86 {
+                let id: Float = amax != 0 ? 127 / amax : 0
+                q0 = roundEven(v0 * id); q1 = roundEven(v1 * id); q2 = roundEven(v2 * id); q3 = roundEven(v3 * id)
+            } else {
+                let id = d != 0 ? 1 / d : 0
+                q0 = roundAway(v0 * id); q1 = roundAway(v1 * id); q2 = roundAway(v2 * id); q3 = roundAway(v3 * id)
+            }
             y.storeBytes(of: narrow(q0), toByteOffset: qs, as: SIMD8<Int8>.self)
             y.storeBytes(of: narrow(q1), toByteOffset: qs + 8, as: SIMD8<Int8>.self)
             y.storeBytes(of: narrow(q2), toByteOffset: qs + 16, as: SIMD8<Int8>.self)
@@ -85,6 +94,11 @@ extension Quant {
         let sign = unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x8000_0000
         let w = unsafeBitCast(unsafeBitCast(up, to: SIMD8<UInt32>.self) | sign, to: SIMD8<Float>.self)
         return (unsafeBitCast(w + magic, to: SIMD8<Int32>.self) & 0x007f_ffff) &- 0x0040_0000
+    }
+
+    /// Round half to even by the 1.5·2^23 trick (|v| < 2^22), as _mm256_round_ps(_MM_ROUND_NEAREST).
+    @inline(__always) static func roundEven(_ v: SIMD8<Float>) -> SIMD8<Int32> {
+        (unsafeBitCast(v + 12_582_912, to: SIMD8<Int32>.self) & 0x007f_ffff) &- 0x0040_0000
     }
 
     /// ggml's nearest_int (round half to even via + 1.5·2^23, valid for |v| < 2^22), then min(127, ·) as q8_K does.

@@ -1,11 +1,24 @@
 // Plain scalar loops for every Quant kernel: block layouts of ggml-common.h, rounding of ggml-quants.c
 // quantize_row_*_ref, dot products of ggml-cpu/quants.c *_generic. The oracle the SIMD versions in Quant are tested on.
 
+/// How q8_0 / q8_1 activation blocks round. ggml has two versions of quantize_row_q8_0 / q8_1 that differ on exact
+/// ties and in the last bit of the multiplier: the reference (ggml-quants.c quantize_row_q8_{0,1}_ref, also gguf-py)
+/// and the one llama.cpp's CPU backend runs on x86 with AVX/AVX2/AVX-512 (ggml-cpu/arch/x86/quants.c
+/// quantize_row_q8_{0,1}, and repack.cpp's quantize_mat_q8_0 for repacked Q4_0). q8_K is the same in both.
+public enum Q8Rounding: Sendable {
+    /// d = amax / 127, q = roundf(x · (1 / d)) (half away from zero).
+    case reference
+    /// d = amax / 127, q = round-half-to-even(x · (127 / amax)) (_mm256_round_ps(_MM_ROUND_NEAREST), cvtps).
+    case x86
+}
+
 public enum QuantReference {
     // MARK: - Activations: floats -> blocks
 
-    /// Quantizes `count` floats into `type` blocks (f32, f16, bf16, q8_0, q8_1, q8_K), bit-exact with ggml's refs.
-    public static func quantizeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int, type: GGMLType) {
+    /// Quantizes `count` floats into `type` blocks (f32, f16, bf16, q8_0, q8_1, q8_K), bit-exact with ggml's refs
+    /// (`q8Rounding: .x86`: with ggml-cpu's x86 quantize_row_q8_0 / q8_1 instead).
+    public static func quantizeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int, type: GGMLType,
+                                   q8Rounding: Q8Rounding = .reference) {
         let bs = type.blockSize, ts = type.typeSize
         precondition(count % bs == 0, "quantizeRow: \(count) is not a multiple of \(type)'s block size \(bs)")
         switch type {
@@ -16,16 +29,19 @@ public enum QuantReference {
         case .bf16:
             for i in 0..<count { dst.storeBytes(of: bf16Bits(src[i]), toByteOffset: 2 * i, as: UInt16.self) }
         case .q8_0, .q8_1:
-            // x: (nb, 32) -> block {d: f16, [s: f16,] qs: (32) int8}; qs = roundf(x / d), d = amax / 127
+            // x: (nb, 32) -> block {d: f16, [s: f16 (d Σq),] qs: (32) int8}; qs = roundf(x / d), d = amax / 127
             let qsOffset = type == .q8_0 ? 2 : 4
             for b in 0..<count / 32 {
                 let x = src + 32 * b, y = dst + ts * b
                 var amax: Float = 0
                 for j in 0..<32 { amax = max(amax, abs(x[j])) }
-                let d = amax / 127, id = d != 0 ? 1 / d : 0
+                let d = amax / 127
+                // x86: id = 127 / amax and round half to even; reference: id = 1 / d and C roundf
+                let id: Float = q8Rounding == .x86 ? (amax != 0 ? 127 / amax : 0) : (d != 0 ? 1 / d : 0)
+                let rule: FloatingPointRoundingRule = q8Rounding == .x86 ? .toNearestOrEven : .toNearestOrAwayFromZero
                 var sum: Int32 = 0
                 for j in 0..<32 {
-                    let q = Int8((x[j] * id).rounded(.toNearestOrAwayFromZero))  // C roundf
+                    let q = Int8((x[j] * id).rounded(rule))
                     y.storeBytes(of: q, toByteOffset: qsOffset + j, as: Int8.self)
                     sum += Int32(q)
                 }
