@@ -1,0 +1,128 @@
+// Turns a backend's event stream into what responses need: reasoning and answer text (as deltas while
+// streaming), token counts, logprobs, the finish reason. A per-request deadline ends the stream early.
+import Foundation
+import R1Runtime
+import R1Sampling
+
+/// Text to send for one step.
+struct TextDelta {
+    var reasoning = ""
+    var content = ""
+    var isEmpty: Bool { reasoning.isEmpty && content.isEmpty }
+}
+
+struct GenerationAccumulator {
+    let opensThinking: Bool
+    let keepTokens: Bool
+    var reasoning = ""
+    var content = ""
+    var tokens: [GeneratedToken] = []
+    var completionTokens = 0
+    var stats: GenerationStats?
+    var timedOut = false
+    private var sawTextEvents = false
+    private var sawReasoning = false
+    private var tokensBeforeContent: Int?
+    private var tokenText = ""
+
+    init(opensThinking: Bool, keepTokens: Bool) {
+        self.opensThinking = opensThinking
+        self.keepTokens = keepTokens
+    }
+
+    /// Feeds one event; returns the text it adds.
+    mutating func consume(_ event: GenerationEvent) -> TextDelta {
+        switch event {
+        case .token(let t):
+            completionTokens += 1
+            tokenText += t.text
+            if keepTokens { tokens.append(t) }
+            return TextDelta()
+        case .reasoning(let s):
+            sawTextEvents = true
+            sawReasoning = true
+            reasoning += s
+            return TextDelta(reasoning: s)
+        case .content(let s):
+            sawTextEvents = true
+            if tokensBeforeContent == nil { tokensBeforeContent = max(0, completionTokens - 1) }
+            content += s
+            return TextDelta(content: s)
+        case .done(let s):
+            stats = s
+            return finish()
+        }
+    }
+
+    /// Ends the stream; when the runtime sent no reasoning/answer events, splits the tokens' text at `</think>`.
+    mutating func finish() -> TextDelta {
+        guard !sawTextEvents, !tokenText.isEmpty else { return TextDelta() }
+        sawTextEvents = true
+        var text = tokenText
+        var thinking = opensThinking
+        if !thinking, text.hasPrefix("<think>") {
+            text.removeFirst("<think>".count)
+            thinking = true
+        }
+        if thinking {
+            if let close = text.range(of: "</think>") {
+                reasoning = String(text[..<close.lowerBound])
+                content = String(text[close.upperBound...].drop(while: \.isNewline))
+                sawReasoning = true
+                let share = Double(reasoning.utf8.count) / Double(max(1, tokenText.utf8.count))
+                tokensBeforeContent = Int((share * Double(completionTokens)).rounded())
+            } else {
+                reasoning = text
+                sawReasoning = true
+            }
+        } else {
+            content = text
+        }
+        return TextDelta(reasoning: reasoning, content: content)
+    }
+
+    var reasoningTokens: Int {
+        guard sawReasoning else { return 0 }
+        return tokensBeforeContent ?? completionTokens
+    }
+
+    var finishReason: String {
+        if timedOut { return "length" }
+        switch stats?.finishReason {
+        case .stop?: return "stop"
+        case .length?, nil: return "length"
+        case .cancelled?: return "stop"
+        }
+    }
+}
+
+/// Thrown into a stream whose request ran past its timeout.
+struct GenerationTimeout: Error {}
+
+enum EventStreams {
+    /// `events`, ended with `GenerationTimeout` after `seconds`; ending it early cancels the source.
+    static func limited(_ events: AsyncThrowingStream<GenerationEvent, any Error>, seconds: Double?)
+        -> AsyncThrowingStream<GenerationEvent, any Error>
+    {
+        guard let seconds, seconds > 0 else { return events }
+        let (out, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
+        let pump = Task {
+            do {
+                for try await e in events { continuation.yield(e) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        let timer = Task {
+            try await Task.sleep(for: .seconds(seconds))
+            pump.cancel()
+            continuation.finish(throwing: GenerationTimeout())
+        }
+        continuation.onTermination = { _ in
+            pump.cancel()
+            timer.cancel()
+        }
+        return out
+    }
+}
