@@ -69,21 +69,21 @@ public final class EngineBackend: InferenceBackend {
         }
         let ids = prompt.ids
         let (events, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
-        let task = Task { [engine, gate, averageSeconds] in
+        let task = Task { [self] in
             do {
-                try await gate.acquire(ticket)
+                try await self.gate.acquire(ticket)
             } catch {
                 continuation.finish(throwing: error)
                 return
             }
             let start = ContinuousClock.now
             defer {
-                gate.release()
+                self.gate.release()
                 let seconds = (ContinuousClock.now - start) / .seconds(1)
-                averageSeconds.withLock { $0 = 0.8 * $0 + 0.2 * seconds }
+                self.averageSeconds.withLock { $0 = 0.8 * $0 + 0.2 * seconds }
             }
             do {
-                for try await event in engine.generate(promptIds: ids, parameters: parameters) {
+                for try await event in self.engine.generate(promptIds: ids, parameters: parameters) {
                     continuation.yield(event)
                 }
                 continuation.finish()

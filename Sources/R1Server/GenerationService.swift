@@ -97,7 +97,7 @@ struct GenerationService: Sendable {
         return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
-    func logprobsJSON(_ tokens: some Collection<GeneratedToken>) -> JSONOut {
+    func logprobsJSON(_ tokens: ArraySlice<GeneratedToken>) -> JSONOut {
         func entry(_ text: String, _ logprob: Float) -> [(String, JSONOut)] {
             [("token", .string(text)), ("logprob", .double(Double(logprob))), ("bytes", .array(text.utf8.map { .int(Int($0)) }))]
         }

@@ -31,11 +31,11 @@ struct OllamaController: Sendable {
         let showThinking = chat.think != false
         let service = self.service
 
-        func line(_ message: [(String, JSONOut)], done: Bool, extra: [(String, JSONOut)] = []) -> JSONOut {
+        @Sendable func line(_ message: [(String, JSONOut)], done: Bool, extra: [(String, JSONOut)] = []) -> JSONOut {
             .object([("model", .string(model)), ("created_at", .string(Self.timestamp())),
                      ("message", .object([("role", .string("assistant"))] + message)), ("done", .bool(done))] + extra)
         }
-        func final(_ acc: GenerationAccumulator) -> [(String, JSONOut)] {
+        @Sendable func final(_ acc: GenerationAccumulator) -> [(String, JSONOut)] {
             let s = acc.stats
             let total = Int64((ContinuousClock.now - started.start) / .nanoseconds(1))
             return [

@@ -37,8 +37,8 @@ struct OpenAIController: Sendable {
     // MARK: - /v1/chat/completions
 
     func chatCompletions(_ request: Request, context: ServerRequestContext) async throws -> Response {
-        let body = try await context.body(request)
-        let chat = try ChatCompletionRequest.parse(body, modelName: backend.modelName, defaults: backend.defaultSampling)
+        let data = try await context.body(request)
+        let chat = try ChatCompletionRequest.parse(data, modelName: backend.modelName, defaults: backend.defaultSampling)
         let options = chat.options
         let started = try service.start(.chat(messages: chat.messages), options, defaultMaxTokens: backend.contextLength)
         let id = "chatcmpl-" + Self.randomId()
@@ -47,7 +47,7 @@ struct OpenAIController: Sendable {
         let field = reasoningField
         let service = self.service
 
-        func usage(_ acc: GenerationAccumulator) -> JSONOut {
+        @Sendable func usage(_ acc: GenerationAccumulator) -> JSONOut {
             let prompt = started.handle.promptTokens
             return .object([
                 ("prompt_tokens", .int(prompt)), ("completion_tokens", .int(acc.completionTokens)),
@@ -64,7 +64,7 @@ struct OpenAIController: Sendable {
             message.append((field, acc.reasoning.isEmpty ? .null : .string(acc.reasoning)))
             let choice: JSONOut = .object([
                 ("index", .int(0)), ("message", .object(message)),
-                ("logprobs", options.logprobs ? service.logprobsJSON(acc.tokens) : .null),
+                ("logprobs", options.logprobs ? service.logprobsJSON(acc.tokens[...]) : .null),
                 ("finish_reason", .string(acc.finishReason)),
             ])
             return .json(.object([
@@ -73,7 +73,7 @@ struct OpenAIController: Sendable {
             ]))
         }
 
-        func chunk(_ delta: [(String, JSONOut)], finish: String? = nil, logprobs: JSONOut = .null, includeUsage: Bool) -> JSONOut {
+        @Sendable func chunk(_ delta: [(String, JSONOut)], finish: String? = nil, logprobs: JSONOut = .null, includeUsage: Bool) -> JSONOut {
             var fields: [(String, JSONOut)] = [
                 ("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
                 ("model", .string(model)), ("system_fingerprint", .null),
@@ -113,19 +113,19 @@ struct OpenAIController: Sendable {
     // MARK: - /v1/completions
 
     func completions(_ request: Request, context: ServerRequestContext) async throws -> Response {
-        let body = try await context.body(request)
-        let completion = try CompletionRequest.parse(body, modelName: backend.modelName, defaults: backend.defaultSampling)
+        let data = try await context.body(request)
+        let completion = try CompletionRequest.parse(data, modelName: backend.modelName, defaults: backend.defaultSampling)
         let options = completion.options
         let started = try service.start(.text(completion.prompt), options, defaultMaxTokens: 16)
         let id = "cmpl-" + Self.randomId()
         let created = Int(Date().timeIntervalSince1970)
         let model = backend.modelName
         let service = self.service
-        let usageOf = { (acc: GenerationAccumulator) -> JSONOut in
+        @Sendable func usageOf(_ acc: GenerationAccumulator) -> JSONOut {
             .object([("prompt_tokens", .int(started.handle.promptTokens)), ("completion_tokens", .int(acc.completionTokens)),
                      ("total_tokens", .int(started.handle.promptTokens + acc.completionTokens))])
         }
-        func legacyLogprobs(_ tokens: some Collection<GeneratedToken>) -> JSONOut {
+        @Sendable func legacyLogprobs(_ tokens: ArraySlice<GeneratedToken>) -> JSONOut {
             guard options.logprobs else { return .null }
             return .object([
                 ("tokens", .array(tokens.map { .string(service.backend.tokenText($0.id)) })),
@@ -133,7 +133,7 @@ struct OpenAIController: Sendable {
                 ("top_logprobs", .array(tokens.map { t in .object(t.top.map { (service.backend.tokenText($0.id), .double(Double($0.logprob))) }) })),
             ])
         }
-        func object(text: String, finish: String?, logprobs: JSONOut, usage: JSONOut?) -> JSONOut {
+        @Sendable func object(text: String, finish: String?, logprobs: JSONOut, usage: JSONOut?) -> JSONOut {
             var fields: [(String, JSONOut)] = [
                 ("id", .string(id)), ("object", .string("text_completion")), ("created", .int(created)), ("model", .string(model)),
                 ("choices", .array([.object([("index", .int(0)), ("text", .string(text)), ("logprobs", logprobs),
@@ -147,7 +147,7 @@ struct OpenAIController: Sendable {
             let acc = try await GenerationService.cancellingOnDisconnect(context.channel) {
                 try await service.run(started, keepTokens: options.logprobs) { _, _ in }
             }
-            return .json(object(text: acc.reasoning + acc.content, finish: acc.finishReason, logprobs: legacyLogprobs(acc.tokens), usage: usageOf(acc)))
+            return .json(object(text: acc.reasoning + acc.content, finish: acc.finishReason, logprobs: legacyLogprobs(acc.tokens[...]), usage: usageOf(acc)))
         }
         let body = GenerationService.streamingBody(channel: context.channel) { sink in
             func send(_ json: JSONOut) { sink.yield(ByteBuffer(string: "data: \(json.text)\n\n")) }

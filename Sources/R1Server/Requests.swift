@@ -294,7 +294,7 @@ public struct OllamaChatRequest: Sendable {
     public var think: Bool?
 
     public static func parse(_ data: Data, modelName: String, defaults: SamplingParameters) throws(APIError) -> OllamaChatRequest {
-        do {
+        do throws(APIError) {
             let r = try FieldReader.body(data)
             let model = try r.string("model")
             if let m = model, m != modelName, m.split(separator: ":").first.map(String.init) != modelName {

@@ -1,7 +1,7 @@
 // A backend that plays a scripted generation (reasoning, then the answer) with no model: the server's tests
 // check HTTP shapes against it, and its gate and cancellation counter stand in for the engine's.
 import Foundation
-import R1Runtime
+@testable import R1Runtime
 import R1Sampling
 @testable import R1Server
 import Synchronization
@@ -48,20 +48,20 @@ final class ScriptedBackend: InferenceBackend {
         let maxTokens = request.parameters.maxTokens
         let pieces: [(String, Bool)] = reasoning.map { ($0, true) } + [("</think>", false)] + answer.map { ($0, false) }
         let (events, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
-        let task = Task { [gate, delay, emitsText, cancellations] in
-            do { try await gate.acquire(ticket) } catch {
-                cancellations.add(1, ordering: .relaxed)
+        let task = Task { [self] in
+            do { try await self.gate.acquire(ticket) } catch {
+                self.cancellations.add(1, ordering: .relaxed)
                 continuation.finish(throwing: error)
                 return
             }
-            defer { gate.release() }
+            defer { self.gate.release() }
             var stats = GenerationStats()
             stats.promptTokens = promptTokens
             stats.finishReason = .stop
             for (i, (text, isReasoning)) in pieces.enumerated() {
                 if stats.generatedTokens >= maxTokens { stats.finishReason = .length; break }
                 if delay > .zero { try? await Task.sleep(for: delay) }
-                if Task.isCancelled { cancellations.add(1, ordering: .relaxed); stats.finishReason = .cancelled; break }
+                if Task.isCancelled { self.cancellations.add(1, ordering: .relaxed); stats.finishReason = .cancelled; break }
                 stats.generatedTokens += 1
                 continuation.yield(.token(GeneratedToken(id: i, logprob: -0.5, top: [TokenLogprob(id: i, logprob: -0.5)], text: text)))
                 if emitsText, text != "</think>" { continuation.yield(isReasoning ? .reasoning(text) : .content(text)) }

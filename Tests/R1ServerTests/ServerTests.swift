@@ -66,7 +66,7 @@ let hello = #"{"model":"r1-test","messages":[{"role":"user","content":"What is 2
             #expect(usage["completion_tokens"] as? Int == 5)
             #expect(usage["total_tokens"] as? Int == (usage["prompt_tokens"] as! Int) + 5)
             let details = try #require(usage["completion_tokens_details"] as? [String: Any])
-            #expect(details["reasoning_tokens"] as? Int == 2)
+            #expect(details["reasoning_tokens"] as? Int == 3, "the reasoning and its closing </think>")
         }
     }
 
