@@ -14,25 +14,19 @@ public final class EngineBackend: InferenceBackend {
     /// Seconds one generation took, averaged, for Retry-After.
     private let averageSeconds = Mutex<Double>(5)
 
-    public init(engine: Engine, modelName: String, queueCapacity: Int) {
+    public let defaultSampling: SamplingParameters
+
+    /// `defaultSampling`: what requests that leave a value out get (the CLI passes flags, then generation_config).
+    public init(engine: Engine, modelName: String, queueCapacity: Int, defaultSampling: SamplingParameters) {
         self.engine = engine
         self.modelName = modelName
+        self.defaultSampling = defaultSampling
         self.gate = AdmissionGate(slots: 1, queueCapacity: queueCapacity)
     }
 
     public var contextLength: Int { engine.contextLength }
     public var load: BackendLoad { gate.load }
 
-    public var defaultSampling: SamplingParameters {
-        let g = engine.model.generationConfig
-        var p = SamplingParameters()
-        p.temperature = g?.temperature.map(Float.init) ?? 0.6
-        p.topP = g?.topP.map(Float.init) ?? 0.95
-        p.topK = g?.topK ?? 0
-        p.minP = g?.minP.map(Float.init) ?? 0
-        p.repetitionPenalty = g?.repetitionPenalty.map(Float.init) ?? 1
-        return p
-    }
 
     public func tokenText(_ id: Int) -> String {
         engine.formatter?.tokenizer.decode([id]) ?? String(id)

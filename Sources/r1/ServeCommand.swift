@@ -20,6 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     var reasoningField = "reasoning_content"
     @Option(help: "Seconds one request may take, queue included; 0 = no limit.")
     var timeout: Double = 600
+    @OptionGroup(title: "Sampling defaults (a request's own values win)") var samplingOptions: SamplingOptions
     @Option(name: .customLong("model-name"), help: "Model id to serve under (default: the file or folder name).")
     var modelName: String?
 
@@ -40,7 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
         if parallel > 1 {
             Output.error("note: the engine runs one generation at a time; --parallel \(parallel) takes effect with batching\n")
         }
-        let backend = EngineBackend(engine: engine, modelName: name, queueCapacity: queue)
+        let backend = EngineBackend(engine: engine, modelName: name, queueCapacity: queue,
+                                    defaultSampling: try samplingOptions.parameters(for: engine))
         let config = ServerConfiguration(host: host, port: port, reasoningField: reasoningField,
                                          requestTimeout: timeout > 0 ? timeout : nil)
         Output.error("serving \(name) (context \(engine.contextLength)) on http://\(host):\(port)\n")

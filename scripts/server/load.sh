@@ -9,8 +9,9 @@ CLIENTS=${2:-32}
 SECONDS_=${3:-60}
 QUEUE=${QUEUE:-8}
 PORT=${PORT:-$((20000 + RANDOM % 20000))}
-swift build -c release --product r1 >/dev/null
-BIN=$(swift build -c release --show-bin-path)/r1
+# a release build of its own, so it does not contend with debug builds for .build
+swift build -c release --scratch-path .build-release --product r1 >/dev/null
+BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)/r1
 LOG=$(mktemp)
 "$BIN" serve "$MODEL" --port "$PORT" --model-name load-model --queue "$QUEUE" >"$LOG" 2>&1 &
 PID=$!
