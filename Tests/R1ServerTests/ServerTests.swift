@@ -341,3 +341,26 @@ let hello = #"{"model":"r1-test","messages":[{"role":"user","content":"What is 2
         #expect(backend.load.running == 0)
     }
 }
+
+@Suite struct AdmissionGateTests {
+    @Test func queueBoundAndCancelledWaiterLeaves() async throws {
+        let gate = AdmissionGate(slots: 1, queueCapacity: 1)
+        let a = try #require(gate.admit())
+        let b = try #require(gate.admit())
+        #expect(gate.admit() == nil, "slot and queue are full")
+        try await gate.acquire(a)
+        let waiter = Task { try await gate.acquire(b) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(gate.load == BackendLoad(running: 1, waiting: 1, slots: 1, queueCapacity: 1))
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(gate.load.waiting == 0)
+        let c = try #require(gate.admit(), "the cancelled waiter's place is free again")
+        let next = Task { try await gate.acquire(c) }
+        gate.release()
+        try await next.value
+        #expect(gate.load.running == 1 && gate.load.waiting == 0)
+        gate.release()
+        #expect(gate.load.running == 0)
+    }
+}
