@@ -86,6 +86,7 @@ public final class EngineBackend: InferenceBackend {
             }
         }
         continuation.onTermination = { _ in task.cancel() }
-        return GenerationHandle(promptTokens: ids.count, opensThinking: prompt.opensThinking, events: events)
+        // TODO(runtime): splitsText: true once the Engine emits .reasoning / .content.
+        return GenerationHandle(promptTokens: ids.count, opensThinking: prompt.opensThinking, events: events, splitsText: false)
     }
 }

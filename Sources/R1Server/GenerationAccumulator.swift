@@ -12,7 +12,6 @@ struct TextDelta {
 }
 
 struct GenerationAccumulator {
-    let opensThinking: Bool
     let keepTokens: Bool
     var reasoning = ""
     var content = ""
@@ -20,14 +19,14 @@ struct GenerationAccumulator {
     var completionTokens = 0
     var stats: GenerationStats?
     var timedOut = false
-    private var sawTextEvents = false
+    /// Splits the tokens' text when the backend sends no text events.
+    private var splitter: ThinkSplitter?
     private var sawReasoning = false
     private var tokensBeforeContent: Int?
-    private var tokenText = ""
 
-    init(opensThinking: Bool, keepTokens: Bool) {
-        self.opensThinking = opensThinking
+    init(opensThinking: Bool, splitsText: Bool = true, keepTokens: Bool) {
         self.keepTokens = keepTokens
+        splitter = splitsText ? nil : ThinkSplitter(thinking: opensThinking)
     }
 
     /// Feeds one event; returns the text it adds.
@@ -35,52 +34,36 @@ struct GenerationAccumulator {
         switch event {
         case .token(let t):
             completionTokens += 1
-            tokenText += t.text
             if keepTokens { tokens.append(t) }
-            return TextDelta()
+            guard splitter != nil else { return TextDelta() }
+            return record(splitter!.feed(t.text))
         case .reasoning(let s):
-            sawTextEvents = true
-            sawReasoning = true
-            reasoning += s
-            return TextDelta(reasoning: s)
+            guard splitter == nil else { return TextDelta() }
+            return record(TextDelta(reasoning: s))
         case .content(let s):
-            sawTextEvents = true
-            if tokensBeforeContent == nil { tokensBeforeContent = max(0, completionTokens - 1) }
-            content += s
-            return TextDelta(content: s)
+            guard splitter == nil else { return TextDelta() }
+            return record(TextDelta(content: s))
         case .done(let s):
             stats = s
             return finish()
         }
     }
 
-    /// Ends the stream; when the runtime sent no reasoning/answer events, splits the tokens' text at `</think>`.
+    /// Ends the stream: text the splitter held back.
     mutating func finish() -> TextDelta {
-        guard !sawTextEvents, !tokenText.isEmpty else { return TextDelta() }
-        sawTextEvents = true
-        var text = tokenText
-        var thinking = opensThinking
-        if !thinking, text.hasPrefix("<think>") {
-            text.removeFirst("<think>".count)
-            thinking = true
-        }
-        if thinking {
-            if let close = text.range(of: "</think>") {
-                reasoning = String(text[..<close.lowerBound])
-                content = String(text[close.upperBound...].drop(while: \.isNewline))
-                sawReasoning = true
-                let share = Double(reasoning.utf8.count) / Double(max(1, tokenText.utf8.count))
-                tokensBeforeContent = Int((share * Double(completionTokens)).rounded())
-            } else {
-                reasoning = text
-                sawReasoning = true
-            }
-        } else {
-            content = text
-        }
-        return TextDelta(reasoning: reasoning, content: content)
+        guard splitter != nil else { return TextDelta() }
+        return record(splitter!.flush())
     }
 
+    private mutating func record(_ d: TextDelta) -> TextDelta {
+        if !d.reasoning.isEmpty { sawReasoning = true }
+        if !d.content.isEmpty, tokensBeforeContent == nil { tokensBeforeContent = max(0, completionTokens - 1) }
+        reasoning += d.reasoning
+        content += d.content
+        return d
+    }
+
+    /// Tokens of the chain of thought, its closing tag included.
     var reasoningTokens: Int {
         guard sawReasoning else { return 0 }
         return tokensBeforeContent ?? completionTokens
@@ -93,6 +76,68 @@ struct GenerationAccumulator {
         case .length?, nil: return "length"
         case .cancelled?: return "stop"
         }
+    }
+}
+
+/// Splits streamed text into reasoning and answer at `<think>` / `</think>`, holding back a partial tag, for
+/// backends whose events carry tokens only. Newlines right after `</think>` are dropped, as the template adds them.
+struct ThinkSplitter {
+    static let open = "<think>", close = "</think>"
+    var thinking: Bool
+    private var atStart = true
+    private var afterClose = false
+    private var pending = ""
+
+    init(thinking: Bool) { self.thinking = thinking }
+
+    mutating func feed(_ text: String) -> TextDelta {
+        pending += text
+        var out = TextDelta()
+        if atStart && !thinking {
+            let trimmed = pending.drop(while: \.isWhitespace)
+            if trimmed.isEmpty || (Self.open.hasPrefix(trimmed) && trimmed.count < Self.open.count) { return out }
+            atStart = false
+            if trimmed.hasPrefix(Self.open) {
+                thinking = true
+                pending = String(trimmed.dropFirst(Self.open.count))
+            }
+        }
+        atStart = false
+        if thinking {
+            if let r = pending.range(of: Self.close) {
+                out.reasoning = String(pending[..<r.lowerBound])
+                pending = String(pending[r.upperBound...])
+                thinking = false
+                afterClose = true
+            } else {
+                let keep = Self.partialSuffix(pending, of: Self.close)
+                out.reasoning = String(pending.dropLast(keep))
+                pending = String(pending.suffix(keep))
+                return out
+            }
+        }
+        if afterClose {
+            pending = String(pending.drop(while: \.isNewline))
+            if pending.isEmpty { return out }
+            afterClose = false
+        }
+        out.content = pending
+        pending = ""
+        return out
+    }
+
+    mutating func flush() -> TextDelta {
+        defer { pending = "" }
+        if thinking { return TextDelta(reasoning: pending) }
+        return TextDelta(content: afterClose ? String(pending.drop(while: \.isNewline)) : pending)
+    }
+
+    /// Length of the longest suffix of `text` that starts `tag` (a tag that may complete with the next token).
+    static func partialSuffix(_ text: String, of tag: String) -> Int {
+        for n in stride(from: min(tag.count - 1, text.count), to: 0, by: -1) where tag.hasPrefix(text.suffix(n)) {
+            return n
+        }
+        return 0
     }
 }
 

@@ -39,7 +39,8 @@ struct GenerationService: Sendable {
     /// Runs a started generation to its end, calling `onText` with each piece of text and the tokens since the last.
     func run(_ started: Started, keepTokens: Bool,
              onText: (TextDelta, ArraySlice<GeneratedToken>) async -> Void) async throws -> GenerationAccumulator {
-        var acc = GenerationAccumulator(opensThinking: started.handle.opensThinking, keepTokens: keepTokens)
+        var acc = GenerationAccumulator(opensThinking: started.handle.opensThinking, splitsText: started.handle.splitsText,
+                                        keepTokens: keepTokens)
         var firstToken: Double?
         var sentTokens = 0
         var failure: (any Error)?

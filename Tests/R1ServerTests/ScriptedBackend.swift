@@ -71,6 +71,6 @@ final class ScriptedBackend: InferenceBackend {
             continuation.finish()
         }
         continuation.onTermination = { _ in task.cancel() }
-        return GenerationHandle(promptTokens: promptTokens, opensThinking: true, events: events)
+        return GenerationHandle(promptTokens: promptTokens, opensThinking: true, events: events, splitsText: emitsText)
     }
 }
