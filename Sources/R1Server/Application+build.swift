@@ -65,6 +65,10 @@ struct ErrorAndMetricsMiddleware: RouterMiddleware {
             if ollama { e.style = .ollama }
             metrics.request(route: route, status: e.status.code)
             return try e.response(from: request, context: context)
+        } catch is CancellationError {
+            // the client went away and its generation was stopped: nginx's 499, for the metrics only
+            metrics.request(route: route, status: 499)
+            return Response(status: .init(code: 499, reasonPhrase: "Client Closed Request"))
         } catch let e as HTTPError {
             var api = APIError(e.status, e.body ?? (e.status == .notFound ? "No route for \(request.method) \(request.uri.path)." : e.status.reasonPhrase),
                                code: e.status == .notFound ? "not_found" : nil)
