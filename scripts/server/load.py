@@ -14,13 +14,14 @@ p.add_argument("model")
 p.add_argument("--clients", type=int, default=32)
 p.add_argument("--seconds", type=float, default=60)
 p.add_argument("--max-tokens", type=int, default=64)
+p.add_argument("--grace", type=float, default=30, help="seconds in-flight requests may finish after the deadline")
 a = p.parse_args()
 url = urllib.parse.urlparse(a.base)
 assert url.hostname in ("127.0.0.1", "localhost", "::1"), "loopback only"
 a.clients = max(1, min(a.clients, 256))
 a.seconds = max(1.0, min(a.seconds, 600.0))
 
-stats = {"completions": 0, "rejected_429": 0, "errors": 0, "tokens": 0, "ttft": []}
+stats = {"completions": 0, "rejected_429": 0, "errors": 0, "unfinished": 0, "tokens": 0, "ttft": []}
 
 
 async def one_request(i):
@@ -41,6 +42,7 @@ async def one_request(i):
             await reader.read()
             return "429"
         if status != 200:
+            print("error: HTTP", status, (await reader.read())[:200])
             stats["errors"] += 1
             return "error"
         first, usage, done = None, None, False
@@ -65,6 +67,7 @@ async def one_request(i):
             if first is not None:
                 stats["ttft"].append(first)
             return "ok"
+        print("error: stream ended without [DONE] and usage")
         stats["errors"] += 1
         return "error"
     finally:
@@ -74,8 +77,12 @@ async def one_request(i):
 async def client(i, deadline):
     while time.monotonic() < deadline:
         try:
-            r = await asyncio.wait_for(one_request(i), timeout=max(1.0, deadline - time.monotonic() + 30))
-        except Exception:
+            r = await asyncio.wait_for(one_request(i), timeout=max(1.0, deadline - time.monotonic() + a.grace))
+        except asyncio.TimeoutError:
+            stats["unfinished"] += 1  # still queued or generating when the run's time was up
+            r = "unfinished"
+        except Exception as e:
+            print("error:", repr(e))
             stats["errors"] += 1
             r = "error"
         if r == "429":
@@ -91,6 +98,7 @@ async def main():
     p50 = ttft[len(ttft) // 2] if ttft else float("nan")
     print(json.dumps({"clients": a.clients, "seconds": round(elapsed, 1), "completions": stats["completions"],
                       "rejected_429": stats["rejected_429"], "errors": stats["errors"],
+                      "unfinished_at_deadline": stats["unfinished"],
                       "completion_tokens": stats["tokens"], "aggregate_tokens_per_s": round(stats["tokens"] / elapsed, 1),
                       "ttft_p50_s": round(p50, 3)}))
     return 1 if stats["errors"] else 0
