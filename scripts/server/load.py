@@ -57,8 +57,9 @@ async def one_request(i):
             obj = json.loads(data)
             if "error" in obj:
                 break
-            if first is None and obj.get("choices"):
-                first = time.monotonic() - t0
+            delta = (obj.get("choices") or [{}])[0].get("delta") or {}
+            if first is None and (delta.get("content") or delta.get("reasoning_content") or delta.get("reasoning")):
+                first = time.monotonic() - t0  # first generated text, not the role chunk
             if obj.get("usage"):
                 usage = obj["usage"]
         if done and usage:
