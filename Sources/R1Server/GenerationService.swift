@@ -80,7 +80,8 @@ struct GenerationService: Sendable {
                 await produce(sink)
                 sink.finish()
             }
-            channel?.closeFuture.whenComplete { _ in producer.cancel() }
+            let unwatch = await HangUpHandler.watch(channel) { producer.cancel() }
+            defer { unwatch() }
             do {
                 for await chunk in chunks { try await writer.write(chunk) }
                 try await writer.finish(nil)
@@ -94,7 +95,8 @@ struct GenerationService: Sendable {
     /// Runs `body` in a task that is cancelled when the client disconnects.
     static func cancellingOnDisconnect<T: Sendable>(_ channel: (any Channel)?, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let task = Task { try await body() }
-        channel?.closeFuture.whenComplete { _ in task.cancel() }
+        let unwatch = await HangUpHandler.watch(channel) { task.cancel() }
+        defer { unwatch() }
         return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
