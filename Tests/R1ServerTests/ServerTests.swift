@@ -434,8 +434,7 @@ import Glibc
         return String(decoding: buffer.prefix(max(0, n)), as: UTF8.self)
     }
 
-    // Only streaming: a non-streaming request's half-close (FIN) is not always seen before the answer is written
-    // (see HangUpHandler); a reset connection is.
+    // Streaming here; scripts/server/e2e.py also hangs up on a non-streaming request against `r1 serve`.
     @Test(arguments: [true]) func clientThatLeavesStopsItsGeneration(stream: Bool) async throws {
         let backend = ScriptedBackend(reasoning: Array(repeating: "step ", count: 40), delay: .milliseconds(50))
         try await app(backend).test(.live) { client in

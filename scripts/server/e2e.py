@@ -121,6 +121,28 @@ metrics = raw("/metrics", None, "GET")[1].decode()
 check("disconnect: the generation was cancelled", "r1_cancelled_total 0" not in metrics,
       [l for l in metrics.splitlines() if l.startswith("r1_cancelled")])
 
+# a non-streaming client that hangs up (FIN, nothing unread) while its answer is generated
+def cancelled_total():
+    text = raw("/metrics", None, "GET")[1].decode()
+    return int(next(l.split()[1] for l in text.splitlines() if l.startswith("r1_cancelled_total")))
+before = cancelled_total()
+body = json.dumps({"model": model, "max_tokens": 200, "messages": messages}).encode()
+sock = socket.create_connection((u.hostname, u.port))
+sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+time.sleep(0.3)
+was_running = json.loads(raw("/health", None, "GET")[1])["running"] == 1
+sock.close()
+for _ in range(50):
+    health = json.loads(raw("/health", None, "GET")[1])
+    if health["running"] == 0:
+        break
+    time.sleep(0.1)
+if was_running:
+    check("disconnect (non-streaming): generation cancelled", cancelled_total() == before + 1 and health["running"] == 0, health)
+else:
+    print("skip disconnect (non-streaming): the answer was done before the hang-up")
+
 status, body = raw("/api/chat", json.dumps({"model": model, "messages": messages, "options": {"num_predict": 12, "temperature": 0}}).encode())
 lines = [json.loads(l) for l in body.decode().splitlines() if l.strip()]
 check("ollama: NDJSON ending with done", status == 200 and lines[-1]["done"] is True and lines[-1]["eval_count"] > 0, lines[-1:])
