@@ -20,13 +20,13 @@ struct GenerationAccumulator {
     var stats: GenerationStats?
     var timedOut = false
     /// Splits the tokens' text when the backend sends no text events.
-    private var splitter: ThinkSplitter?
+    private var splitter: ThinkTagSplitter?
     private var sawReasoning = false
     private var tokensBeforeContent: Int?
 
     init(opensThinking: Bool, splitsText: Bool = true, keepTokens: Bool) {
         self.keepTokens = keepTokens
-        splitter = splitsText ? nil : ThinkSplitter(thinking: opensThinking)
+        splitter = splitsText ? nil : ThinkTagSplitter(thinking: opensThinking)
     }
 
     /// Feeds one event; returns the text it adds.
@@ -81,7 +81,7 @@ struct GenerationAccumulator {
 
 /// Splits streamed text into reasoning and answer at `<think>` / `</think>`, holding back a partial tag, for
 /// backends whose events carry tokens only. Newlines right after `</think>` are dropped, as the template adds them.
-struct ThinkSplitter {
+struct ThinkTagSplitter {
     static let open = "<think>", close = "</think>"
     var thinking: Bool
     private var atStart = true

@@ -376,9 +376,9 @@ let hello = #"{"model":"r1-test","messages":[{"role":"user","content":"What is 2
     }
 }
 
-@Suite struct ThinkSplitterTests {
+@Suite struct ThinkTagSplitterTests {
     func split(_ pieces: [String], thinking: Bool) -> (reasoning: String, content: String, deltas: [TextDelta]) {
-        var s = ThinkSplitter(thinking: thinking)
+        var s = ThinkTagSplitter(thinking: thinking)
         var deltas = pieces.map { s.feed($0) }
         deltas.append(s.flush())
         return (deltas.map(\.reasoning).joined(), deltas.map(\.content).joined(), deltas)
