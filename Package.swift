@@ -21,10 +21,12 @@ let package = Package(
         .library(name: "R1Tokenizer", targets: ["R1Tokenizer"]),
         .library(name: "R1Models", targets: ["R1Models"]),
         .library(name: "R1Runtime", targets: ["R1Runtime"]),
+        .library(name: "R1Server", targets: ["R1Server"]),
         .executable(name: "r1", targets: ["r1"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // layer 0
@@ -37,9 +39,14 @@ let package = Package(
         .target(name: "R1Models", dependencies: ["R1Kernels", "R1Formats"], swiftSettings: fast),
         // layer 3
         .target(name: "R1Runtime", dependencies: ["R1Models", "R1Tokenizer", "R1Sampling", "R1Formats"], swiftSettings: fast),
+        // layer 4
+        .target(name: "R1Server", dependencies: [
+            "R1Runtime", "R1Tokenizer", "R1Sampling", "R1Formats",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         // layer 5
         .executableTarget(name: "r1", dependencies: [
-            "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Sampling",
+            "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Sampling", "R1Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
@@ -49,5 +56,10 @@ let package = Package(
         .testTarget(name: "R1TokenizerTests", dependencies: ["R1Tokenizer"], swiftSettings: simdFlags),
         .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "r1"], swiftSettings: simdFlags),
+        .testTarget(name: "R1ServerTests", dependencies: [
+            "R1Server", "R1Runtime",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

@@ -1,0 +1,92 @@
+// The InferenceBackend over one R1Runtime Engine: chat template and tokenizer, then one generation at a time
+// (`slots` is 1: the Engine runs one sequence) behind a bounded queue. Kept thin so a batching scheduler can
+// replace it behind the same protocol.
+import Foundation
+import R1Runtime
+import R1Sampling
+import R1Tokenizer
+import Synchronization
+
+public final class EngineBackend: InferenceBackend {
+    public let engine: Engine
+    public let modelName: String
+    private let gate: AdmissionGate
+    /// Seconds one generation took, averaged, for Retry-After.
+    private let averageSeconds = Mutex<Double>(5)
+
+    public let defaultSampling: SamplingParameters
+
+    /// `defaultSampling`: what requests that leave a value out get (the CLI passes flags, then generation_config).
+    public init(engine: Engine, modelName: String, queueCapacity: Int, defaultSampling: SamplingParameters) {
+        self.engine = engine
+        self.modelName = modelName
+        self.defaultSampling = defaultSampling
+        self.gate = AdmissionGate(slots: 1, queueCapacity: queueCapacity)
+    }
+
+    public var contextLength: Int { engine.contextLength }
+    public var load: BackendLoad { gate.load }
+
+
+    public func tokenText(_ id: Int) -> String {
+        engine.formatter?.tokenizer.decode([id]) ?? String(id)
+    }
+
+    public func generate(_ request: ServerGenerationRequest) throws -> GenerationHandle {
+        guard let formatter = engine.formatter else {
+            throw BackendError.unsupported("the model has no tokenizer, so it cannot take text prompts")
+        }
+        let prompt: PromptFormatter.Prompt
+        switch request.prompt {
+        case .chat(let messages):
+            do { prompt = try formatter.chatPrompt(messages: messages) } catch {
+                throw BackendError.invalid("\(error)", param: "messages")
+            }
+        case .text(let text):
+            prompt = formatter.rawPrompt(text)
+        }
+        guard !prompt.ids.isEmpty else { throw BackendError.invalid("the prompt is empty", param: "prompt") }
+        guard prompt.ids.count < contextLength else {
+            throw BackendError.promptTooLong(promptTokens: prompt.ids.count, contextLength: contextLength)
+        }
+        var parameters = request.parameters
+        // the context bounds the completion: OpenAI-compatible servers cut at the context with finish_reason "length"
+        parameters.maxTokens = min(parameters.maxTokens, contextLength - prompt.ids.count)
+        do { try parameters.sampling.validate() } catch {
+            throw BackendError.invalid("\(error)", param: nil)
+        }
+        // TODO(runtime): pass request.thinkingBudget once GenerationParameters has the budget.
+        guard let ticket = gate.admit() else {
+            let load = gate.load
+            let wait = averageSeconds.withLock { $0 } * Double(load.waiting + load.running) / Double(load.slots)
+            throw BackendError.overloaded(retryAfter: max(1, Int(wait.rounded(.up))))
+        }
+        let ids = prompt.ids
+        let (events, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
+        let task = Task { [self] in
+            do {
+                try await self.gate.acquire(ticket)
+            } catch {
+                continuation.finish(throwing: error)
+                return
+            }
+            let start = ContinuousClock.now
+            defer {
+                self.gate.release()
+                let seconds = (ContinuousClock.now - start) / .seconds(1)
+                self.averageSeconds.withLock { $0 = 0.8 * $0 + 0.2 * seconds }
+            }
+            do {
+                for try await event in self.engine.generate(promptIds: ids, parameters: parameters) {
+                    continuation.yield(event)
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        // TODO(runtime): splitsText: true once the Engine emits .reasoning / .content.
+        return GenerationHandle(promptTokens: ids.count, opensThinking: prompt.opensThinking, events: events, splitsText: false)
+    }
+}

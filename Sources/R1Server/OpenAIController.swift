@@ -1,0 +1,181 @@
+// OpenAI's API: POST /v1/chat/completions (DeepSeek's reasoning_content), POST /v1/completions, GET /v1/models.
+import Foundation
+import Hummingbird
+import R1Runtime
+
+struct OpenAIController: Sendable {
+    let service: GenerationService
+    var backend: any InferenceBackend { service.backend }
+    var reasoningField: String { service.configuration.reasoningField }
+
+    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
+        group.post("chat/completions", use: chatCompletions)
+        group.post("completions", use: completions)
+        group.get("models", use: models)
+        group.get("models/{id}", use: model)
+    }
+
+    // MARK: - /v1/models
+
+    var modelObject: JSONOut {
+        .object([("id", .string(backend.modelName)), ("object", .string("model")), ("created", .int(service.configuration.startedAt)),
+                 ("owned_by", .string("r1")), ("max_model_len", .int(backend.contextLength))])
+    }
+
+    func models(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        .json(.object([("object", .string("list")), ("data", .array([modelObject]))]))
+    }
+
+    func model(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard id == backend.modelName else {
+            throw APIError(.notFound, "The model '\(id)' does not exist.", param: "model", code: "model_not_found")
+        }
+        return .json(modelObject)
+    }
+
+    // MARK: - /v1/chat/completions
+
+    func chatCompletions(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let data = try await context.body(request)
+        let chat = try ChatCompletionRequest.parse(data, modelName: backend.modelName, defaults: backend.defaultSampling)
+        let options = chat.options
+        let started = try service.start(.chat(messages: chat.messages), options, defaultMaxTokens: backend.contextLength)
+        let id = "chatcmpl-" + Self.randomId()
+        let created = Int(Date().timeIntervalSince1970)
+        let model = backend.modelName
+        let field = reasoningField
+        let service = self.service
+
+        @Sendable func usage(_ acc: GenerationAccumulator) -> JSONOut {
+            let prompt = started.handle.promptTokens
+            return .object([
+                ("prompt_tokens", .int(prompt)), ("completion_tokens", .int(acc.completionTokens)),
+                ("total_tokens", .int(prompt + acc.completionTokens)),
+                ("completion_tokens_details", .object([("reasoning_tokens", .int(acc.reasoningTokens))])),
+            ])
+        }
+
+        if !options.stream {
+            let acc = try await GenerationService.cancellingOnDisconnect(context.channel) {
+                try await service.run(started, keepTokens: options.logprobs) { _, _ in }
+            }
+            var message: [(String, JSONOut)] = [("role", .string("assistant")), ("content", .string(acc.content))]
+            message.append((field, acc.reasoning.isEmpty ? .null : .string(acc.reasoning)))
+            let choice: JSONOut = .object([
+                ("index", .int(0)), ("message", .object(message)),
+                ("logprobs", options.logprobs ? service.logprobsJSON(acc.tokens[...]) : .null),
+                ("finish_reason", .string(acc.finishReason)),
+            ])
+            return .json(.object([
+                ("id", .string(id)), ("object", .string("chat.completion")), ("created", .int(created)), ("model", .string(model)),
+                ("choices", .array([choice])), ("usage", usage(acc)), ("system_fingerprint", .null),
+            ]))
+        }
+
+        @Sendable func chunk(_ delta: [(String, JSONOut)], finish: String? = nil, logprobs: JSONOut = .null, includeUsage: Bool) -> JSONOut {
+            var fields: [(String, JSONOut)] = [
+                ("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
+                ("model", .string(model)), ("system_fingerprint", .null),
+                ("choices", .array([.object([("index", .int(0)), ("delta", .object(delta)), ("logprobs", logprobs),
+                                             ("finish_reason", finish.map(JSONOut.string) ?? .null)])])),
+            ]
+            if includeUsage { fields.append(("usage", .null)) }
+            return .object(fields)
+        }
+        let body = GenerationService.streamingBody(channel: context.channel) { sink in
+            func send(_ json: JSONOut) { sink.yield(ByteBuffer(string: "data: \(json.text)\n\n")) }
+            let withUsage = options.includeUsage
+            send(chunk([("role", .string("assistant")), ("content", .string(""))], includeUsage: withUsage))
+            do {
+                let acc = try await service.run(started, keepTokens: options.logprobs) { delta, tokens in
+                    if !delta.reasoning.isEmpty { send(chunk([(field, .string(delta.reasoning))], includeUsage: withUsage)) }
+                    if !delta.content.isEmpty {
+                        let lp = options.logprobs ? service.logprobsJSON(tokens) : .null
+                        send(chunk([("content", .string(delta.content))], logprobs: lp, includeUsage: withUsage))
+                    }
+                }
+                send(chunk([], finish: acc.finishReason, includeUsage: withUsage))
+                if withUsage {
+                    send(.object([("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
+                                  ("model", .string(model)), ("system_fingerprint", .null), ("choices", .array([])), ("usage", usage(acc))]))
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                send(APIError(.internalServerError, "generation failed: \(error)", type: "server_error").body)
+            }
+            sink.yield(ByteBuffer(string: "data: [DONE]\n\n"))
+        }
+        return Response(status: .ok, headers: Self.sseHeaders, body: body)
+    }
+
+    // MARK: - /v1/completions
+
+    func completions(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let data = try await context.body(request)
+        let completion = try CompletionRequest.parse(data, modelName: backend.modelName, defaults: backend.defaultSampling)
+        let options = completion.options
+        let started = try service.start(.text(completion.prompt), options, defaultMaxTokens: 16)
+        let id = "cmpl-" + Self.randomId()
+        let created = Int(Date().timeIntervalSince1970)
+        let model = backend.modelName
+        let service = self.service
+        @Sendable func usageOf(_ acc: GenerationAccumulator) -> JSONOut {
+            .object([("prompt_tokens", .int(started.handle.promptTokens)), ("completion_tokens", .int(acc.completionTokens)),
+                     ("total_tokens", .int(started.handle.promptTokens + acc.completionTokens))])
+        }
+        @Sendable func legacyLogprobs(_ tokens: ArraySlice<GeneratedToken>) -> JSONOut {
+            guard options.logprobs else { return .null }
+            return .object([
+                ("tokens", .array(tokens.map { .string(service.backend.tokenText($0.id)) })),
+                ("token_logprobs", .array(tokens.map { .double(Double($0.logprob)) })),
+                ("top_logprobs", .array(tokens.map { t in .object(t.top.map { (service.backend.tokenText($0.id), .double(Double($0.logprob))) }) })),
+            ])
+        }
+        @Sendable func object(text: String, finish: String?, logprobs: JSONOut, usage: JSONOut?) -> JSONOut {
+            var fields: [(String, JSONOut)] = [
+                ("id", .string(id)), ("object", .string("text_completion")), ("created", .int(created)), ("model", .string(model)),
+                ("choices", .array([.object([("index", .int(0)), ("text", .string(text)), ("logprobs", logprobs),
+                                             ("finish_reason", finish.map(JSONOut.string) ?? .null)])])),
+            ]
+            if let usage { fields.append(("usage", usage)) }
+            return .object(fields)
+        }
+        // raw completions have no thinking split: the text is everything the model wrote
+        if !options.stream {
+            let acc = try await GenerationService.cancellingOnDisconnect(context.channel) {
+                try await service.run(started, keepTokens: options.logprobs) { _, _ in }
+            }
+            return .json(object(text: acc.reasoning + acc.content, finish: acc.finishReason, logprobs: legacyLogprobs(acc.tokens[...]), usage: usageOf(acc)))
+        }
+        let body = GenerationService.streamingBody(channel: context.channel) { sink in
+            func send(_ json: JSONOut) { sink.yield(ByteBuffer(string: "data: \(json.text)\n\n")) }
+            do {
+                let acc = try await service.run(started, keepTokens: options.logprobs) { delta, tokens in
+                    send(object(text: delta.reasoning + delta.content, finish: nil, logprobs: legacyLogprobs(tokens), usage: nil))
+                }
+                send(object(text: "", finish: acc.finishReason, logprobs: .null, usage: options.includeUsage ? usageOf(acc) : nil))
+            } catch is CancellationError {
+                return
+            } catch {
+                send(APIError(.internalServerError, "generation failed: \(error)", type: "server_error").body)
+            }
+            sink.yield(ByteBuffer(string: "data: [DONE]\n\n"))
+        }
+        return Response(status: .ok, headers: Self.sseHeaders, body: body)
+    }
+
+    static let sseHeaders: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+
+    static func randomId() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return String((0..<24).map { _ in alphabet.randomElement()! })
+    }
+}
+
+extension Response {
+    static func json(_ value: JSONOut, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.text)))
+    }
+}

@@ -1,0 +1,58 @@
+// `r1 serve MODEL`: the OpenAI-, DeepSeek- and Ollama-compatible HTTP server (R1Server) over one loaded model.
+import ArgumentParser
+import Foundation
+import R1Runtime
+import R1Server
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve a model over OpenAI's, DeepSeek's and Ollama's HTTP APIs.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+    @Option(help: "Port to listen on.")
+    var port = 8080
+    @Option(help: "Generations that run at once (the serial engine runs 1; more takes effect with batching).")
+    var parallel = 1
+    @Option(help: "Requests that may wait for a slot; beyond them the server answers 429 with Retry-After.")
+    var queue = 16
+    @Option(name: .customLong("reasoning-field"), help: "Name of the reasoning field: reasoning_content (DeepSeek) or reasoning (vLLM, Ollama's /v1).")
+    var reasoningField = "reasoning_content"
+    @Option(help: "Seconds one request may take, queue included; 0 = no limit.")
+    var timeout: Double = 600
+    @OptionGroup(title: "Sampling defaults (a request's own values win)") var samplingOptions: SamplingOptions
+    @Option(name: .customLong("model-name"), help: "Model id to serve under (default: the file or folder name).")
+    var modelName: String?
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535, got \(port)") }
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1, got \(parallel)") }
+        guard queue >= 0 else { throw ValidationError("--queue must be >= 0, got \(queue)") }
+        guard ["reasoning_content", "reasoning"].contains(reasoningField) else {
+            throw ValidationError("--reasoning-field must be reasoning_content or reasoning, got '\(reasoningField)'")
+        }
+        guard timeout >= 0 else { throw ValidationError("--timeout must be >= 0, got \(timeout)") }
+    }
+
+    func run() async throws {
+        let engine = try modelOptions.load()
+        guard engine.formatter != nil else { throw CLIError("\(modelOptions.model): the model has no tokenizer, so it cannot be served") }
+        let name = modelName ?? Self.defaultName(modelOptions.model)
+        if parallel > 1 {
+            Output.error("note: the engine runs one generation at a time; --parallel \(parallel) takes effect with batching\n")
+        }
+        let backend = EngineBackend(engine: engine, modelName: name, queueCapacity: queue,
+                                    defaultSampling: try samplingOptions.parameters(for: engine))
+        let config = ServerConfiguration(host: host, port: port, reasoningField: reasoningField,
+                                         requestTimeout: timeout > 0 ? timeout : nil)
+        Output.error("serving \(name) (context \(engine.contextLength)) on http://\(host):\(port)\n")
+        let app = buildApplication(backend: backend, configuration: config)
+        try await app.runService()
+    }
+
+    /// "DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M.gguf" -> "DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M"; folders by their name.
+    static func defaultName(_ path: String) -> String {
+        let last = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
+        return last.hasSuffix(".gguf") ? String(last.dropLast(5)) : last
+    }
+}
