@@ -141,11 +141,8 @@ struct SequenceProcessor {
     mutating func finish(_ reason: FinishReason, emit: (GenerationEvent) -> Void) {
         guard !finished else { return }
         finished = true
-        if stats.stopString == nil {
-            let (text, stopped) = stopper.feed(textDecoder?.flush() ?? "")
-            stats.stopString = stopped
-            route(splitter.feed(stopped == nil ? text + stopper.flush() : text), emit: emit)
-        }
+        // An unfinished UTF-8 character at the very end is dropped, as it is from the tokens' text.
+        if stats.stopString == nil { route(splitter.feed(stopper.flush()), emit: emit) }
         route(splitter.flush(), emit: emit)
         stats.finishReason = reason
         stats.answerMissing = splitter.opened && !splitter.closed
