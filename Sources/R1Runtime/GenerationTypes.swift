@@ -20,7 +20,7 @@ public struct LoopGuard: Sendable, Equatable {
     public var ngram: Int
     public var window: Int
     public var repeats: Int
-    public init(ngram: Int = 16, window: Int = 1024, repeats: Int = 4) {
+    public init(ngram: Int = 20, window: Int = 2048, repeats: Int = 5) {
         self.ngram = ngram
         self.window = window
         self.repeats = repeats
