@@ -92,10 +92,14 @@ public struct GenerationStats: Sendable {
     /// Every generated token, forced ones included.
     public var generatedTokens = 0
     public var generateSeconds = 0.0
+    /// Sampled tokens of the chain of thought (the one that closes it included).
     public var reasoningTokens = 0
     public var reasoningSeconds = 0.0
     public var contentTokens = 0
     public var contentSeconds = 0.0
+    /// Tokens the runtime inserted (the closing sentence and `</think>` of the budget or loop guard); generatedTokens =
+    /// reasoningTokens + contentTokens + forcedTokens.
+    public var forcedTokens = 0
     public var finishReason: FinishReason = .length
     /// The stop string that ended generation, if one did.
     public var stopString: String? = nil

@@ -1,5 +1,6 @@
 // What the runtime needs from a model: a cache per sequence, a forward pass for one sequence, and one batched decode
 // step over many. The Decoder-backed model implements it for real; tests use a scripted model.
+import Foundation
 import R1Kernels
 import R1Models
 
@@ -34,11 +35,13 @@ extension LanguageModel {
     }
 }
 
-/// The real model: a Decoder and the thread pool it runs on.
+/// The real model: a Decoder and the thread pool it runs on. Forward passes are serialized (the decoder's scratch and
+/// the pool are single-caller), so an Engine and a BatchScheduler may share one model, interleaving per step.
 public final class DecoderModel: LanguageModel, @unchecked Sendable {
     public let decoder: Decoder
     public let pool: ThreadPool
     private let workspace = BatchWorkspace()
+    private let lock = NSLock()
 
     public init(decoder: Decoder, pool: ThreadPool) {
         self.decoder = decoder
@@ -50,10 +53,10 @@ public final class DecoderModel: LanguageModel, @unchecked Sendable {
     public func makeCache() -> any SequenceCache { decoder.makeCache() }
 
     public func forward(_ tokens: [Int], cache: any SequenceCache) -> [Float] {
-        decoder.forward(tokens, cache: cache as! KVCache, pool: pool)
+        lock.withLock { decoder.forward(tokens, cache: cache as! KVCache, pool: pool) }
     }
 
     public func forwardBatch(_ tokens: [Int], caches: [any SequenceCache]) -> [Float] {
-        decoder.forwardBatch(tokens: tokens, caches: caches.map { $0 as! KVCache }, pool: pool, workspace: workspace)
+        lock.withLock { decoder.forwardBatch(tokens: tokens, caches: caches.map { $0 as! KVCache }, pool: pool, workspace: workspace) }
     }
 }

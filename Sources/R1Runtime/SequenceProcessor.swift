@@ -112,10 +112,13 @@ struct SequenceProcessor {
         let now = DispatchTime.now().uptimeNanoseconds
         let dt = Double(now - lastTick) / 1e9
         lastTick = now
-        if isReasoning {
+        if forced {
+            stats.forcedTokens += 1
+            if isReasoning { stats.reasoningSeconds += dt } else { stats.contentSeconds += dt }
+        } else if isReasoning {
             stats.reasoningTokens += 1
             stats.reasoningSeconds += dt
-            if !forced, splitter.mode == .reasoning, loops?.add(id) == true { loopSeen = true }
+            if splitter.mode == .reasoning, loops?.add(id) == true { loopSeen = true }
         } else {
             stats.contentTokens += 1
             stats.contentSeconds += dt

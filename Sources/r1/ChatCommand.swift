@@ -70,7 +70,7 @@ struct ChatCommand: AsyncParsableCommand {
     /// Streams one answer; returns when it is done or cancelled.
     func render(_ stream: AsyncThrowingStream<GenerationEvent, any Error>, interactive: Bool, style: TerminalStyle) async throws {
         var printer = ReasoningPrinter(style: style)
-        var thinking = (tokens: 0, start: Date(), shown: false, inContent: false)
+        var thinking = (tokens: 0, start: Date(), shown: false, inContent: false, started: false)
         var stats: GenerationStats?
         let write: (String) -> Void = { interactive ? Output.write($0) : Output.error($0) }  // thinking: stderr when piped
         func summary() {
@@ -81,11 +81,12 @@ struct ChatCommand: AsyncParsableCommand {
         }
         for try await event in stream {
             switch event {
-            case .token:
-                if !thinking.inContent { thinking.tokens += 1 }
+            case .token(let t):
+                if !thinking.inContent && !t.forced { thinking.tokens += 1 }
             case .reasoning(let s):
                 if hideThinking {
-                    if interactive && thinking.tokens <= 1 { Output.write("\(style.dim)thinking…\(style.reset)") }
+                    if interactive && !thinking.shown && !thinking.started { Output.write("\(style.dim)thinking…\(style.reset)") }
+                    thinking.started = true
                 } else {
                     write(printer.reasoning(s))
                 }

@@ -140,7 +140,10 @@ struct ReasoningPrinter {
 func statsLine(_ s: GenerationStats) -> String {
     var parts = [String(format: "%d prompt tokens%@, %.1f tok/s", s.promptTokens,
                         s.promptTokensReused > 0 ? " (\(s.promptTokensReused) reused)" : "", s.promptTokensPerSecond)]
-    if s.reasoningTokens > 0 { parts.append(String(format: "thought %d tokens %.1f s", s.reasoningTokens, s.reasoningSeconds)) }
+    if s.reasoningTokens > 0 {
+        parts.append(String(format: "thought %d tokens %.1f s", s.reasoningTokens, s.reasoningSeconds)
+                     + (s.forcedTokens > 0 ? " (+\(s.forcedTokens) inserted to close)" : ""))
+    }
     parts.append(String(format: "answered %d tokens %.1f s", s.contentTokens, s.contentSeconds))
     parts.append(String(format: "%d generated, %.1f tok/s", s.generatedTokens, s.generateTokensPerSecond))
     var end = s.finishReason.rawValue
