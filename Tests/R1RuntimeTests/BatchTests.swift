@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct BatchTests {
     static let models = ["qwen2-tiny", "qwen3-tiny", "llama-tiny", "qwen2-tiny-tied-linear",
-                         "qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf", "qwen2-k-gguf/qwen2-k-q4_k_m.gguf"]
+                         "qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf", "qwen2-tiny-gguf/qwen2-tiny-f16.gguf"]
 
     @Test(arguments: models)
     func batchedLogitsEqualSingleSequence(_ name: String) throws {
