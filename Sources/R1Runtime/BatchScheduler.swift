@@ -142,14 +142,16 @@ public final class BatchScheduler: @unchecked Sendable {
         let model = engine.model
         while true {
             // Admit waiting requests, drop cancelled ones, or sleep when there is nothing to do.
-            let (batch, stop): ([Sequence], Bool) = condition.withLock {
+            // (Streams are ended outside the lock: ending one runs its onTermination, which takes the lock.)
+            let (batch, dropped, stop): ([Sequence], [Sequence], Bool) = condition.withLock {
                 while !stopping && running.isEmpty && queue.isEmpty { condition.wait() }
-                if stopping { return (running + queue, true) }
-                for s in queue where s.cancelled.isSet { s.end(.cancelled) }
+                if stopping { return (running + queue, [], true) }
+                let dropped = queue.filter { $0.cancelled.isSet }
                 queue.removeAll { $0.cancelled.isSet }
                 while running.count < configuration.maxBatch && !queue.isEmpty { running.append(queue.removeFirst()) }
-                return (running, false)
+                return (running, dropped, false)
             }
+            for s in dropped { s.end(.cancelled) }
             if stop {
                 for s in batch { s.end(.cancelled) }
                 condition.withLock { running = []; queue = [] }

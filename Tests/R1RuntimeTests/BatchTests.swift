@@ -119,6 +119,27 @@ import Testing
         _ = await secondTask.result
     }
 
+    @Test func cancelledWhileQueued() async throws {
+        let model = ScriptedModel(delay: 0.005) { _ in Fixture.ids("a").first! }
+        let scheduler = BatchScheduler(engine: scriptedEngine(model), configuration: .init(maxBatch: 1, maxQueue: 4))
+        defer { scheduler.shutdown() }
+        let long = greedy(maxTokens: 100_000) { $0.loopGuard = nil }
+        let running = Task { try await collect(scheduler.generate(.promptIds(openPrompt), parameters: long)) }
+        while scheduler.load.running < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        let queued = Task { try await collect(scheduler.generate(.promptIds(openPrompt), parameters: long)) }
+        while scheduler.load.queued < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        queued.cancel()
+        var waited = 0
+        while scheduler.load.queued > 0 && waited < 400 { try await Task.sleep(for: .milliseconds(5)); waited += 1 }
+        #expect(scheduler.load == .init(running: 1, queued: 0))
+        running.cancel()
+        waited = 0
+        while scheduler.load.running > 0 && waited < 400 { try await Task.sleep(for: .milliseconds(5)); waited += 1 }
+        #expect(scheduler.load == .init(running: 0, queued: 0))
+        _ = await queued.result
+        _ = await running.result
+    }
+
     @Test func badRequestsFailTheirStream() async throws {
         let scheduler = BatchScheduler(engine: scriptedEngine(ScriptedModel(script: [Fixture.eos])))
         defer { scheduler.shutdown() }
