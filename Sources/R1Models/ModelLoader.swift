@@ -102,6 +102,9 @@ public enum ModelLoader {
         guard let arch = ArchitectureRegistry.forModelType(modelType) else {
             throw ModelError("\(cfgPath): unknown model_type '\(modelType)' (supported: \(ArchitectureRegistry.knownNames))")
         }
+        if config.bool("use_sliding_window") == true {
+            throw ModelError("\(cfgPath): use_sliding_window true is not supported (sliding-window attention)")
+        }
         func required(_ k: String) throws -> Int {
             guard let v = config.int(k) else { throw ModelError("\(cfgPath): \(k) missing or not an integer") }
             return v

@@ -32,7 +32,7 @@ struct ModelOptions: ParsableArguments {
 }
 
 struct SamplingOptions: ParsableArguments {
-    @Option(help: "Temperature; 0 is greedy (default: the model's generation_config, else 0.6).")
+    @Option(parsing: .unconditional, help: "Temperature; 0 is greedy (default: the model's generation_config, else 0.6).")
     var temperature: Float?
     @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold in (0, 1] (default: the model's, else 0.95).")
     var topP: Float?
@@ -42,9 +42,9 @@ struct SamplingOptions: ParsableArguments {
     var minP: Float?
     @Option(name: .customLong("repeat-penalty"), help: "Repetition penalty; 1 is off.")
     var repeatPenalty: Float?
-    @Option(name: .customLong("presence-penalty"), help: "OpenAI presence penalty.")
+    @Option(name: .customLong("presence-penalty"), parsing: .unconditional, help: "OpenAI presence penalty.")
     var presencePenalty: Float?
-    @Option(name: .customLong("frequency-penalty"), help: "OpenAI frequency penalty.")
+    @Option(name: .customLong("frequency-penalty"), parsing: .unconditional, help: "OpenAI frequency penalty.")
     var frequencyPenalty: Float?
     @Option(help: "Random seed: the same seed and settings give the same tokens.")
     var seed: UInt64?
