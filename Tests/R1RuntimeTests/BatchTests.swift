@@ -90,14 +90,14 @@ import Testing
     }
 
     @Test func queueFullAndCancellation() async throws {
-        let model = ScriptedModel(delay: 0.005) { _ in Fixture.ids("a").first! }
+        let model = ScriptedModel(contextLength: 1 << 40, delay: 0.005) { _ in Fixture.ids("a").first! }
         let engine = scriptedEngine(model)
         let scheduler = BatchScheduler(engine: engine, configuration: .init(maxBatch: 1, maxQueue: 1, prefillChunk: 4))
         defer { scheduler.shutdown() }
-        let long = greedy(maxTokens: 100_000) { $0.loopGuard = nil }
+        let long = greedy(maxTokens: Int.max) { $0.loopGuard = nil }
         let first = scheduler.generate(.promptIds(openPrompt), parameters: long)
         let firstTask = Task { try await collect(first) }
-        while scheduler.load.running < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(try await waitUntil { scheduler.load.running == 1 })
         let second = scheduler.generate(.promptIds(openPrompt), parameters: long)   // waits in the queue
         let third = scheduler.generate(.promptIds(openPrompt), parameters: long)    // refused
         await #expect(throws: SchedulerError.queueFull(limit: 1)) { _ = try await collect(third) }
@@ -105,12 +105,10 @@ import Testing
         try await Task.sleep(for: .milliseconds(50))
         firstTask.cancel()
         // The freed slot goes to the queued request; the cancelled one stops running at once.
-        var waited = 0
-        while scheduler.load.queued > 0 && waited < 400 { try await Task.sleep(for: .milliseconds(5)); waited += 1 }
+        #expect(try await waitUntil { scheduler.load.queued == 0 })
         #expect(scheduler.load == .init(running: 1, queued: 0))
         secondTask.cancel()
-        waited = 0
-        while scheduler.load.running > 0 && waited < 400 { try await Task.sleep(for: .milliseconds(5)); waited += 1 }
+        #expect(try await waitUntil { scheduler.load.running == 0 })
         #expect(scheduler.load == .init(running: 0, queued: 0))
         let calls = model.calls.load(ordering: .relaxed)
         try await Task.sleep(for: .milliseconds(50))
@@ -120,21 +118,19 @@ import Testing
     }
 
     @Test func cancelledWhileQueued() async throws {
-        let model = ScriptedModel(delay: 0.005) { _ in Fixture.ids("a").first! }
+        let model = ScriptedModel(contextLength: 1 << 40, delay: 0.005) { _ in Fixture.ids("a").first! }
         let scheduler = BatchScheduler(engine: scriptedEngine(model), configuration: .init(maxBatch: 1, maxQueue: 4))
         defer { scheduler.shutdown() }
-        let long = greedy(maxTokens: 100_000) { $0.loopGuard = nil }
+        let long = greedy(maxTokens: Int.max) { $0.loopGuard = nil }
         let running = Task { try await collect(scheduler.generate(.promptIds(openPrompt), parameters: long)) }
-        while scheduler.load.running < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(try await waitUntil { scheduler.load.running == 1 })
         let queued = Task { try await collect(scheduler.generate(.promptIds(openPrompt), parameters: long)) }
-        while scheduler.load.queued < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(try await waitUntil { scheduler.load.queued == 1 })
         queued.cancel()
-        var waited = 0
-        while scheduler.load.queued > 0 && waited < 400 { try await Task.sleep(for: .milliseconds(5)); waited += 1 }
+        #expect(try await waitUntil { scheduler.load.queued == 0 })
         #expect(scheduler.load == .init(running: 1, queued: 0))
         running.cancel()
-        waited = 0
-        while scheduler.load.running > 0 && waited < 400 { try await Task.sleep(for: .milliseconds(5)); waited += 1 }
+        #expect(try await waitUntil { scheduler.load.running == 0 })
         #expect(scheduler.load == .init(running: 0, queued: 0))
         _ = await queued.result
         _ = await running.result

@@ -3,30 +3,10 @@
 import Foundation
 import Testing
 
-/// Runs the built `r1` binary and returns its stdout.
-func runR1(_ args: [String]) throws -> (out: String, status: Int32) {
-    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var bin = dir.appendingPathComponent("r1")
-    if !FileManager.default.fileExists(atPath: bin.path) {  // swift test runs an .xctest bundle one level down
-        bin = Fixture.root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/r1")
-    }
-    let p = Process()
-    p.executableURL = bin
-    p.arguments = args
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (String(decoding: data, as: UTF8.self), p.terminationStatus)
-}
-
 func generateJSON(_ extra: [String]) throws -> [String: Any] {
-    let (out, status) = try runR1(["generate", Fixture.model("qwen2-tiny"), "--prompt", "What is 2+2?", "--temperature", "0", "--threads", "1", "--json"] + extra)
-    #expect(status == 0)
-    return try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
+    let r = try runR1(["generate", Fixture.model("qwen2-tiny"), "--prompt", "What is 2+2?", "--temperature", "0", "--threads", "1", "--json"] + extra)
+    #expect(r.status == 0, "\(r.stderr)")
+    return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
 }
 
 /// The split rule applied to the whole text at once.

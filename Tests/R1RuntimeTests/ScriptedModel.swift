@@ -115,3 +115,13 @@ func greedy(maxTokens: Int = 64, _ edit: (inout GenerationParameters) -> Void = 
 func scriptedEngine(_ model: ScriptedModel, formatter: PromptFormatter? = Fixture.formatter) -> Engine {
     Engine(model: model, formatter: formatter, eosTokenIds: [Fixture.eos])
 }
+
+/// Polls `condition` until it holds or `seconds` pass (a loaded machine must not turn a race into a hang).
+func waitUntil(seconds: Double = 60, _ condition: () -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline { return false }
+        try await Task.sleep(for: .milliseconds(2))
+    }
+    return true
+}

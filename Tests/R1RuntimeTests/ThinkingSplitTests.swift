@@ -196,11 +196,11 @@ let endThinkSplit = [27, 14] + Fixture.ids("think") + [29]  // "<", "/", "think"
     }
 
     @Test func cancellingStopsWithinOneToken() async throws {
-        let model = ScriptedModel(delay: 0.01) { _ in Fixture.ids("a").first! }
+        let model = ScriptedModel(contextLength: 1 << 40, delay: 0.01) { _ in Fixture.ids("a").first! }
         let engine = scriptedEngine(model)
-        let stream = engine.generate(.promptIds(openPrompt), parameters: greedy(maxTokens: 100_000) { $0.loopGuard = nil })
+        let stream = engine.generate(.promptIds(openPrompt), parameters: greedy(maxTokens: Int.max) { $0.loopGuard = nil })
         let task = Task { for try await _ in stream {} }
-        while model.calls.load(ordering: .relaxed) < 5 { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(try await waitUntil { model.calls.load(ordering: .relaxed) >= 5 })
         task.cancel()
         let atCancel = model.calls.load(ordering: .relaxed)
         try await Task.sleep(for: .milliseconds(200))
