@@ -1,6 +1,8 @@
-// The engine: a loaded model, its thread pool, and the generation loop (prefill, then one token at a time),
-// exposed as one AsyncThrowingStream of GenerationEvents.
+// The engine: a model, its tokenizer and template, and the generation loop (prefill, then one token at a time),
+// exposed as one AsyncThrowingStream of GenerationEvents. Keeps the last sequence's cache and reuses its longest
+// common prefix with the next prompt, so a conversation only recomputes its new tail.
 import Foundation
+import R1Formats
 import R1Kernels
 import R1Models
 import R1Sampling
@@ -8,29 +10,77 @@ import R1Tokenizer
 import Synchronization
 
 public final class Engine: @unchecked Sendable {
-    public let model: LoadedModel
-    public let pool: ThreadPool
+    public let model: any LanguageModel
+    /// The checkpoint, when the engine was loaded from one.
+    public let loaded: LoadedModel?
     /// Tokenizer and chat template; nil when the model carries no tokenizer (then only prompt ids work).
     public let formatter: PromptFormatter?
+    /// Sampling defaults and EOS ids shipped with the model.
+    public let generationConfig: GenerationConfig?
     /// Tokens that end generation by default (the model's EOS ids).
     public var eosTokenIds: Set<Int>
     private let lock = NSLock()
+    private var cache: (any SequenceCache)?
+    private var cachedIds: [Int] = []
 
-    public init(model: LoadedModel, threads: Int = ThreadPool.defaultThreadCount) throws {
-        self.model = model
-        self.pool = ThreadPool(threads: threads)
+    public convenience init(model: LoadedModel, threads: Int = ThreadPool.defaultThreadCount) throws {
         let hasTokenizer = model.gguf.map { $0.metadata["tokenizer.ggml.tokens"] != nil }
             ?? FileManager.default.fileExists(atPath: (model.path as NSString).appendingPathComponent("tokenizer.json"))
-        formatter = hasTokenizer ? try PromptFormatter(path: model.path) : nil
+        let formatter = hasTokenizer ? try PromptFormatter(path: model.path) : nil
         var eos = Set(model.generationConfig?.eosTokenId ?? [])
         if let g = model.gguf, let e = g.int("tokenizer.ggml.eos_token_id") { eos.insert(e) }
         if let c = model.hfConfig, let e = c.intOrList("eos_token_id") { eos.formUnion(e) }
-        if let t = formatter?.tokenizer { eos.formUnion(t.eosIds) }
-        self.eosTokenIds = eos
+        self.init(model: DecoderModel(decoder: model.decoder, pool: ThreadPool(threads: threads)), loaded: model,
+                  formatter: formatter, eosTokenIds: eos, generationConfig: model.generationConfig)
     }
 
-    public var contextLength: Int { model.decoder.config.contextLength }
-    public var vocabSize: Int { model.decoder.config.vocabSize }
+    /// An engine over any model (tests use a scripted one); the tokenizer's EOS ids are added to `eosTokenIds`.
+    public init(model: any LanguageModel, loaded: LoadedModel? = nil, formatter: PromptFormatter?,
+                eosTokenIds: Set<Int> = [], generationConfig: GenerationConfig? = nil) {
+        self.model = model
+        self.loaded = loaded
+        self.formatter = formatter
+        self.generationConfig = generationConfig
+        self.eosTokenIds = eosTokenIds.union(formatter?.tokenizer.eosIds ?? [])
+    }
+
+    public var contextLength: Int { model.contextLength }
+    public var vocabSize: Int { model.vocabSize }
+
+    // MARK: - prompts
+
+    /// The prompt ids a request runs with. A thinking budget of 0 closes thinking in the prompt
+    /// (`<think>\n\n</think>\n\n`).
+    public func prepare(_ request: GenerationRequest, parameters: GenerationParameters) throws -> PreparedPrompt {
+        var prompt: PreparedPrompt
+        switch request {
+        case .chat(let messages, let extra):
+            guard let f = formatter else { throw GenerationError("the model has no tokenizer; give prompt ids") }
+            let p = try f.chatPrompt(messages: messages, extra: extra)
+            if parameters.thinkingBudget == 0 && p.opensThinking {
+                return PreparedPrompt(ids: f.tokenizer.encode(p.text + "\n</think>\n\n"), opensThinking: false)
+            }
+            prompt = PreparedPrompt(ids: p.ids, opensThinking: p.opensThinking)
+        case .text(let text):
+            guard let f = formatter else { throw GenerationError("the model has no tokenizer; give prompt ids") }
+            let ids = f.rawPrompt(text).ids
+            prompt = PreparedPrompt(ids: ids, opensThinking: opensThinking(ids))
+        case .promptIds(let ids):
+            prompt = PreparedPrompt(ids: ids, opensThinking: opensThinking(ids))
+        }
+        if parameters.thinkingBudget == 0 && prompt.opensThinking, let t = formatter?.tokenizer {
+            prompt.ids += t.encode("\n</think>\n\n")
+            prompt.opensThinking = false
+        }
+        return prompt
+    }
+
+    /// Whether `ids` end inside an open `<think>` (the tag, then only whitespace).
+    func opensThinking(_ ids: [Int]) -> Bool {
+        guard let f = formatter, f.thinkId != nil, ids.allSatisfy({ $0 >= 0 && $0 < f.tokenizer.vocabularySize }) else { return false }
+        let tail = f.tokenizer.decode(Array(ids.suffix(8))).trimmingCharacters(in: .whitespacesAndNewlines)
+        return tail.hasSuffix(ThinkSplitter.open)
+    }
 
     /// Checks a prompt against the vocabulary and the context before any work is done.
     public func validate(promptIds: [Int], maxTokens: Int) throws {
@@ -44,16 +94,16 @@ public final class Engine: @unchecked Sendable {
         guard maxTokens > 0 else { throw GenerationError("max tokens must be positive, got \(maxTokens)") }
     }
 
-    /// Streams the generation for `promptIds`. Cancelling the consuming task stops decoding within one token.
-    public func generate(promptIds: [Int], parameters: GenerationParameters) -> AsyncThrowingStream<GenerationEvent, any Error> {
+    // MARK: - generation
+
+    /// Streams the generation for `request`. Cancelling the consuming task stops decoding within one token.
+    public func generate(_ request: GenerationRequest, parameters: GenerationParameters) -> AsyncThrowingStream<GenerationEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
         let cancelled = CancelFlag()
         continuation.onTermination = { _ in cancelled.set() }
         let thread = Thread { [self] in
             do {
-                let stats = try self.run(promptIds: promptIds, parameters: parameters, cancelled: cancelled) { event in
-                    continuation.yield(event)
-                }
+                let stats = try self.run(request, parameters: parameters, cancelled: cancelled) { continuation.yield($0) }
                 continuation.yield(.done(stats))
                 continuation.finish()
             } catch {
@@ -66,38 +116,53 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The generation loop, synchronous; `emit` receives every event but `.done`, whose stats are returned.
-    public func run(promptIds: [Int], parameters: GenerationParameters, cancelled: CancelFlag = CancelFlag(),
-                    emit: (GenerationEvent) -> Void) throws -> GenerationStats {
-        try validate(promptIds: promptIds, maxTokens: parameters.maxTokens)
-        let sampler = try Sampler(parameters: parameters.sampling)
+    func run(_ request: GenerationRequest, parameters: GenerationParameters, cancelled: CancelFlag,
+             emit: (GenerationEvent) -> Void) throws -> GenerationStats {
+        let prompt = try prepare(request, parameters: parameters)
+        try validate(promptIds: prompt.ids, maxTokens: parameters.maxTokens)
+        let sampler: Sampler
+        do { sampler = try Sampler(parameters: parameters.sampling) } catch { throw GenerationError(error.description) }
         lock.lock()
         defer { lock.unlock() }
-        let decoder = model.decoder
-        let cache = decoder.makeCache()
-        let stopIds = parameters.stopTokenIds ?? eosTokenIds
-        var stats = GenerationStats()
-        stats.promptTokens = promptIds.count
-        var history = promptIds
-        var textDecoder = formatter?.tokenizer.makeStreamingDecoder(skipSpecialTokens: true)
+        let (cache, reused) = acquireCache(for: prompt.ids, reuse: parameters.reusePromptCache)
+        var proc = SequenceProcessor(parameters: parameters, tokenizer: formatter?.tokenizer, prompt: prompt,
+                                     eosIds: eosTokenIds, contextLeft: cache.capacity - prompt.ids.count)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        var logits = decoder.forward(promptIds, cache: cache, pool: pool)
-        let t1 = DispatchTime.now().uptimeNanoseconds
-        stats.promptSeconds = Double(t1 - t0) / 1e9
-        stats.finishReason = .length
-        while stats.generatedTokens < parameters.maxTokens {
-            if cancelled.isSet { stats.finishReason = .cancelled; break }
-            let result = logits.withUnsafeMutableBufferPointer { sampler.sample(logits: $0, history: history) }
-            stats.generatedTokens += 1
-            history.append(result.token)
-            let piece = textDecoder?.feed(result.token) ?? ""
-            emit(.token(GeneratedToken(id: result.token, logprob: result.logprob, top: result.top, text: piece)))
-            if stopIds.contains(result.token) { stats.finishReason = .stop; break }
-            if stats.generatedTokens >= parameters.maxTokens { break }
-            if cache.count >= cache.capacity { break }
-            logits = decoder.forward([result.token], cache: cache, pool: pool)
+        var logits = model.forward(Array(prompt.ids[reused...]), cache: cache)
+        cachedIds = prompt.ids
+        proc.startDecoding(promptSeconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, reused: reused)
+        while true {
+            if cancelled.isSet { proc.finish(.cancelled, emit: emit); break }
+            let result = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, history: proc.history) }
+            guard case .feed(let ids) = proc.accept(result, emit: emit) else { break }
+            logits = model.forward(ids, cache: cache)
+            cachedIds += ids
         }
-        stats.generateSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+        var stats = proc.stats
+        stats.seed = sampler.seed
         return stats
+    }
+
+    /// The kept cache, cut to its longest common prefix with `ids` (at least one prompt token is left to run).
+    private func acquireCache(for ids: [Int], reuse: Bool) -> (any SequenceCache, Int) {
+        let c = cache ?? model.makeCache()
+        cache = c
+        var common = 0
+        if reuse {
+            let limit = min(ids.count - 1, cachedIds.count, c.count)
+            while common < limit && ids[common] == cachedIds[common] { common += 1 }
+        }
+        c.truncate(to: common)
+        cachedIds = Array(cachedIds.prefix(common))
+        return (c, common)
+    }
+
+    /// Drops the kept cache (the next generation starts from scratch).
+    public func resetCache() {
+        lock.lock()
+        defer { lock.unlock() }
+        cache?.truncate(to: 0)
+        cachedIds = []
     }
 }
 

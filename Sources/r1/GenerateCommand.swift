@@ -1,4 +1,5 @@
-// `r1 generate MODEL (--prompt TEXT | --prompt-ids 1,2,3) ...`: one completion, as text or as the documented JSON.
+// `r1 generate MODEL (--prompt TEXT | --prompt-ids 1,2,3) ...`: one completion through the runtime's one streaming
+// API, printed as reasoning then answer (reasoning dimmed on a terminal), or as the documented JSON.
 import ArgumentParser
 import Foundation
 import R1Runtime
@@ -18,6 +19,7 @@ struct GenerateCommand: AsyncParsableCommand {
     var maxTokens: Int = 512
     @Option(help: "Stop when this text is generated (repeatable); it is not printed.")
     var stop: [String] = []
+    @OptionGroup var thinkingOptions: ThinkingOptions
     @OptionGroup var samplingOptions: SamplingOptions
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -29,36 +31,44 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try modelOptions.load()
-        let ids: [Int]
+        let request: GenerationRequest
         if let p = promptIds {
-            ids = try parseIds(p, flag: "--prompt-ids")
+            request = .promptIds(try parseIds(p, flag: "--prompt-ids"))
         } else {
-            guard let formatter = engine.formatter else {
+            guard engine.formatter != nil else {
                 throw CLIError("\(modelOptions.model): the model has no tokenizer; use --prompt-ids")
             }
             let text = prompt ?? ""
-            ids = raw ? formatter.rawPrompt(text).ids : try formatter.chatPrompt(messages: [PromptFormatter.userMessage(text)]).ids
+            request = raw ? .text(text) : .chat(messages: [PromptFormatter.userMessage(text)])
         }
-        let sampling = try samplingOptions.parameters(for: engine)
-        let parameters = GenerationParameters(maxTokens: maxTokens, sampling: sampling, stop: stop)
+        var parameters = GenerationParameters(maxTokens: maxTokens, sampling: try samplingOptions.parameters(for: engine), stop: stop)
+        thinkingOptions.apply(to: &parameters)
+        let ids = try engine.prepare(request, parameters: parameters).ids
         try engine.validate(promptIds: ids, maxTokens: maxTokens)
 
         var generated: [Int] = []
         var top: [[TokenLogprob]] = []
         var reasoning = "", content = "", text = ""
         var stats = GenerationStats()
-        for try await event in engine.generate(promptIds: ids, parameters: parameters) {
+        let style = TerminalStyle(enabled: !json && isatty(STDOUT_FILENO) != 0)
+        var printer = ReasoningPrinter(style: style)
+        for try await event in engine.generate(request, parameters: parameters) {
             switch event {
             case .token(let t):
                 generated.append(t.id)
-                if sampling.logprobs > 0 { top.append(t.top) }
+                if parameters.sampling.logprobs > 0 { top.append(t.top) }
                 text += t.text
-                if !json { Output.write(engine.formatter == nil ? "\(t.id) " : t.text) }
-            case .reasoning(let s): reasoning += s
-            case .content(let s): content += s
+                if !json && engine.formatter == nil { Output.write("\(t.id) ") }
+            case .reasoning(let s):
+                reasoning += s
+                if !json { Output.write(printer.reasoning(s)) }
+            case .content(let s):
+                content += s
+                if !json { Output.write(printer.content(s)) }
             case .done(let s): stats = s
             }
         }
+        if let s = stats.stopString, let r = text.range(of: s) { text = String(text[..<r.lowerBound]) }
         if json {
             let topJSON = "[" + top.map { step in
                 "[" + step.map { JSONText.object([("id", String($0.id)), ("logprob", JSONText.number($0.logprob))]) }.joined(separator: ",") + "]"
@@ -67,18 +77,21 @@ struct GenerateCommand: AsyncParsableCommand {
                 ("prompt_tokens", String(stats.promptTokens)), ("prompt_ms", JSONText.number(stats.promptSeconds * 1000)),
                 ("generated_tokens", String(stats.generatedTokens)), ("generate_ms", JSONText.number(stats.generateSeconds * 1000)),
             ])
+            let thinking = JSONText.object([
+                ("reasoning_tokens", String(stats.reasoningTokens)), ("content_tokens", String(stats.contentTokens)),
+                ("answer_missing", String(stats.answerMissing)), ("budget_hit", String(stats.budgetHit)),
+                ("loop_detected", String(stats.loopDetected)),
+            ])
             Output.line(JSONText.object([
                 ("prompt_ids", JSONText.ints(ids)), ("ids", JSONText.ints(generated)),
                 ("text", JSONText.string(text)), ("reasoning", JSONText.string(reasoning)),
                 ("content", JSONText.string(content)),
                 ("finish_reason", JSONText.string(stats.finishReason == FinishReason.stop ? "stop" : "length")),
-                ("top_logprobs", topJSON), ("timings", timings),
+                ("top_logprobs", topJSON), ("timings", timings), ("thinking", thinking),
             ]))
         } else {
-            Output.line("")
-            Output.error(String(format: "[%d prompt tokens, %.1f tok/s; %d generated, %.1f tok/s; ",
-                stats.promptTokens, stats.promptTokensPerSecond, stats.generatedTokens, stats.generateTokensPerSecond,
-                ) + "\(stats.finishReason.rawValue)]\n")
+            Output.write(printer.end())
+            Output.error(statsLine(stats) + "\n")
         }
     }
 }

@@ -53,7 +53,7 @@ struct SamplingOptions: ParsableArguments {
 
     /// Flags first, then the model's generation_config.json, then R1's recommended 0.6 / 0.95.
     func parameters(for engine: Engine) throws -> SamplingParameters {
-        let g = engine.model.generationConfig
+        let g = engine.generationConfig
         var p = SamplingParameters()
         p.temperature = temperature ?? g?.temperature.map(Float.init) ?? 0.6
         p.topP = topP ?? g?.topP.map(Float.init) ?? 0.95
@@ -83,4 +83,74 @@ enum Output {
     static func write(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
     static func line(_ s: String) { write(s + "\n") }
     static func error(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+}
+
+struct ThinkingOptions: ParsableArguments {
+    @Option(name: .customLong("think-budget"), help: "Most reasoning tokens before the model is told to answer; 0 skips thinking.")
+    var thinkBudget: Int?
+    @Flag(name: .customLong("no-loop-guard"), help: "Do not end a chain of thought that repeats itself.")
+    var noLoopGuard = false
+
+    func validate() throws {
+        if let b = thinkBudget, b < 0 { throw ValidationError("--think-budget must be >= 0, got \(b)") }
+    }
+
+    func apply(to p: inout GenerationParameters) {
+        p.thinkingBudget = thinkBudget
+        if noLoopGuard { p.loopGuard = nil }
+    }
+}
+
+/// ANSI styling, only when writing to a terminal.
+struct TerminalStyle {
+    let enabled: Bool
+    var dim: String { enabled ? "\u{1B}[2m" : "" }
+    var bold: String { enabled ? "\u{1B}[1m" : "" }
+    var reset: String { enabled ? "\u{1B}[0m" : "" }
+}
+
+/// Turns reasoning and content pieces into output text: reasoning dimmed, a blank line between it and the answer.
+struct ReasoningPrinter {
+    let style: TerminalStyle
+    private var state = 0  // 0 nothing yet, 1 in reasoning, 2 in content
+
+    init(style: TerminalStyle) { self.style = style }
+
+    mutating func reasoning(_ s: String) -> String {
+        defer { state = 1 }
+        return (state == 0 ? style.dim : "") + s
+    }
+
+    mutating func content(_ s: String) -> String {
+        defer { state = 2 }
+        switch state {
+        case 1: return style.reset + "\n\n" + s
+        default: return s
+        }
+    }
+
+    /// Closes the styling and ends the line.
+    mutating func end() -> String {
+        defer { state = 0 }
+        return (state == 1 ? style.reset : "") + "\n"
+    }
+}
+
+/// "[12 prompt tokens (8 reused), 410 tok/s; thought 40 tokens 1.2 s; answered 12 tokens 0.3 s; 31.0 tok/s; stop]"
+func statsLine(_ s: GenerationStats) -> String {
+    var parts = [String(format: "%d prompt tokens%@, %.1f tok/s", s.promptTokens,
+                        s.promptTokensReused > 0 ? " (\(s.promptTokensReused) reused)" : "", s.promptTokensPerSecond)]
+    if s.reasoningTokens > 0 {
+        parts.append(String(format: "thought %d tokens %.1f s", s.reasoningTokens, s.reasoningSeconds)
+                     + (s.forcedTokens > 0 ? " (+\(s.forcedTokens) inserted to close)" : ""))
+    }
+    parts.append(String(format: "answered %d tokens %.1f s", s.contentTokens, s.contentSeconds))
+    parts.append(String(format: "%d generated, %.1f tok/s", s.generatedTokens, s.generateTokensPerSecond))
+    var end = s.finishReason.rawValue
+    if s.budgetHit { end += ", budget hit" }
+    if s.loopDetected { end += ", loop ended" }
+    if s.answerMissing { end += ", answer missing" }
+    if let stop = s.stopString { end += ", stop string \(JSONText.string(stop))" }
+    parts.append(end)
+    return "[" + parts.joined(separator: "; ") + "]"
 }

@@ -1,0 +1,209 @@
+// Continuous batching for the server: many requests, each with its own cache and sampler, advanced together by one
+// batched decode step per iteration; new requests are prefilled between steps in chunks, finished and cancelled ones
+// leave at once (the scheme of vLLM and llama.cpp's server). Per-token post-processing is Engine's SequenceProcessor.
+import Foundation
+import R1Sampling
+
+public enum SchedulerError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Too many requests are waiting; try again later (HTTP 429 / 503).
+    case queueFull(limit: Int)
+    case shutDown
+
+    public var description: String {
+        switch self {
+        case .queueFull(let limit): "the server is busy: \(limit) requests are already waiting"
+        case .shutDown: "the scheduler has shut down"
+        }
+    }
+}
+
+public final class BatchScheduler: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// Most sequences decoding together.
+        public var maxBatch: Int
+        /// Most requests waiting for a slot; more get `SchedulerError.queueFull`.
+        public var maxQueue: Int
+        /// Prompt tokens prefilled per iteration, so a long prompt does not stall the running sequences.
+        public var prefillChunk: Int
+        public init(maxBatch: Int = 8, maxQueue: Int = 64, prefillChunk: Int = 256) {
+            self.maxBatch = maxBatch
+            self.maxQueue = maxQueue
+            self.prefillChunk = prefillChunk
+        }
+    }
+
+    /// A snapshot for health and metrics endpoints.
+    public struct Load: Sendable, Equatable {
+        public var running: Int
+        public var queued: Int
+    }
+
+    public let engine: Engine
+    public let configuration: Configuration
+    private let condition = NSCondition()
+    private var queue: [Sequence] = []
+    private var running: [Sequence] = []
+    private var stopping = false
+    private var thread: Thread?
+
+    public init(engine: Engine, configuration: Configuration = Configuration()) {
+        self.engine = engine
+        self.configuration = configuration
+        let t = Thread { [self] in self.loop() }  // lives until shutdown()
+        t.name = "r1-batch-scheduler"
+        t.stackSize = 8 << 20
+        thread = t
+        t.start()
+    }
+
+    public var load: Load { condition.withLock { Load(running: running.count, queued: queue.count) } }
+
+    /// Streams one request's generation, batched with the others. Errors (bad prompt, queue full) end the stream.
+    public func generate(_ request: GenerationRequest, parameters: GenerationParameters) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
+        let sequence: Sequence
+        do {
+            let prompt = try engine.prepare(request, parameters: parameters)
+            try engine.validate(promptIds: prompt.ids, maxTokens: parameters.maxTokens)
+            let sampler: Sampler
+            do { sampler = try Sampler(parameters: parameters.sampling) } catch { throw GenerationError(error.description) }
+            sequence = Sequence(prompt: prompt, parameters: parameters, sampler: sampler, continuation: continuation,
+                                engine: engine)
+        } catch {
+            continuation.finish(throwing: error)
+            return stream
+        }
+        let cancelled = sequence.cancelled
+        continuation.onTermination = { [weak self] _ in
+            cancelled.set()
+            self?.condition.withLock { self?.condition.signal() }
+        }
+        let refused: SchedulerError? = condition.withLock {
+            if stopping { return .shutDown }
+            if queue.count >= configuration.maxQueue { return .queueFull(limit: configuration.maxQueue) }
+            queue.append(sequence)
+            condition.signal()
+            return nil
+        }
+        if let e = refused { continuation.finish(throwing: e) }
+        return stream
+    }
+
+    /// Stops the loop; running and queued requests end with `.cancelled` stats.
+    public func shutdown() {
+        condition.withLock {
+            stopping = true
+            condition.signal()
+        }
+    }
+
+    // MARK: - the loop
+
+    final class Sequence {
+        let prompt: PreparedPrompt
+        let sampler: Sampler
+        let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
+        let cancelled = CancelFlag()
+        var processor: SequenceProcessor
+        var cache: (any SequenceCache)?
+        var prefilled = 0
+        var prefillSeconds = 0.0
+        var logits: [Float]?
+        var feed: [Int] = []
+
+        init(prompt: PreparedPrompt, parameters: GenerationParameters, sampler: Sampler,
+             continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation, engine: Engine) {
+            self.prompt = prompt
+            self.sampler = sampler
+            self.continuation = continuation
+            processor = SequenceProcessor(parameters: parameters, tokenizer: engine.formatter?.tokenizer, prompt: prompt,
+                                          eosIds: engine.eosTokenIds, contextLeft: engine.contextLength - prompt.ids.count)
+        }
+
+        var decoding: Bool { prefilled == prompt.ids.count }
+
+        func emit(_ e: GenerationEvent) { continuation.yield(e) }
+
+        private var ended = false
+
+        func end(_ reason: FinishReason) {
+            if ended { return }
+            ended = true
+            if !processor.finished { processor.finish(reason, emit: emit) }
+            var stats = processor.stats
+            stats.seed = sampler.seed
+            continuation.yield(.done(stats))
+            continuation.finish()
+            cache = nil
+        }
+    }
+
+    private func loop() {
+        let model = engine.model
+        while true {
+            // Admit waiting requests, drop cancelled ones, or sleep when there is nothing to do.
+            // (Streams are ended outside the lock: ending one runs its onTermination, which takes the lock.)
+            let (batch, dropped, stop): ([Sequence], [Sequence], Bool) = condition.withLock {
+                while !stopping && running.isEmpty && queue.isEmpty { condition.wait() }
+                if stopping { return (running + queue, [], true) }
+                let dropped = queue.filter { $0.cancelled.isSet }
+                queue.removeAll { $0.cancelled.isSet }
+                while running.count < configuration.maxBatch && !queue.isEmpty { running.append(queue.removeFirst()) }
+                return (running, dropped, false)
+            }
+            for s in dropped { s.end(.cancelled) }
+            if stop {
+                for s in batch { s.end(.cancelled) }
+                condition.withLock { running = []; queue = [] }
+                return
+            }
+            var done: [ObjectIdentifier] = []
+
+            // Sample every sequence that has logits; collect what each feeds next.
+            var stepTokens: [Int] = [], stepSequences: [Sequence] = []
+            for s in batch where s.decoding {
+                if s.cancelled.isSet { s.end(.cancelled); done.append(ObjectIdentifier(s)); continue }
+                guard let logits = s.logits else { continue }
+                let result = logits.withUnsafeBufferPointer { s.sampler.sample(logits: $0, history: s.processor.history) }
+                s.logits = nil
+                switch s.processor.accept(result, emit: s.emit) {
+                case .finish:
+                    s.end(s.processor.stats.finishReason)
+                    done.append(ObjectIdentifier(s))
+                case .feed(let ids) where ids.count == 1:
+                    stepTokens.append(ids[0])
+                    stepSequences.append(s)
+                case .feed(let ids):  // forced closing tokens: a short prefill of their own
+                    s.logits = model.forward(ids, cache: s.cache!)
+                }
+            }
+
+            // One batched decode step over every sequence with one token to run.
+            if !stepTokens.isEmpty {
+                let logits = model.forwardBatch(stepTokens, caches: stepSequences.map { $0.cache! })
+                let v = model.vocabSize
+                for (i, s) in stepSequences.enumerated() { s.logits = Array(logits[(i * v)..<((i + 1) * v)]) }
+            }
+
+            // One prefill chunk for the oldest sequence still reading its prompt.
+            if let s = batch.first(where: { !$0.decoding && !$0.cancelled.isSet }) {
+                if s.cache == nil { s.cache = model.makeCache() }
+                let end = min(s.prompt.ids.count, s.prefilled + max(1, configuration.prefillChunk))
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let logits = model.forward(Array(s.prompt.ids[s.prefilled..<end]), cache: s.cache!)
+                s.prefillSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                s.prefilled = end
+                if s.decoding {
+                    s.logits = logits
+                    s.processor.startDecoding(promptSeconds: s.prefillSeconds, reused: 0)
+                }
+            }
+            for s in batch where !s.decoding && s.cancelled.isSet { s.end(.cancelled); done.append(ObjectIdentifier(s)) }
+
+            if !done.isEmpty {
+                let gone = Set(done)
+                condition.withLock { running.removeAll { gone.contains(ObjectIdentifier($0)) } }
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+// Continuous batching: the batched decode step equals single-sequence decoding on every tiny architecture, and
+// concurrent requests through the scheduler each get their own greedy continuation and the same post-processing.
+import Foundation
+import R1Kernels
+import R1Models
+import Testing
+@testable import R1Runtime
+
+@Suite struct BatchTests {
+    static let models = ["qwen2-tiny", "qwen3-tiny", "llama-tiny", "qwen2-tiny-tied-linear",
+                         "qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf", "qwen2-tiny-gguf/qwen2-tiny-f16.gguf"]
+
+    @Test(arguments: models)
+    func batchedLogitsEqualSingleSequence(_ name: String) throws {
+        let m = try ModelLoader.load(path: Fixture.model(name))
+        let pool = ThreadPool(threads: 2)
+        let decoder = m.decoder
+        let prompts = [[1, 2, 3, 4, 5, 6, 7], [40, 41], [100, 7, 9, 200, 13]]
+        let next = [11, 12, 13]
+        // Reference: each sequence alone.
+        var expected: [[Float]] = []
+        for (p, t) in zip(prompts, next) {
+            let cache = decoder.makeCache()
+            _ = decoder.forward(p, cache: cache, pool: pool)
+            expected.append(decoder.forward([t], cache: cache, pool: pool))
+        }
+        let caches = prompts.map { p in
+            let c = decoder.makeCache()
+            _ = decoder.forward(p, cache: c, pool: pool)
+            return c
+        }
+        let batched = decoder.forwardBatch(tokens: next, caches: caches, pool: pool)
+        let v = decoder.config.vocabSize
+        var worst: Float = 0
+        for i in 0..<prompts.count {
+            for j in 0..<v { worst = max(worst, abs(batched[i * v + j] - expected[i][j])) }
+            #expect(caches[i].count == prompts[i].count + 1)
+        }
+        #expect(worst <= 1e-5, "max |batched - single| = \(worst)")
+        // A second step continues from the batched caches exactly like single decoding.
+        let again = decoder.forwardBatch(tokens: [5, 6, 7], caches: caches, pool: pool)
+        for (i, (p, t)) in zip(prompts, next).enumerated() {
+            let cache = decoder.makeCache()
+            _ = decoder.forward(p + [t], cache: cache, pool: pool)
+            let one = decoder.forward([[5, 6, 7][i]], cache: cache, pool: pool)
+            for j in 0..<v { #expect(abs(again[i * v + j] - one[j]) <= 1e-4) }
+        }
+    }
+
+    @Test func concurrentRequestsGetTheirOwnGreedyContinuation() async throws {
+        let loaded = try ModelLoader.load(path: Fixture.model("qwen2-tiny"))
+        let engine = try Engine(model: loaded, threads: 2)
+        let prompts = ["What is 2+2?", "Name a colour.", "Tell me a long story about a fox.", "hi"]
+        let parameters = greedy(maxTokens: 20) { $0.reusePromptCache = false; $0.thinkingBudget = 6 }
+        var expected: [[Int]] = []
+        for p in prompts {
+            expected.append(try await collect(engine.generate(.chat(messages: [PromptFormatter.userMessage(p)]), parameters: parameters)).ids)
+        }
+        let scheduler = BatchScheduler(engine: engine, configuration: .init(maxBatch: 3, maxQueue: 8, prefillChunk: 16))
+        defer { scheduler.shutdown() }
+        let results = try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
+            for (i, p) in prompts.enumerated() {
+                let stream = scheduler.generate(.chat(messages: [PromptFormatter.userMessage(p)]), parameters: parameters)
+                group.addTask { (i, try await collect(stream)) }
+            }
+            var out = [Outcome](repeating: Outcome(), count: prompts.count)
+            for try await (i, o) in group { out[i] = o }
+            return out
+        }
+        for (i, o) in results.enumerated() {
+            #expect(o.ids == expected[i], "request \(i)")
+            #expect(o.stats.budgetHit)
+            #expect(o.stats.finishReason == .length)
+        }
+    }
+
+    @Test func schedulerSharesThePostProcessing() async throws {
+        let script = Fixture.ids("r") + [Fixture.endThink] + Fixture.ids("\n\nans STOP x") + [Fixture.eos]
+        let engine = scriptedEngine(ScriptedModel(script: script))
+        let scheduler = BatchScheduler(engine: engine)
+        defer { scheduler.shutdown() }
+        let o = try await collect(scheduler.generate(.promptIds(openPrompt), parameters: greedy { $0.stop = ["STOP"] }))
+        #expect(o.reasoning == "r")
+        #expect(o.content == "ans ")
+        #expect(o.stats.stopString == "STOP")
+        let b = try await collect(scheduler.generate(.promptIds(openPrompt), parameters: greedy(maxTokens: 100) {
+            $0.thinkingBudget = 0
+        }))
+        #expect(b.reasoning == "")
+    }
+
+    @Test func queueFullAndCancellation() async throws {
+        let model = ScriptedModel(contextLength: 1 << 40, delay: 0.005) { _ in Fixture.ids("a").first! }
+        let engine = scriptedEngine(model)
+        let scheduler = BatchScheduler(engine: engine, configuration: .init(maxBatch: 1, maxQueue: 1, prefillChunk: 4))
+        defer { scheduler.shutdown() }
+        let long = greedy(maxTokens: Int.max) { $0.loopGuard = nil }
+        let first = scheduler.generate(.promptIds(openPrompt), parameters: long)
+        let firstTask = Task { try await collect(first) }
+        #expect(try await waitUntil { scheduler.load.running == 1 })
+        let second = scheduler.generate(.promptIds(openPrompt), parameters: long)   // waits in the queue
+        let third = scheduler.generate(.promptIds(openPrompt), parameters: long)    // refused
+        await #expect(throws: SchedulerError.queueFull(limit: 1)) { _ = try await collect(third) }
+        let secondTask = Task { try await collect(second) }
+        try await Task.sleep(for: .milliseconds(50))
+        firstTask.cancel()
+        // The freed slot goes to the queued request; the cancelled one stops running at once.
+        #expect(try await waitUntil { scheduler.load.queued == 0 })
+        #expect(scheduler.load == .init(running: 1, queued: 0))
+        secondTask.cancel()
+        #expect(try await waitUntil { scheduler.load.running == 0 })
+        #expect(scheduler.load == .init(running: 0, queued: 0))
+        let calls = model.calls.load(ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(model.calls.load(ordering: .relaxed) == calls)
+        _ = await firstTask.result
+        _ = await secondTask.result
+    }
+
+    @Test func cancelledWhileQueued() async throws {
+        let model = ScriptedModel(contextLength: 1 << 40, delay: 0.005) { _ in Fixture.ids("a").first! }
+        let scheduler = BatchScheduler(engine: scriptedEngine(model), configuration: .init(maxBatch: 1, maxQueue: 4))
+        defer { scheduler.shutdown() }
+        let long = greedy(maxTokens: Int.max) { $0.loopGuard = nil }
+        let running = Task { try await collect(scheduler.generate(.promptIds(openPrompt), parameters: long)) }
+        #expect(try await waitUntil { scheduler.load.running == 1 })
+        let queued = Task { try await collect(scheduler.generate(.promptIds(openPrompt), parameters: long)) }
+        #expect(try await waitUntil { scheduler.load.queued == 1 })
+        queued.cancel()
+        #expect(try await waitUntil { scheduler.load.queued == 0 })
+        #expect(scheduler.load == .init(running: 1, queued: 0))
+        running.cancel()
+        #expect(try await waitUntil { scheduler.load.running == 0 })
+        #expect(scheduler.load == .init(running: 0, queued: 0))
+        _ = await queued.result
+        _ = await running.result
+    }
+
+    @Test func badRequestsFailTheirStream() async throws {
+        let scheduler = BatchScheduler(engine: scriptedEngine(ScriptedModel(script: [Fixture.eos])))
+        defer { scheduler.shutdown() }
+        await #expect(throws: GenerationError.self) { _ = try await collect(scheduler.generate(.promptIds([999]), parameters: greedy())) }
+        await #expect(throws: GenerationError.self) { _ = try await collect(scheduler.generate(.promptIds([]), parameters: greedy())) }
+    }
+}
