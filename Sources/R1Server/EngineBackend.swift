@@ -1,6 +1,5 @@
-// The InferenceBackend over one R1Runtime Engine: chat template and tokenizer, then one generation at a time
-// (`slots` is 1: the Engine runs one sequence) behind a bounded queue. Kept thin so a batching scheduler can
-// replace it behind the same protocol.
+// The InferenceBackend over one R1Runtime Engine: chat template and tokenizer, then the runtime's BatchScheduler
+// (continuous batching: up to `parallel` sequences share every decode step) behind a bounded admission queue.
 import Foundation
 import R1Runtime
 import R1Sampling
@@ -11,18 +10,25 @@ public final class EngineBackend: InferenceBackend {
     public let engine: Engine
     public let modelName: String
     private let gate: AdmissionGate
+    private let scheduler: BatchScheduler
     /// Seconds one generation took, averaged, for Retry-After.
     private let averageSeconds = Mutex<Double>(5)
 
     public let defaultSampling: SamplingParameters
 
     /// `defaultSampling`: what requests that leave a value out get (the CLI passes flags, then generation_config).
-    public init(engine: Engine, modelName: String, queueCapacity: Int, defaultSampling: SamplingParameters) {
+    /// `parallel` sequences run at once; `queueCapacity` more wait, and beyond that requests get a 429.
+    public init(engine: Engine, modelName: String, parallel: Int = 1, queueCapacity: Int, defaultSampling: SamplingParameters) {
         self.engine = engine
         self.modelName = modelName
         self.defaultSampling = defaultSampling
-        self.gate = AdmissionGate(slots: 1, queueCapacity: queueCapacity)
+        let slots = max(1, parallel)
+        self.gate = AdmissionGate(slots: slots, queueCapacity: queueCapacity)
+        // The gate admits at most `slots` at a time, so the scheduler's own queue never fills.
+        self.scheduler = BatchScheduler(engine: engine, configuration: .init(maxBatch: slots, maxQueue: slots + 1))
     }
+
+    deinit { scheduler.shutdown() }
 
     public var contextLength: Int { engine.contextLength }
     public var load: BackendLoad { gate.load }
@@ -55,7 +61,7 @@ public final class EngineBackend: InferenceBackend {
         do { try parameters.sampling.validate() } catch {
             throw BackendError.invalid("\(error)", param: nil)
         }
-        // TODO(runtime): pass request.thinkingBudget once GenerationParameters has the budget.
+        parameters.thinkingBudget = request.thinkingBudget
         guard let ticket = gate.admit() else {
             let load = gate.load
             let wait = averageSeconds.withLock { $0 } * Double(load.waiting + load.running) / Double(load.slots)
@@ -77,7 +83,7 @@ public final class EngineBackend: InferenceBackend {
                 self.averageSeconds.withLock { $0 = 0.8 * $0 + 0.2 * seconds }
             }
             do {
-                for try await event in self.engine.generate(promptIds: ids, parameters: parameters) {
+                for try await event in self.scheduler.generate(.promptIds(ids), parameters: parameters) {
                     continuation.yield(event)
                 }
                 continuation.finish()
@@ -86,7 +92,6 @@ public final class EngineBackend: InferenceBackend {
             }
         }
         continuation.onTermination = { _ in task.cancel() }
-        // TODO(runtime): splitsText: true once the Engine emits .reasoning / .content.
-        return GenerationHandle(promptTokens: ids.count, opensThinking: prompt.opensThinking, events: events, splitsText: false)
+        return GenerationHandle(promptTokens: ids.count, opensThinking: prompt.opensThinking, events: events, splitsText: true)
     }
 }

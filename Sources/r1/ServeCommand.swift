@@ -12,8 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
     var host = "127.0.0.1"
     @Option(help: "Port to listen on.")
     var port = 8080
-    @Option(help: "Generations that run at once (the serial engine runs 1; more takes effect with batching).")
-    var parallel = 1
+    @Option(help: "Generations batched together at every decode step (continuous batching).")
+    var parallel = 4
     @Option(help: "Requests that may wait for a slot; beyond them the server answers 429 with Retry-After.")
     var queue = 16
     @Option(name: .customLong("reasoning-field"), help: "Name of the reasoning field: reasoning_content (DeepSeek) or reasoning (vLLM, Ollama's /v1).")
@@ -38,10 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
         let engine = try modelOptions.load()
         guard engine.formatter != nil else { throw CLIError("\(modelOptions.model): the model has no tokenizer, so it cannot be served") }
         let name = modelName ?? Self.defaultName(modelOptions.model)
-        if parallel > 1 {
-            Output.error("note: the engine runs one generation at a time; --parallel \(parallel) takes effect with batching\n")
-        }
-        let backend = EngineBackend(engine: engine, modelName: name, queueCapacity: queue,
+        let backend = EngineBackend(engine: engine, modelName: name, parallel: parallel, queueCapacity: queue,
                                     defaultSampling: try samplingOptions.parameters(for: engine))
         let config = ServerConfiguration(host: host, port: port, reasoningField: reasoningField,
                                          requestTimeout: timeout > 0 ? timeout : nil)
