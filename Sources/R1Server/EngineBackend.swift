@@ -92,6 +92,6 @@ public final class EngineBackend: InferenceBackend {
             }
         }
         continuation.onTermination = { _ in task.cancel() }
-        return GenerationHandle(promptTokens: ids.count, opensThinking: prompt.opensThinking, events: events, splitsText: true)
+        return GenerationHandle(promptTokens: ids.count, opensThinking: prompt.opensThinking, events: events)
     }
 }

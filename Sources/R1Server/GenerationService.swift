@@ -39,8 +39,7 @@ struct GenerationService: Sendable {
     /// Runs a started generation to its end, calling `onText` with each piece of text and the tokens since the last.
     func run(_ started: Started, keepTokens: Bool,
              onText: (TextDelta, ArraySlice<GeneratedToken>) async -> Void) async throws -> GenerationAccumulator {
-        var acc = GenerationAccumulator(opensThinking: started.handle.opensThinking, splitsText: started.handle.splitsText,
-                                        keepTokens: keepTokens)
+        var acc = GenerationAccumulator(keepTokens: keepTokens)
         var firstToken: Double?
         var sentTokens = 0
         var failure: (any Error)?
@@ -55,8 +54,6 @@ struct GenerationService: Sendable {
             }
         } catch is GenerationTimeout {
             acc.timedOut = true
-            let delta = acc.finish()
-            if !delta.isEmpty { await onText(delta, acc.tokens[sentTokens...]) }
         } catch {
             failure = error
         }

@@ -35,16 +35,11 @@ public struct GenerationHandle: Sendable {
     public var promptTokens: Int
     public var opensThinking: Bool
     public var events: AsyncThrowingStream<GenerationEvent, any Error>
-    /// Whether the events carry `.reasoning` / `.content`; when false the server splits the tokens' text at
-    /// `</think>` itself.
-    public var splitsText: Bool
 
-    public init(promptTokens: Int, opensThinking: Bool, events: AsyncThrowingStream<GenerationEvent, any Error>,
-                splitsText: Bool = true) {
+    public init(promptTokens: Int, opensThinking: Bool, events: AsyncThrowingStream<GenerationEvent, any Error>) {
         self.promptTokens = promptTokens
         self.opensThinking = opensThinking
         self.events = events
-        self.splitsText = splitsText
     }
 }
 

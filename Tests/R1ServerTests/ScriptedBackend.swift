@@ -14,18 +14,16 @@ final class ScriptedBackend: InferenceBackend {
     /// Pause before each token, to hold a slot.
     let delay: Duration
     /// Whether to send `.reasoning` / `.content` events (false: tokens only, as today's Engine does).
-    let emitsText: Bool
     let gate: AdmissionGate
     let cancellations = Atomic<Int>(0)
     let lastRequest = Mutex<ServerGenerationRequest?>(nil)
 
     init(reasoning: [String] = ["Let me ", "think."], answer: [String] = ["The answer", " is 4."], contextLength: Int = 64,
-         delay: Duration = .zero, emitsText: Bool = true, slots: Int = 1, queue: Int = 4) {
+         delay: Duration = .zero, slots: Int = 1, queue: Int = 4) {
         self.reasoning = reasoning
         self.answer = answer
         self.contextLength = contextLength
         self.delay = delay
-        self.emitsText = emitsText
         self.gate = AdmissionGate(slots: slots, queueCapacity: queue)
     }
 
@@ -63,14 +61,15 @@ final class ScriptedBackend: InferenceBackend {
                 if delay > .zero { try? await Task.sleep(for: delay) }
                 if Task.isCancelled { self.cancellations.add(1, ordering: .relaxed); stats.finishReason = .cancelled; break }
                 stats.generatedTokens += 1
+                if isReasoning || text == "</think>" { stats.reasoningTokens += 1 }  // the closing tag counts, as in the runtime
                 continuation.yield(.token(GeneratedToken(id: i, logprob: -0.5, top: [TokenLogprob(id: i, logprob: -0.5)], text: text)))
-                if emitsText, text != "</think>" { continuation.yield(isReasoning ? .reasoning(text) : .content(text)) }
+                if text != "</think>" { continuation.yield(isReasoning ? .reasoning(text) : .content(text)) }
             }
             stats.generateSeconds = 0.01
             continuation.yield(.done(stats))
             continuation.finish()
         }
         continuation.onTermination = { _ in task.cancel() }
-        return GenerationHandle(promptTokens: promptTokens, opensThinking: true, events: events, splitsText: emitsText)
+        return GenerationHandle(promptTokens: promptTokens, opensThinking: true, events: events)
     }
 }

@@ -124,26 +124,6 @@ let hello = #"{"model":"r1-test","messages":[{"role":"user","content":"What is 2
         }
     }
 
-    @Test func tokensOnlyBackendIsSplitAtThinkClose() async throws {
-        try await app(ScriptedBackend(emitsText: false)).test(.router) { client in
-            let r = try await post(client, "/v1/chat/completions", hello)
-            let message = try #require(((try json(r.body))["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])
-            #expect(message["reasoning_content"] as? String == "Let me think.")
-            #expect(message["content"] as? String == "The answer is 4.")
-        }
-    }
-
-    @Test func tokensOnlyBackendStreamsAsItGoes() async throws {
-        try await app(ScriptedBackend(emitsText: false)).test(.router) { client in
-            let r = try await post(client, "/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}],"stream":true}"#)
-            let (chunks, done) = try events(r.body)
-            #expect(done)
-            let deltas = chunks.compactMap { ($0["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any] }
-            #expect(deltas.compactMap { $0["reasoning_content"] as? String } == ["Let me ", "think."])
-            #expect(deltas.compactMap { $0["content"] as? String } == ["", "The answer", " is 4."])
-        }
-    }
-
     @Test func parametersReachTheBackend() async throws {
         let backend = ScriptedBackend()
         let body = #"{"messages":[{"role":"system","content":"Be brief."},{"role":"assistant","content":"4","reasoning_content":"secret"},{"role":"user","content":[{"type":"text","text":"again"}]}],"max_completion_tokens":3,"temperature":0,"top_p":0.5,"seed":7,"stop":"END","thinking_budget":100,"presence_penalty":0.5,"frequency_penalty":0.25,"logit_bias":{"1":2}}"#
@@ -373,40 +353,6 @@ let hello = #"{"model":"r1-test","messages":[{"role":"user","content":"What is 2
         #expect(gate.load.running == 1 && gate.load.waiting == 0)
         gate.release()
         #expect(gate.load.running == 0)
-    }
-}
-
-@Suite struct ThinkTagSplitterTests {
-    func split(_ pieces: [String], thinking: Bool) -> (reasoning: String, content: String, deltas: [TextDelta]) {
-        var s = ThinkTagSplitter(thinking: thinking)
-        var deltas = pieces.map { s.feed($0) }
-        deltas.append(s.flush())
-        return (deltas.map(\.reasoning).joined(), deltas.map(\.content).joined(), deltas)
-    }
-
-    @Test func closeTagSplitAcrossTokens() {
-        let r = split(["Hmm", ", 2+2", "</th", "ink", ">\n\n", "It is", " 4."], thinking: true)
-        #expect(r.reasoning == "Hmm, 2+2")
-        #expect(r.content == "It is 4.")
-        #expect(r.deltas[2].isEmpty, "a partial tag is held back")
-    }
-
-    @Test func modelOpensThinking() {
-        let r = split(["<thi", "nk>", "why", "</think>", "because"], thinking: false)
-        #expect(r.reasoning == "why")
-        #expect(r.content == "because")
-    }
-
-    @Test func neverClosedIsAllReasoning() {
-        let r = split(["a", "b", "</"], thinking: true)
-        #expect(r.reasoning == "ab</")
-        #expect(r.content == "")
-    }
-
-    @Test func noThinking() {
-        let r = split(["Hello", " world"], thinking: false)
-        #expect(r.reasoning == "")
-        #expect(r.content == "Hello world")
     }
 }
 
