@@ -29,6 +29,15 @@ struct ChatCommand: AsyncParsableCommand {
         let started = Date()
         if interactive { Output.write("\(style.dim)loading \(modelOptions.model)…\(style.reset)") }
         let engine = try modelOptions.load()
+        if interactive, let loaded = engine.loaded {
+            // Read the mapped weights in now, with a bar, rather than during the first answer.
+            let mib = loaded.weightBytes >> 20
+            loaded.prefault { f in
+                let filled = Int(f * 30)
+                Output.write("\r\(style.dim)loading \(modelOptions.model) [" + String(repeating: "#", count: filled)
+                             + String(repeating: " ", count: 30 - filled) + "] \(Int(f * 100))% of \(mib) MiB\(style.reset)")
+            }
+        }
         if interactive {
             let name = (modelOptions.model as NSString).lastPathComponent
             Output.write("\r\u{1B}[2K")
