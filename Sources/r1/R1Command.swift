@@ -6,6 +6,6 @@ struct R1Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "r1",
         abstract: "Run DeepSeek-R1-style reasoning models on this machine.",
-        subcommands: [DefaultCommand.self, GenerateCommand.self, InfoCommand.self],
+        subcommands: [DefaultCommand.self, GenerateCommand.self, InfoCommand.self, BenchCommand.self],
         defaultSubcommand: DefaultCommand.self)
 }
