@@ -135,6 +135,13 @@ public enum MatMul {
             }
             return
         }
+        if w.type == .f16 && t > 1 {
+            f16Tile(w, from: r0, to: r1, xq, tokens: t, o.y)
+            if let bias = o.bias {
+                for i in 0..<t { let yi = o.y + i * n; for r in r0..<r1 { yi[r] += bias[r] } }
+            }
+            return
+        }
         var b = r0
         while b < r1 {
             let e = min(r1, b + 16)
@@ -144,6 +151,54 @@ public enum MatMul {
                 for r in b..<e {
                     yi[r] = Quant.vecDotActivations(w.row(r), xi, count: k, type: w.type) + (o.bias?[r] ?? 0)
                 }
+            }
+            b = e
+        }
+    }
+
+    /// F16 weights · f32 activations for a prompt: tiles of 4 rows × 2 tokens, 8 FMA accumulators fed by 4 f16
+    /// conversions and 2 loads per 8 columns (a row-by-row dot spends one load per FMA). Shapes: W rows r0..<r1 of
+    /// (N, K), x (T, K) f32, y (T, N).
+    static func f16Tile(_ w: WeightMatrix, from r0: Int, to r1: Int, _ x: UnsafeRawPointer, tokens t: Int,
+                        _ y: UnsafeMutablePointer<Float>) {
+        let k = w.cols, n = w.rows
+        precondition(k % 8 == 0, "f16Tile: columns must be a multiple of 8")
+        @inline(__always) func lw(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
+            toFloat(p.loadUnaligned(fromByteOffset: 2 * o, as: SIMD8<Float16>.self))
+        }
+        @inline(__always) func lx(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
+            p.loadUnaligned(fromByteOffset: 4 * o, as: SIMD8<Float>.self)
+        }
+        var b = r0
+        while b < r1 {
+            let e = min(r1, b + 16)
+            var r = b
+            while r + 4 <= e {
+                let w0 = w.row(r), w1 = w.row(r + 1), w2 = w.row(r + 2), w3 = w.row(r + 3)
+                var i = 0
+                while i + 2 <= t {
+                    let x0 = x + i * k * 4, x1 = x0 + k * 4
+                    var a00 = SIMD8<Float>(), a10 = a00, a20 = a00, a30 = a00, a01 = a00, a11 = a00, a21 = a00, a31 = a00
+                    var j = 0
+                    while j < k {
+                        let v0 = lx(x0, j), v1 = lx(x1, j)
+                        let c0 = lw(w0, j), c1 = lw(w1, j), c2 = lw(w2, j), c3 = lw(w3, j)
+                        a00.addProduct(c0, v0); a10.addProduct(c1, v0); a20.addProduct(c2, v0); a30.addProduct(c3, v0)
+                        a01.addProduct(c0, v1); a11.addProduct(c1, v1); a21.addProduct(c2, v1); a31.addProduct(c3, v1)
+                        j += 8
+                    }
+                    let y0 = y + i * n + r, y1 = y0 + n
+                    y0[0] = a00.sum(); y0[1] = a10.sum(); y0[2] = a20.sum(); y0[3] = a30.sum()
+                    y1[0] = a01.sum(); y1[1] = a11.sum(); y1[2] = a21.sum(); y1[3] = a31.sum()
+                    i += 2
+                }
+                if i < t {
+                    for rr in r..<(r + 4) { y[i * n + rr] = Quant.dotF16F32(w.row(rr), x + i * k * 4, count: k) }
+                }
+                r += 4
+            }
+            for rr in r..<e {
+                for i in 0..<t { y[i * n + rr] = Quant.dotF16F32(w.row(rr), x + i * k * 4, count: k) }
             }
             b = e
         }

@@ -223,11 +223,62 @@ R1_AVX2 static void tile_q32(int q4, const uint8_t *w, size_t row_bytes, int row
     }
 }
 
+/// Q4_K tile: each super-block's scales and nibbles unpacked once, dotted with 4 tokens.
+R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
+                              int nb, float *y, size_t ys) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * row_bytes;
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+            float mins[4] = {0, 0, 0, 0};
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *wb = wr + 144 * (size_t)b;
+                uint32_t u[4];
+                q4k_scales(wb + 4, u);
+                const uint8_t *sc = (const uint8_t *)u;
+                const __m128i mn = _mm256_extracti128_si256(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)u)), 1);
+                __m256i q[8], s[8];
+                for (int j = 0; j < 4; j++) {
+                    const __m256i bits = _mm256_loadu_si256((const __m256i *)(wb + 16 + 32 * j));
+                    q[2 * j] = _mm256_and_si256(bits, m4);
+                    q[2 * j + 1] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+                    s[2 * j] = _mm256_set1_epi16(sc[2 * j]);
+                    s[2 * j + 1] = _mm256_set1_epi16(sc[2 * j + 1]);
+                }
+                const float d = f16(wb), dmin = f16(wb + 2);
+                for (int k = 0; k < 4; k++) {
+                    const uint8_t *xb = x + (t + k) * xs + 292 * (size_t)b;
+                    float dx;
+                    memcpy(&dx, xb, 4);
+                    __m256i sumi = _mm256_setzero_si256();
+                    for (int j = 0; j < 8; j++)
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s[j], _mm256_maddubs_epi16(q[j],
+                                                _mm256_loadu_si256((const __m256i *)(xb + 4 + 32 * j)))));
+                    acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d), _mm256_cvtepi32_ps(sumi), acc[k]);
+                    const __m256i bs = _mm256_loadu_si256((const __m256i *)(xb + 260));
+                    const __m128i mp = _mm_madd_epi16(mn, _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
+                    __m128i ms = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0x4E));
+                    ms = _mm_add_epi32(ms, _mm_shuffle_epi32(ms, 0xB1));
+                    mins[k] += dx * dmin * (float)_mm_cvtsi128_si32(ms);
+                }
+            }
+            for (int k = 0; k < 4; k++) y[(t + k) * ys + r] = hsum8(acc[k]) - mins[k];
+        }
+        for (; t < tokens; t++) y[t * ys + r] = dot_q4_K(wr, x + t * xs, nb);
+    }
+}
+
 void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
                   int blocks, float *y, size_t y_stride) {
     const uint8_t *wp = (const uint8_t *)w, *xp = (const uint8_t *)x;
     if (type == R1C_Q8_0 || type == R1C_Q4_0) {
         tile_q32(type == R1C_Q4_0, wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride);
+        return;
+    }
+    if (type == R1C_Q4_K) {
+        tile_q4_K(wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride);
         return;
     }
     for (int r = 0; r < rows; r++)
@@ -240,6 +291,53 @@ int r1c_has_avx2(void) { return 0; }
 void r1c_dot_rows(int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {
     (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)blocks; (void)y;
 }
+/// Q4_K tile: each super-block's scales and nibbles unpacked once, dotted with 4 tokens.
+R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
+                              int nb, float *y, size_t ys) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * row_bytes;
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+            float mins[4] = {0, 0, 0, 0};
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *wb = wr + 144 * (size_t)b;
+                uint32_t u[4];
+                q4k_scales(wb + 4, u);
+                const uint8_t *sc = (const uint8_t *)u;
+                const __m128i mn = _mm256_extracti128_si256(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)u)), 1);
+                __m256i q[8], s[8];
+                for (int j = 0; j < 4; j++) {
+                    const __m256i bits = _mm256_loadu_si256((const __m256i *)(wb + 16 + 32 * j));
+                    q[2 * j] = _mm256_and_si256(bits, m4);
+                    q[2 * j + 1] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+                    s[2 * j] = _mm256_set1_epi16(sc[2 * j]);
+                    s[2 * j + 1] = _mm256_set1_epi16(sc[2 * j + 1]);
+                }
+                const float d = f16(wb), dmin = f16(wb + 2);
+                for (int k = 0; k < 4; k++) {
+                    const uint8_t *xb = x + (t + k) * xs + 292 * (size_t)b;
+                    float dx;
+                    memcpy(&dx, xb, 4);
+                    __m256i sumi = _mm256_setzero_si256();
+                    for (int j = 0; j < 8; j++)
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s[j], _mm256_maddubs_epi16(q[j],
+                                                _mm256_loadu_si256((const __m256i *)(xb + 4 + 32 * j)))));
+                    acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d), _mm256_cvtepi32_ps(sumi), acc[k]);
+                    const __m256i bs = _mm256_loadu_si256((const __m256i *)(xb + 260));
+                    const __m128i mp = _mm_madd_epi16(mn, _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
+                    __m128i ms = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0x4E));
+                    ms = _mm_add_epi32(ms, _mm_shuffle_epi32(ms, 0xB1));
+                    mins[k] += dx * dmin * (float)_mm_cvtsi128_si32(ms);
+                }
+            }
+            for (int k = 0; k < 4; k++) y[(t + k) * ys + r] = hsum8(acc[k]) - mins[k];
+        }
+        for (; t < tokens; t++) y[t * ys + r] = dot_q4_K(wr, x + t * xs, nb);
+    }
+}
+
 void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
                   int blocks, float *y, size_t y_stride) {
     (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)x_stride; (void)tokens; (void)blocks; (void)y;

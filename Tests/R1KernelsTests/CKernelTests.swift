@@ -1,5 +1,6 @@
 // R1KernelsC's AVX2 dot products (rows for decode, tiles for prefill) against QuantReference.vecDot, and MatMul's
 // fused multi-matrix path against MatMul.reference. Skipped where the CPU lacks AVX2 (the Swift kernels run there).
+import Foundation
 import Testing
 import R1KernelsC
 @testable import R1Kernels
@@ -40,11 +41,11 @@ import R1KernelsC
     }
 
     /// Q, K, V-like outputs of mixed types (as Q4_K_M mixes q4_K and q6_K) in one fused call, with biases.
-    @Test(arguments: [1, 5])
+    @Test(arguments: [1, 5, 8])
     func fusedMatMulMatchesReference(tokens t: Int) {
         var rng = SeededRNG(seed: 900 + UInt64(t))
         let k = 512
-        let specs: [(GGMLType, Int)] = [(.q4_K, 48), (.q6_K, 16), (.q8_0, 20), (.f16, 9)]
+        let specs: [(GGMLType, Int)] = [(.q4_K, 48), (.q6_K, 16), (.q8_0, 20), (.f16, 23)]
         let blobs = specs.map { QuantTestData.weights($0.0, count: k * $0.1, rng: &rng) }
         let x = QuantTestData.activations(count: t * k, rng: &rng)
         let biases = specs.map { s in (0..<s.1).map { _ in rng.normal() } }
@@ -73,4 +74,22 @@ import R1KernelsC
             }
         } } } }
     }
+}
+
+/// Vec.exp against expf over the range silu and softmax use, and its limits.
+@Test func vectorExpMatchesExpf() {
+    var worst: Float = 0
+    var x: Float = -87
+    while x < 88.5 {
+        let v = Vec.exp(SIMD8<Float>((0..<8).map { x + Float($0) * 0.0137 }))
+        for l in 0..<8 {
+            let ref = expf(x + Float(l) * 0.0137)
+            worst = max(worst, abs(v[l] - ref) / ref)
+        }
+        x += 0.1
+    }
+    #expect(worst <= 4 * Float.ulpOfOne, "Vec.exp relative error \(worst)")
+    let edge = Vec.exp(SIMD8<Float>(-200, -88, 0, 1, 89, 200, -0.5, .nan))
+    #expect(edge[0] == 0 && edge[2] == 1 && edge[5] == .infinity && edge[7].isNaN)
+    #expect(abs(edge[3] - expf(1)) <= 2 * expf(1) * Float.ulpOfOne)
 }
