@@ -270,6 +270,54 @@ R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, cons
     }
 }
 
+/// Q6_K tile: each super-block's 6-bit values and scales unpacked once per half, dotted with 4 tokens.
+R1_AVX2 static void tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
+                              int nb, float *y, size_t ys) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * row_bytes;
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *wb = wr + 210 * (size_t)b;
+                const int8_t *sc = (const int8_t *)(wb + 192);
+                __m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+                for (int h = 0; h < 2; h++) {
+                    const __m256i b1 = _mm256_loadu_si256((const __m256i *)(wb + 64 * h));
+                    const __m256i b2 = _mm256_loadu_si256((const __m256i *)(wb + 64 * h + 32));
+                    const __m256i bh = _mm256_loadu_si256((const __m256i *)(wb + 128 + 32 * h));
+                    __m256i q[4], s[4];
+                    q[0] = _mm256_or_si256(_mm256_and_si256(b1, m4), _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4));
+                    q[1] = _mm256_or_si256(_mm256_and_si256(b2, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 2), m2), 4));
+                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 4), m2), 4));
+                    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4));
+                    for (int j = 0; j < 4; j++)
+                        s[j] = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * j + 1]), _mm_set1_epi16(sc[8 * h + 2 * j]));
+                    for (int k = 0; k < 4; k++) {
+                        const uint8_t *q8 = x + (t + k) * xs + 292 * (size_t)b + 4 + 128 * h;
+                        for (int j = 0; j < 4; j++) {
+                            const __m256i xv = _mm256_loadu_si256((const __m256i *)(q8 + 32 * j));
+                            const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[j], xv), _mm256_maddubs_epi16(m32, xv));
+                            sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(s[j], p));
+                        }
+                    }
+                }
+                const float d = f16(wb + 208);
+                for (int k = 0; k < 4; k++) {
+                    float dx;
+                    memcpy(&dx, x + (t + k) * xs + 292 * (size_t)b, 4);
+                    acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+                }
+            }
+            for (int k = 0; k < 4; k++) y[(t + k) * ys + r] = hsum8(acc[k]);
+        }
+        for (; t < tokens; t++) y[t * ys + r] = dot_q6_K(wr, x + t * xs, nb);
+    }
+}
+
 void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
                   int blocks, float *y, size_t y_stride) {
     const uint8_t *wp = (const uint8_t *)w, *xp = (const uint8_t *)x;
@@ -279,6 +327,10 @@ void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const voi
     }
     if (type == R1C_Q4_K) {
         tile_q4_K(wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride);
+        return;
+    }
+    if (type == R1C_Q6_K) {
+        tile_q6_K(wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride);
         return;
     }
     for (int r = 0; r < rows; r++)
@@ -335,6 +387,54 @@ R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, cons
             for (int k = 0; k < 4; k++) y[(t + k) * ys + r] = hsum8(acc[k]) - mins[k];
         }
         for (; t < tokens; t++) y[t * ys + r] = dot_q4_K(wr, x + t * xs, nb);
+    }
+}
+
+/// Q6_K tile: each super-block's 6-bit values and scales unpacked once per half, dotted with 4 tokens.
+R1_AVX2 static void tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
+                              int nb, float *y, size_t ys) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * row_bytes;
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *wb = wr + 210 * (size_t)b;
+                const int8_t *sc = (const int8_t *)(wb + 192);
+                __m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+                for (int h = 0; h < 2; h++) {
+                    const __m256i b1 = _mm256_loadu_si256((const __m256i *)(wb + 64 * h));
+                    const __m256i b2 = _mm256_loadu_si256((const __m256i *)(wb + 64 * h + 32));
+                    const __m256i bh = _mm256_loadu_si256((const __m256i *)(wb + 128 + 32 * h));
+                    __m256i q[4], s[4];
+                    q[0] = _mm256_or_si256(_mm256_and_si256(b1, m4), _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4));
+                    q[1] = _mm256_or_si256(_mm256_and_si256(b2, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 2), m2), 4));
+                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 4), m2), 4));
+                    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4));
+                    for (int j = 0; j < 4; j++)
+                        s[j] = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * j + 1]), _mm_set1_epi16(sc[8 * h + 2 * j]));
+                    for (int k = 0; k < 4; k++) {
+                        const uint8_t *q8 = x + (t + k) * xs + 292 * (size_t)b + 4 + 128 * h;
+                        for (int j = 0; j < 4; j++) {
+                            const __m256i xv = _mm256_loadu_si256((const __m256i *)(q8 + 32 * j));
+                            const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[j], xv), _mm256_maddubs_epi16(m32, xv));
+                            sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(s[j], p));
+                        }
+                    }
+                }
+                const float d = f16(wb + 208);
+                for (int k = 0; k < 4; k++) {
+                    float dx;
+                    memcpy(&dx, x + (t + k) * xs + 292 * (size_t)b, 4);
+                    acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+                }
+            }
+            for (int k = 0; k < 4; k++) y[(t + k) * ys + r] = hsum8(acc[k]);
+        }
+        for (; t < tokens; t++) y[t * ys + r] = dot_q6_K(wr, x + t * xs, nb);
     }
 }
 
