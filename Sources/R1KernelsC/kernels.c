@@ -94,8 +94,8 @@ static inline void q4k_scales(const uint8_t *q, uint32_t u[4]) {
     u[3] = ((a[2] >> 4) & m4) | (((a[1] >> 6) & m2) << 4);
 }
 
-/// One Q4_K super-block against one Q8_K block: adds d_x d_w Σ sc q q_x to acc, returns d_x dmin Σ m bsum.
-R1_AVX2 static inline __m256 q4k_block(const uint8_t *w, const uint8_t *x, const uint32_t u[4], __m256 acc, float *mins) {
+/// One Q4_K super-block against one Q8_K block: returns acc + d_x d_w Σ sc q q_x, adds d_x dmin m·bsum to *mins.
+R1_AVX2 static inline __m256 q4k_block(const uint8_t *w, const uint8_t *x, const uint32_t u[4], __m256 acc, __m128 *mins) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const uint8_t *sc = (const uint8_t *)u;
     float dx;
@@ -104,9 +104,7 @@ R1_AVX2 static inline __m256 q4k_block(const uint8_t *w, const uint8_t *x, const
     const __m256i bs = _mm256_loadu_si256((const __m256i *)(x + 260));
     const __m128i bs8 = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
     const __m128i mp = _mm_madd_epi16(_mm256_extracti128_si256(sm, 1), bs8);
-    __m128i ms = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0x4E));
-    ms = _mm_add_epi32(ms, _mm_shuffle_epi32(ms, 0xB1));
-    *mins += dx * f16(w + 2) * (float)_mm_cvtsi128_si32(ms);
+    *mins = _mm_fmadd_ps(_mm_set1_ps(dx * f16(w + 2)), _mm_cvtepi32_ps(mp), *mins);
     const uint8_t *q4 = w + 16, *q8 = x + 4;
     __m256i sumi = _mm256_setzero_si256();
     for (int j = 0; j < 4; j++, q4 += 32, q8 += 64) {
@@ -123,13 +121,15 @@ R1_AVX2 static inline __m256 q4k_block(const uint8_t *w, const uint8_t *x, const
 
 R1_AVX2 static float dot_q4_K(const uint8_t *w, const uint8_t *x, int nb) {
     __m256 acc = _mm256_setzero_ps();
-    float mins = 0;
+    __m128 mins = _mm_setzero_ps();
     for (int i = 0; i < nb; i++, w += 144, x += 292) {
         uint32_t u[4];
         q4k_scales(w + 4, u);
         acc = q4k_block(w, x, u, acc, &mins);
     }
-    return hsum8(acc) - mins;
+    mins = _mm_add_ps(mins, _mm_movehl_ps(mins, mins));
+    mins = _mm_add_ss(mins, _mm_movehdup_ps(mins));
+    return hsum8(acc) - _mm_cvtss_f32(mins);
 }
 
 // MARK: - Q6_K {ql: (128), qh: (64), scales: (16) int8, d: f16} · Q8_K
@@ -232,7 +232,7 @@ R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, cons
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
             __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-            float mins[4] = {0, 0, 0, 0};
+            __m128 accm[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
             for (int b = 0; b < nb; b++) {
                 const uint8_t *wb = wr + 144 * (size_t)b;
                 uint32_t u[4];
@@ -259,12 +259,14 @@ R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, cons
                     acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d), _mm256_cvtepi32_ps(sumi), acc[k]);
                     const __m256i bs = _mm256_loadu_si256((const __m256i *)(xb + 260));
                     const __m128i mp = _mm_madd_epi16(mn, _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
-                    __m128i ms = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0x4E));
-                    ms = _mm_add_epi32(ms, _mm_shuffle_epi32(ms, 0xB1));
-                    mins[k] += dx * dmin * (float)_mm_cvtsi128_si32(ms);
+                    accm[k] = _mm_fmadd_ps(_mm_set1_ps(dx * dmin), _mm_cvtepi32_ps(mp), accm[k]);
                 }
             }
-            for (int k = 0; k < 4; k++) y[(t + k) * ys + r] = hsum8(acc[k]) - mins[k];
+            for (int k = 0; k < 4; k++) {
+                __m128 m = _mm_add_ps(accm[k], _mm_movehl_ps(accm[k], accm[k]));
+                m = _mm_add_ss(m, _mm_movehdup_ps(m));
+                y[(t + k) * ys + r] = hsum8(acc[k]) - _mm_cvtss_f32(m);
+            }
         }
         for (; t < tokens; t++) y[t * ys + r] = dot_q4_K(wr, x + t * xs, nb);
     }
@@ -352,7 +354,7 @@ R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, cons
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
             __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-            float mins[4] = {0, 0, 0, 0};
+            __m128 accm[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
             for (int b = 0; b < nb; b++) {
                 const uint8_t *wb = wr + 144 * (size_t)b;
                 uint32_t u[4];
@@ -379,12 +381,14 @@ R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, cons
                     acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d), _mm256_cvtepi32_ps(sumi), acc[k]);
                     const __m256i bs = _mm256_loadu_si256((const __m256i *)(xb + 260));
                     const __m128i mp = _mm_madd_epi16(mn, _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
-                    __m128i ms = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0x4E));
-                    ms = _mm_add_epi32(ms, _mm_shuffle_epi32(ms, 0xB1));
-                    mins[k] += dx * dmin * (float)_mm_cvtsi128_si32(ms);
+                    accm[k] = _mm_fmadd_ps(_mm_set1_ps(dx * dmin), _mm_cvtepi32_ps(mp), accm[k]);
                 }
             }
-            for (int k = 0; k < 4; k++) y[(t + k) * ys + r] = hsum8(acc[k]) - mins[k];
+            for (int k = 0; k < 4; k++) {
+                __m128 m = _mm_add_ps(accm[k], _mm_movehl_ps(accm[k], accm[k]));
+                m = _mm_add_ss(m, _mm_movehdup_ps(m));
+                y[(t + k) * ys + r] = hsum8(acc[k]) - _mm_cvtss_f32(m);
+            }
         }
         for (; t < tokens; t++) y[t * ys + r] = dot_q4_K(wr, x + t * xs, nb);
     }
