@@ -191,15 +191,18 @@ void r1c_dot_rows(int type, const void *w, size_t row_bytes, int rows, const voi
     }
 }
 
+/// Tiles run 4 tokens at a time over all `rows` (16 in MatMul): those tokens' activations stay in L1 while the
+/// rows' blocks (in L2) pass, instead of every row streaming all T tokens from L3.
+
 /// Q8_0/Q4_0 tile: one weight row's blocks unpacked once, dotted with 4 tokens at a time.
 R1_AVX2 static void tile_q32(int q4, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs,
                              int tokens, int nb, float *y, size_t ys) {
     const __m256i eight = _mm256_set1_epi8(8);
     const size_t wbs = q4 ? 18 : 34;
-    for (int r = 0; r < rows; r++) {
-        const uint8_t *wr = w + r * row_bytes;
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
+    int t = 0;
+    for (; t + 4 <= tokens; t += 4) {
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * row_bytes;
             __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
             const uint8_t *x0 = x + t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
             for (int b = 0; b < nb; b++) {
@@ -219,18 +222,22 @@ R1_AVX2 static void tile_q32(int q4, const uint8_t *w, size_t row_bytes, int row
             y[(t + 2) * ys + r] = hsum8(a2);
             y[(t + 3) * ys + r] = hsum8(a3);
         }
-        for (; t < tokens; t++) y[t * ys + r] = q4 ? dot_q4_0(wr, x + t * xs, nb) : dot_q8_0(wr, x + t * xs, nb);
     }
+    for (; t < tokens; t++)
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * row_bytes;
+            y[t * ys + r] = q4 ? dot_q4_0(wr, x + t * xs, nb) : dot_q8_0(wr, x + t * xs, nb);
+        }
 }
 
 /// Q4_K tile: each super-block's scales and nibbles unpacked once, dotted with 4 tokens.
 R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
                               int nb, float *y, size_t ys) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    for (int r = 0; r < rows; r++) {
-        const uint8_t *wr = w + r * row_bytes;
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
+    int t = 0;
+    for (; t + 4 <= tokens; t += 4) {
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * row_bytes;
             __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
             __m128 accm[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
             for (int b = 0; b < nb; b++) {
@@ -268,18 +275,19 @@ R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, cons
                 y[(t + k) * ys + r] = hsum8(acc[k]) - _mm_cvtss_f32(m);
             }
         }
-        for (; t < tokens; t++) y[t * ys + r] = dot_q4_K(wr, x + t * xs, nb);
     }
+    for (; t < tokens; t++)
+        for (int r = 0; r < rows; r++) y[t * ys + r] = dot_q4_K(w + r * row_bytes, x + t * xs, nb);
 }
 
 /// Q6_K tile: each super-block's 6-bit values and scales unpacked once per half, dotted with 4 tokens.
 R1_AVX2 static void tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
                               int nb, float *y, size_t ys) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
-    for (int r = 0; r < rows; r++) {
-        const uint8_t *wr = w + r * row_bytes;
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
+    int t = 0;
+    for (; t + 4 <= tokens; t += 4) {
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * row_bytes;
             __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
             for (int b = 0; b < nb; b++) {
                 const uint8_t *wb = wr + 210 * (size_t)b;
@@ -316,8 +324,9 @@ R1_AVX2 static void tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, cons
             }
             for (int k = 0; k < 4; k++) y[(t + k) * ys + r] = hsum8(acc[k]);
         }
-        for (; t < tokens; t++) y[t * ys + r] = dot_q6_K(wr, x + t * xs, nb);
     }
+    for (; t < tokens; t++)
+        for (int r = 0; r < rows; r++) y[t * ys + r] = dot_q6_K(w + r * row_bytes, x + t * xs, nb);
 }
 
 void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
@@ -345,103 +354,6 @@ int r1c_has_avx2(void) { return 0; }
 void r1c_dot_rows(int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {
     (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)blocks; (void)y;
 }
-/// Q4_K tile: each super-block's scales and nibbles unpacked once, dotted with 4 tokens.
-R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
-                              int nb, float *y, size_t ys) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    for (int r = 0; r < rows; r++) {
-        const uint8_t *wr = w + r * row_bytes;
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-            __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-            __m128 accm[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
-            for (int b = 0; b < nb; b++) {
-                const uint8_t *wb = wr + 144 * (size_t)b;
-                uint32_t u[4];
-                q4k_scales(wb + 4, u);
-                const uint8_t *sc = (const uint8_t *)u;
-                const __m128i mn = _mm256_extracti128_si256(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)u)), 1);
-                __m256i q[8], s[8];
-                for (int j = 0; j < 4; j++) {
-                    const __m256i bits = _mm256_loadu_si256((const __m256i *)(wb + 16 + 32 * j));
-                    q[2 * j] = _mm256_and_si256(bits, m4);
-                    q[2 * j + 1] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-                    s[2 * j] = _mm256_set1_epi16(sc[2 * j]);
-                    s[2 * j + 1] = _mm256_set1_epi16(sc[2 * j + 1]);
-                }
-                const float d = f16(wb), dmin = f16(wb + 2);
-                for (int k = 0; k < 4; k++) {
-                    const uint8_t *xb = x + (t + k) * xs + 292 * (size_t)b;
-                    float dx;
-                    memcpy(&dx, xb, 4);
-                    __m256i sumi = _mm256_setzero_si256();
-                    for (int j = 0; j < 8; j++)
-                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s[j], _mm256_maddubs_epi16(q[j],
-                                                _mm256_loadu_si256((const __m256i *)(xb + 4 + 32 * j)))));
-                    acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d), _mm256_cvtepi32_ps(sumi), acc[k]);
-                    const __m256i bs = _mm256_loadu_si256((const __m256i *)(xb + 260));
-                    const __m128i mp = _mm_madd_epi16(mn, _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
-                    accm[k] = _mm_fmadd_ps(_mm_set1_ps(dx * dmin), _mm_cvtepi32_ps(mp), accm[k]);
-                }
-            }
-            for (int k = 0; k < 4; k++) {
-                __m128 m = _mm_add_ps(accm[k], _mm_movehl_ps(accm[k], accm[k]));
-                m = _mm_add_ss(m, _mm_movehdup_ps(m));
-                y[(t + k) * ys + r] = hsum8(acc[k]) - _mm_cvtss_f32(m);
-            }
-        }
-        for (; t < tokens; t++) y[t * ys + r] = dot_q4_K(wr, x + t * xs, nb);
-    }
-}
-
-/// Q6_K tile: each super-block's 6-bit values and scales unpacked once per half, dotted with 4 tokens.
-R1_AVX2 static void tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
-                              int nb, float *y, size_t ys) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
-    for (int r = 0; r < rows; r++) {
-        const uint8_t *wr = w + r * row_bytes;
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-            __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-            for (int b = 0; b < nb; b++) {
-                const uint8_t *wb = wr + 210 * (size_t)b;
-                const int8_t *sc = (const int8_t *)(wb + 192);
-                __m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-                for (int h = 0; h < 2; h++) {
-                    const __m256i b1 = _mm256_loadu_si256((const __m256i *)(wb + 64 * h));
-                    const __m256i b2 = _mm256_loadu_si256((const __m256i *)(wb + 64 * h + 32));
-                    const __m256i bh = _mm256_loadu_si256((const __m256i *)(wb + 128 + 32 * h));
-                    __m256i q[4], s[4];
-                    q[0] = _mm256_or_si256(_mm256_and_si256(b1, m4), _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4));
-                    q[1] = _mm256_or_si256(_mm256_and_si256(b2, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 2), m2), 4));
-                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m4),
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 4), m2), 4));
-                    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m4),
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4));
-                    for (int j = 0; j < 4; j++)
-                        s[j] = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * j + 1]), _mm_set1_epi16(sc[8 * h + 2 * j]));
-                    for (int k = 0; k < 4; k++) {
-                        const uint8_t *q8 = x + (t + k) * xs + 292 * (size_t)b + 4 + 128 * h;
-                        for (int j = 0; j < 4; j++) {
-                            const __m256i xv = _mm256_loadu_si256((const __m256i *)(q8 + 32 * j));
-                            const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[j], xv), _mm256_maddubs_epi16(m32, xv));
-                            sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(s[j], p));
-                        }
-                    }
-                }
-                const float d = f16(wb + 208);
-                for (int k = 0; k < 4; k++) {
-                    float dx;
-                    memcpy(&dx, x + (t + k) * xs + 292 * (size_t)b, 4);
-                    acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
-                }
-            }
-            for (int k = 0; k < 4; k++) y[(t + k) * ys + r] = hsum8(acc[k]);
-        }
-        for (; t < tokens; t++) y[t * ys + r] = dot_q6_K(wr, x + t * xs, nb);
-    }
-}
-
 void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
                   int blocks, float *y, size_t y_stride) {
     (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)x_stride; (void)tokens; (void)blocks; (void)y;

@@ -111,7 +111,10 @@ def main() -> None:
         med = lambda xs, k: statistics.median(x.get(k, 0) for x in xs)
         rows.append((t, model.stat().st_size, med(L, "pp"), med(R, "pp"), med(L, "tg"), med(R, "tg"),
                      R[0]["wbytes"], med(L, "rss"), med(R, "rss"), R[0]["kv"]))
+        write_table(a, rows, bw, load)  # after every type, so a cut-short run still leaves its table
 
+
+def write_table(a, rows, bw: float, load) -> None:
     gb = lambda b: f"{b / 1e9:.2f}"
     lines = [f"DeepSeek-R1-Distill-Qwen-1.5B-shaped random weights, {a.threads} threads, prompt {a.prompt}, "
              f"generate {a.gen}, depth {a.depth}; medians of {a.rounds} alternated runs each. "
@@ -129,6 +132,7 @@ def main() -> None:
     print(table)
     if a.out:
         a.out.write_text(table + "\n")
+
 
 
 if __name__ == "__main__":
