@@ -81,6 +81,62 @@ R1_AVX2 static float dot_q4_0(const uint8_t *w, const uint8_t *x, int nb) {
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
+// MARK: - Row sweeps with the activation's block scales hoisted: Q4_0 as unsigned nibbles (no sign tricks), the
+// "- 8" folded into 8 d_x Σq_x per block, computed once for all rows.
+
+/// d_x (as float) and 8 d_x Σ q_x of every Q8_0 activation block.
+R1_AVX2 static void q8_0_scales(const uint8_t *x, int nb, float *xd, float *xc) {
+    for (int i = 0; i < nb; i++, x += 34) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(x + 2));
+        const __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);  // pairs: 1·q, q signed
+        const __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+        xd[i] = f16(x);
+        xc[i] = 8 * xd[i] * (float)_mm_cvtsi128_si32(s);
+    }
+}
+
+R1_AVX2 static float dot_q4_0_pre(const uint8_t *w, const uint8_t *x, const float *xd, const float *xc, int nb) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float c0 = 0, c1 = 0;
+    int i = 0;
+    for (; i + 2 <= nb; i += 2, w += 36, x += 68) {
+        const __m256i p0 = _mm256_madd_epi16(ones, _mm256_maddubs_epi16(nibbles(w + 2), _mm256_loadu_si256((const __m256i *)(x + 2))));
+        const __m256i p1 = _mm256_madd_epi16(ones, _mm256_maddubs_epi16(nibbles(w + 20), _mm256_loadu_si256((const __m256i *)(x + 36))));
+        const float d0 = f16(w), d1 = f16(w + 18);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * xd[i]), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * xd[i + 1]), _mm256_cvtepi32_ps(p1), acc1);
+        c0 += d0 * xc[i];
+        c1 += d1 * xc[i + 1];
+    }
+    for (; i < nb; i++, w += 18, x += 34) {
+        const __m256i p0 = _mm256_madd_epi16(ones, _mm256_maddubs_epi16(nibbles(w + 2), _mm256_loadu_si256((const __m256i *)(x + 2))));
+        const float d0 = f16(w);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * xd[i]), _mm256_cvtepi32_ps(p0), acc0);
+        c0 += d0 * xc[i];
+    }
+    return hsum8(_mm256_add_ps(acc0, acc1)) - (c0 + c1);
+}
+
+R1_AVX2 static float dot_q8_0_pre(const uint8_t *w, const uint8_t *x, const float *xd, int nb) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 2 <= nb; i += 2, w += 68, x += 68) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 2)), x0 = _mm256_loadu_si256((const __m256i *)(x + 2));
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 36)), x1 = _mm256_loadu_si256((const __m256i *)(x + 36));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(w) * xd[i]), dot_i8(w0, x0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16(w + 34) * xd[i + 1]), dot_i8(w1, x1), acc1);
+    }
+    for (; i < nb; i++, w += 34, x += 34) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 2)), x0 = _mm256_loadu_si256((const __m256i *)(x + 2));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(w) * xd[i]), dot_i8(w0, x0), acc0);
+    }
+    return hsum8(_mm256_add_ps(acc0, acc1));
+}
+
 // MARK: - Q4_K {d, dmin: f16, scales: (12), qs: (128)} · Q8_K {d: f32, qs: (256), bsums: (16) int16}
 
 /// The 8 scales (bytes 0..<8) and 8 mins (bytes 8..<16) of a Q4_K block (get_scale_min_k4 for all j at once).
@@ -183,6 +239,13 @@ R1_AVX2 static float dot_one(int type, const uint8_t *w, const uint8_t *x, int n
 
 void r1c_dot_rows(int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {
     const uint8_t *wp = (const uint8_t *)w;
+    if ((type == R1C_Q8_0 || type == R1C_Q4_0) && blocks <= 4096) {
+        float xd[4096], xc[4096];
+        q8_0_scales((const uint8_t *)x, blocks, xd, xc);
+        if (type == R1C_Q8_0) for (int r = 0; r < rows; r++) y[r] = dot_q8_0_pre(wp + r * row_bytes, x, xd, blocks);
+        else for (int r = 0; r < rows; r++) y[r] = dot_q4_0_pre(wp + r * row_bytes, x, xd, xc, blocks);
+        return;
+    }
     switch (type) {
     case R1C_Q8_0: for (int r = 0; r < rows; r++) y[r] = dot_q8_0(wp + r * row_bytes, x, blocks); break;
     case R1C_Q4_0: for (int r = 0; r < rows; r++) y[r] = dot_q4_0(wp + r * row_bytes, x, blocks); break;
