@@ -169,15 +169,17 @@ public enum MatMul {
         @inline(__always) func lx(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
             p.loadUnaligned(fromByteOffset: 4 * o, as: SIMD8<Float>.self)
         }
+        // rows in blocks of 16 (in L2); within a block, token pairs outer so their activations stay in L1
         var b = r0
         while b < r1 {
             let e = min(r1, b + 16)
-            var r = b
-            while r + 4 <= e {
-                let w0 = w.row(r), w1 = w.row(r + 1), w2 = w.row(r + 2), w3 = w.row(r + 3)
-                var i = 0
-                while i + 2 <= t {
-                    let x0 = x + i * k * 4, x1 = x0 + k * 4
+            let e4 = b + (e - b) / 4 * 4
+            var i = 0
+            while i + 2 <= t {
+                let x0 = x + i * k * 4, x1 = x0 + k * 4
+                var r = b
+                while r < e4 {
+                    let w0 = w.row(r), w1 = w.row(r + 1), w2 = w.row(r + 2), w3 = w.row(r + 3)
                     var a00 = SIMD8<Float>(), a10 = a00, a20 = a00, a30 = a00, a01 = a00, a11 = a00, a21 = a00, a31 = a00
                     var j = 0
                     while j < k {
@@ -190,15 +192,14 @@ public enum MatMul {
                     let y0 = y + i * n + r, y1 = y0 + n
                     y0[0] = a00.sum(); y0[1] = a10.sum(); y0[2] = a20.sum(); y0[3] = a30.sum()
                     y1[0] = a01.sum(); y1[1] = a11.sum(); y1[2] = a21.sum(); y1[3] = a31.sum()
-                    i += 2
+                    r += 4
                 }
-                if i < t {
-                    for rr in r..<(r + 4) { y[i * n + rr] = Quant.dotF16F32(w.row(rr), x + i * k * 4, count: k) }
-                }
-                r += 4
+                i += 2
             }
-            for rr in r..<e {
-                for i in 0..<t { y[i * n + rr] = Quant.dotF16F32(w.row(rr), x + i * k * 4, count: k) }
+            // the odd last token, and rows past the last group of 4
+            for ii in 0..<t {
+                let rowsFrom = ii >= i ? b : e4
+                for rr in rowsFrom..<e { y[ii * n + rr] = Quant.dotF16F32(w.row(rr), x + ii * k * 4, count: k) }
             }
             b = e
         }
