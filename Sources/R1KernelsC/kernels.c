@@ -258,23 +258,23 @@ void r1c_dot_rows(int type, const void *w, size_t row_bytes, int rows, const voi
 /// rows' blocks (in L2) pass, instead of every row streaming all T tokens from L3.
 
 /// Q8_0/Q4_0 tile: one weight row's blocks unpacked once, dotted with 4 tokens at a time.
-R1_AVX2 static void tile_q32(int q4, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs,
-                             int tokens, int nb, float *y, size_t ys) {
+/// Q8_0 (or Q4_0 with very long rows) tile: one row's blocks dotted with 4 tokens, scales converted per block.
+R1_AVX2 static void tile_q8_0(int q4, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs,
+                              int tokens, int nb, float *y, size_t ys) {
     const __m256i eight = _mm256_set1_epi8(8);
     const size_t wbs = q4 ? 18 : 34;
     int t = 0;
     for (; t + 4 <= tokens; t += 4) {
+        const uint8_t *x0 = x + t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
         for (int r = 0; r < rows; r++) {
             const uint8_t *wr = w + r * row_bytes;
             __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            const uint8_t *x0 = x + t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
             for (int b = 0; b < nb; b++) {
                 const uint8_t *wb = wr + b * wbs;
                 const __m256i q = q4 ? _mm256_sub_epi8(nibbles(wb + 2), eight) : _mm256_loadu_si256((const __m256i *)(wb + 2));
                 const float dw = f16(wb);
                 const size_t o = 34 * (size_t)b;
-                // sign(w) moved onto x once per token, |w| shared
-                const __m256i aw = _mm256_sign_epi8(q, q);
+                const __m256i aw = _mm256_sign_epi8(q, q);  // sign(w) moved onto x once per token, |w| shared
 #define R1_TOK(A, X) A = _mm256_fmadd_ps(_mm256_set1_ps(dw * f16(X + o)), _mm256_cvtepi32_ps(_mm256_madd_epi16( \
                     _mm256_set1_epi16(1), _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(X + o + 2)), q)))), A)
                 R1_TOK(a0, x0); R1_TOK(a1, x1); R1_TOK(a2, x2); R1_TOK(a3, x3);
@@ -284,6 +284,52 @@ R1_AVX2 static void tile_q32(int q4, const uint8_t *w, size_t row_bytes, int row
             y[(t + 1) * ys + r] = hsum8(a1);
             y[(t + 2) * ys + r] = hsum8(a2);
             y[(t + 3) * ys + r] = hsum8(a3);
+        }
+    }
+    for (; t < tokens; t++)
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * row_bytes;
+            y[t * ys + r] = q4 ? dot_q4_0(wr, x + t * xs, nb) : dot_q8_0(wr, x + t * xs, nb);
+        }
+}
+
+/// Q4_0 tile with hoisted activation scales (unsigned nibbles, no sign tricks).
+R1_AVX2 static void tile_q32(int q4, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs,
+                             int tokens, int nb, float *y, size_t ys) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    const size_t wbs = q4 ? 18 : 34;
+    if (!q4 || nb > 1024) {  // Q8_0 (hoisted scales measured slower there), or more blocks than the tables hold
+        tile_q8_0(q4, w, row_bytes, rows, x, xs, tokens, nb, y, ys);
+        return;
+    }
+    float xd[4][1024], xc[4][1024];  // per token: d_x and 8 d_x Σq_x of every block, shared by all rows
+    int t = 0;
+    for (; t + 4 <= tokens; t += 4) {
+        const uint8_t *x0 = x + t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+        q8_0_scales(x0, nb, xd[0], xc[0]); q8_0_scales(x1, nb, xd[1], xc[1]);
+        q8_0_scales(x2, nb, xd[2], xc[2]); q8_0_scales(x3, nb, xd[3], xc[3]);
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * row_bytes;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *wb = wr + b * wbs;
+                const float dw = f16(wb);
+                const size_t o = 34 * (size_t)b + 2;
+                {
+                    // unsigned nibbles straight into vpmaddubsw; the -8 comes back as dw · 8 d_x Σq_x
+                    const __m256i q = nibbles(wb + 2);
+#define R1_TOK(A, X, K) A = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[K][b]), _mm256_cvtepi32_ps(_mm256_madd_epi16(ones, \
+                    _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)(X + o))))), A)
+                    R1_TOK(a0, x0, 0); R1_TOK(a1, x1, 1); R1_TOK(a2, x2, 2); R1_TOK(a3, x3, 3);
+#undef R1_TOK
+                    c0 += dw * xc[0][b]; c1 += dw * xc[1][b]; c2 += dw * xc[2][b]; c3 += dw * xc[3][b];
+                }
+            }
+            y[t * ys + r] = hsum8(a0) - c0;
+            y[(t + 1) * ys + r] = hsum8(a1) - c1;
+            y[(t + 2) * ys + r] = hsum8(a2) - c2;
+            y[(t + 3) * ys + r] = hsum8(a3) - c3;
         }
     }
     for (; t < tokens; t++)
