@@ -30,7 +30,8 @@ let package = Package(
     ],
     targets: [
         // layer 0
-        .target(name: "R1Kernels", swiftSettings: fast),
+        .target(name: "R1KernelsC"),  // AVX2 int8 dot products, per-function target attributes, runtime dispatch
+        .target(name: "R1Kernels", dependencies: ["R1KernelsC"], swiftSettings: fast),
         // layer 1
         .target(name: "R1Formats", dependencies: ["R1Kernels"], swiftSettings: fast),
         .target(name: "R1Sampling", dependencies: ["R1Kernels"], swiftSettings: fast),

@@ -1,6 +1,9 @@
 // y = x · Wᵀ for weights in any GGMLType, the ggml way: activations are converted once to the weight type's
 // activation type (Quant.activationType), then every output is one dot product per input row.
-// Plain reference: `MatMul.reference`.
+// Plain reference: `MatMul.reference`. Q8_0, Q4_0, Q4_K and Q6_K rows go to R1KernelsC's AVX2 kernels when the CPU
+// has them (tested against the Swift ones in CKernelTests).
+import Foundation
+import R1KernelsC
 
 /// A weight matrix as stored on disk: `rows` output features, each `cols` input elements of `type`, rows contiguous.
 public struct WeightMatrix: @unchecked Sendable {
@@ -51,30 +54,169 @@ public enum MatMul {
     /// y (T, N) = x (T, K) · Wᵀ (K, N), optionally + bias (N). Parallel over output rows.
     public static func run(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, tokens t: Int,
                            bias: UnsafePointer<Float>? = nil, pool: ThreadPool, scratch: MatMulScratch) {
-        let k = w.cols, n = w.rows
-        let dotType = Quant.activationType(w.type)
-        let xRowBytes = dotType.byteCount(elements: k)!
-        let xq = scratch.reserve(xRowBytes * t)
-        if t > 1 {
-            pool.parallelFor(t) { i in Quant.quantizeRow(x + i * k, xq + i * xRowBytes, count: k, type: dotType) }
-        } else {
-            Quant.quantizeRow(x, xq, count: k, type: dotType)
+        withUnsafeTemporaryAllocation(of: Output.self, capacity: 1) { outs in
+            outs[0] = Output(weight: w, y: y, bias: bias)
+            run(UnsafeBufferPointer(outs), x, tokens: t, pool: pool, scratch: scratch)
         }
-        let xqc = UnsafeRawPointer(xq)
-        // Rows in blocks of 16 so one weight block stays in cache while every token row passes over it.
-        pool.parallelRanges(n, grain: 16) { range in
-            var r0 = range.lowerBound
-            while r0 < range.upperBound {
-                let r1 = min(range.upperBound, r0 + 16)
-                for i in 0..<t {
-                    let xi = xqc + i * xRowBytes
-                    let yi = y + i * n
-                    for r in r0..<r1 {
-                        yi[r] = Quant.vecDotActivations(w.row(r), xi, count: k, type: w.type) + (bias?[r] ?? 0)
-                    }
-                }
-                r0 = r1
+    }
+
+    /// One product of several matrices with the same input (Q, K, V; gate, up): activations are converted once per
+    /// activation type and every row of every matrix is shared out in one parallel call.
+    public struct Output {
+        public var weight: WeightMatrix
+        public var y: UnsafeMutablePointer<Float>       // (T, weight.rows)
+        public var bias: UnsafePointer<Float>?          // (weight.rows)
+        public init(weight: WeightMatrix, y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
+            self.weight = weight; self.y = y; self.bias = bias
+        }
+    }
+
+    /// y_m (T, N_m) = x (T, K) · W_mᵀ (+ bias_m) for every output m; all W_m have K columns.
+    public static func run(_ outs: UnsafeBufferPointer<Output>, _ x: UnsafePointer<Float>, tokens t: Int,
+                           pool: ThreadPool, scratch: MatMulScratch) {
+        let k = outs[0].weight.cols
+        // Activations in at most two activation types (Q4_K_M mixes q4_K and q6_K, both dotted with q8_K).
+        var types: (GGMLType, GGMLType?) = (Quant.activationType(outs[0].weight.type), nil)
+        for o in outs {
+            precondition(o.weight.cols == k, "MatMul: fused matrices differ in columns")
+            let a = Quant.activationType(o.weight.type)
+            if a != types.0 {
+                precondition(types.1 == nil || types.1 == a, "MatMul: more than two activation types")
+                types.1 = a
             }
+        }
+        let bytes0 = types.0.byteCount(elements: k)!, bytes1 = types.1.map { $0.byteCount(elements: k)! } ?? 0
+        let buf = scratch.reserve((bytes0 + bytes1) * t)
+        let xq0 = buf, xq1 = buf + bytes0 * t
+        @inline(__always) func convert(_ i: Int) {
+            Quant.quantizeRow(x + i * k, xq0 + i * bytes0, count: k, type: types.0)
+            if let t1 = types.1 { Quant.quantizeRow(x + i * k, xq1 + i * bytes1, count: k, type: t1) }
+        }
+        if t > 1 { pool.parallelFor(t) { convert($0) } } else { convert(0) }
+
+        var total = 0
+        for o in outs { total += o.weight.rows }
+        let grain = 16
+        pool.parallelRanges(total, grain: grain) { range in
+            // the global row range, cut at matrix boundaries
+            var base = 0
+            for o in outs {
+                let n = o.weight.rows
+                let lo = max(range.lowerBound, base), hi = min(range.upperBound, base + n)
+                if lo < hi {
+                    let a = Quant.activationType(o.weight.type)
+                    let xq = UnsafeRawPointer(a == types.0 ? xq0 : xq1), xBytes = a == types.0 ? bytes0 : bytes1
+                    rows(o, from: lo - base, to: hi - base, xq, xRowBytes: xBytes, tokens: t)
+                }
+                base += n
+            }
+        }
+    }
+
+    /// Rows r0..<r1 of one output for every token; rows in blocks of 16 so a weight block stays in cache while every
+    /// token row passes over it.
+    @inline(__always)
+    static func rows(_ o: Output, from r0: Int, to r1: Int, _ xq: UnsafeRawPointer, xRowBytes: Int, tokens t: Int) {
+        let w = o.weight, n = w.rows, k = w.cols
+        if let code = cKernel(w.type) {
+            let nb = k / w.type.blockSize
+            if t == 1 {
+                r1c_dot_rows(code, w.row(r0), w.rowBytes, Int32(r1 - r0), xq, Int32(nb), o.y + r0)
+            } else {
+                var b = r0
+                while b < r1 {
+                    let e = min(r1, b + 16)
+                    r1c_dot_tile(code, w.row(b), w.rowBytes, Int32(e - b), xq, xRowBytes, Int32(t), Int32(nb), o.y + b, n)
+                    b = e
+                }
+            }
+            if let bias = o.bias {
+                for i in 0..<t { let yi = o.y + i * n; for r in r0..<r1 { yi[r] += bias[r] } }
+            }
+            return
+        }
+        if w.type == .f16 && t > 1 {
+            f16Tile(w, from: r0, to: r1, xq, tokens: t, o.y)
+            if let bias = o.bias {
+                for i in 0..<t { let yi = o.y + i * n; for r in r0..<r1 { yi[r] += bias[r] } }
+            }
+            return
+        }
+        var b = r0
+        while b < r1 {
+            let e = min(r1, b + 16)
+            for i in 0..<t {
+                let xi = xq + i * xRowBytes
+                let yi = o.y + i * n
+                for r in b..<e {
+                    yi[r] = Quant.vecDotActivations(w.row(r), xi, count: k, type: w.type) + (o.bias?[r] ?? 0)
+                }
+            }
+            b = e
+        }
+    }
+
+    /// F16 weights · f32 activations for a prompt: tiles of 4 rows × 2 tokens, 8 FMA accumulators fed by 4 f16
+    /// conversions and 2 loads per 8 columns (a row-by-row dot spends one load per FMA). Shapes: W rows r0..<r1 of
+    /// (N, K), x (T, K) f32, y (T, N).
+    static func f16Tile(_ w: WeightMatrix, from r0: Int, to r1: Int, _ x: UnsafeRawPointer, tokens t: Int,
+                        _ y: UnsafeMutablePointer<Float>) {
+        let k = w.cols, n = w.rows
+        precondition(k % 8 == 0, "f16Tile: columns must be a multiple of 8")
+        @inline(__always) func lw(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
+            toFloat(p.loadUnaligned(fromByteOffset: 2 * o, as: SIMD8<Float16>.self))
+        }
+        @inline(__always) func lx(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
+            p.loadUnaligned(fromByteOffset: 4 * o, as: SIMD8<Float>.self)
+        }
+        // rows in blocks of 16 (in L2); within a block, token pairs outer so their activations stay in L1
+        var b = r0
+        while b < r1 {
+            let e = min(r1, b + 16)
+            let e4 = b + (e - b) / 4 * 4
+            var i = 0
+            while i + 2 <= t {
+                let x0 = x + i * k * 4, x1 = x0 + k * 4
+                var r = b
+                while r < e4 {
+                    let w0 = w.row(r), w1 = w.row(r + 1), w2 = w.row(r + 2), w3 = w.row(r + 3)
+                    var a00 = SIMD8<Float>(), a10 = a00, a20 = a00, a30 = a00, a01 = a00, a11 = a00, a21 = a00, a31 = a00
+                    var j = 0
+                    while j < k {
+                        let v0 = lx(x0, j), v1 = lx(x1, j)
+                        let c0 = lw(w0, j), c1 = lw(w1, j), c2 = lw(w2, j), c3 = lw(w3, j)
+                        a00.addProduct(c0, v0); a10.addProduct(c1, v0); a20.addProduct(c2, v0); a30.addProduct(c3, v0)
+                        a01.addProduct(c0, v1); a11.addProduct(c1, v1); a21.addProduct(c2, v1); a31.addProduct(c3, v1)
+                        j += 8
+                    }
+                    let y0 = y + i * n + r, y1 = y0 + n
+                    y0[0] = a00.sum(); y0[1] = a10.sum(); y0[2] = a20.sum(); y0[3] = a30.sum()
+                    y1[0] = a01.sum(); y1[1] = a11.sum(); y1[2] = a21.sum(); y1[3] = a31.sum()
+                    r += 4
+                }
+                i += 2
+            }
+            // the odd last token, and rows past the last group of 4
+            for ii in 0..<t {
+                let rowsFrom = ii >= i ? b : e4
+                for rr in rowsFrom..<e { y[ii * n + rr] = Quant.dotF16F32(w.row(rr), x + ii * k * 4, count: k) }
+            }
+            b = e
+        }
+    }
+
+    /// Whether the C kernels are used (AVX2/FMA/F16C present and not turned off with R1_NO_C_KERNELS=1).
+    public nonisolated(unsafe) static var useCKernels: Bool = r1c_has_avx2() != 0 && getenv("R1_NO_C_KERNELS") == nil
+
+    /// The C kernel code for weights of `type`, when the C kernels run on this CPU.
+    @inline(__always) static func cKernel(_ type: GGMLType) -> Int32? {
+        guard useCKernels else { return nil }
+        switch type {
+        case .q8_0: return Int32(R1C_Q8_0)
+        case .q4_0: return Int32(R1C_Q4_0)
+        case .q4_K: return Int32(R1C_Q4_K)
+        case .q6_K: return Int32(R1C_Q6_K)
+        default: return nil
         }
     }
 

@@ -51,17 +51,21 @@ public final class ThreadPool: @unchecked Sendable {
 }
 
 /// The state workers share; they hold it strongly, so the pool object can go away while they park.
+/// Items are claimed with one compare-and-swap on `claim` = (job tag, count, next index), so a worker that wakes late
+/// finds the job exhausted (or tagged differently) and never touches it: the caller waits only for items to finish,
+/// not for every worker to check in, which matters when the machine is busy and a worker is descheduled.
 private final class PoolState: @unchecked Sendable {
     let workers: Int
     let spinIterations: Int
     let generation = Atomic<Int>(0)
-    let nextIndex = Atomic<Int>(0)
-    let checkedIn = Atomic<Int>(0)
+    let claim = Atomic<UInt64>(0)        // tag (16 bits) << 48 | count (24 bits) << 24 | next index (24 bits)
+    let done = Atomic<Int>(0)            // items of the current job finished
     let stopping = Atomic<Bool>(false)
-    var jobCount = 0
-    var job: ((Int) -> Void)? = nil
+    var tag: UInt64 = 0
+    var job: ((Int) -> Void)? = nil      // set before `claim` is published, stable until every item is done
     let parkLock = NSCondition()
     var parked = 0
+    static let mask: UInt64 = (1 << 24) - 1
 
     init(workers: Int, spinIterations: Int) {
         self.workers = workers
@@ -69,17 +73,17 @@ private final class PoolState: @unchecked Sendable {
     }
 
     func run(_ count: Int, _ body: @escaping (Int) -> Void) {
+        precondition(count <= Int(Self.mask), "ThreadPool: at most 2^24 - 1 items per call")
+        tag = (tag &+ 1) & 0xFFFF
         job = body
-        jobCount = count
-        nextIndex.store(0, ordering: .sequentiallyConsistent)
-        checkedIn.store(0, ordering: .sequentiallyConsistent)
+        done.store(0, ordering: .sequentiallyConsistent)
+        claim.store(tag << 48 | UInt64(count) << 24, ordering: .sequentiallyConsistent)
         generation.add(1, ordering: .sequentiallyConsistent)
         parkLock.lock()
         if parked > 0 { parkLock.broadcast() }
         parkLock.unlock()
-        runItems(body, count)
-        // Every worker checks in for every job, so none still holds this closure after we return.
-        while checkedIn.load(ordering: .sequentiallyConsistent) < workers {}
+        runItems()
+        while done.load(ordering: .sequentiallyConsistent) < count {}
         job = nil
     }
 
@@ -89,11 +93,20 @@ private final class PoolState: @unchecked Sendable {
         parkLock.lock(); parkLock.broadcast(); parkLock.unlock()
     }
 
-    @inline(__always) func runItems(_ body: (Int) -> Void, _ count: Int) {
+    /// Claims and runs items of the current job until none is left.
+    @inline(__always) func runItems() {
+        var c = claim.load(ordering: .sequentiallyConsistent)
         while true {
-            let i = nextIndex.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
-            if i >= count { break }
-            body(i)
+            let index = c & Self.mask, count = (c >> 24) & Self.mask
+            if index >= count { return }
+            let (exchanged, original) = claim.compareExchange(expected: c, desired: c + 1, ordering: .sequentiallyConsistent)
+            if exchanged {
+                job!(Int(index))  // the job cannot change while this claimed item is unfinished
+                done.add(1, ordering: .sequentiallyConsistent)
+                c = claim.load(ordering: .sequentiallyConsistent)
+            } else {
+                c = original
+            }
         }
     }
 
@@ -117,8 +130,7 @@ private final class PoolState: @unchecked Sendable {
             }
             seen = current
             if stopping.load(ordering: .sequentiallyConsistent) { return }
-            if let body = job { runItems(body, jobCount) }
-            checkedIn.add(1, ordering: .sequentiallyConsistent)
+            runItems()
         }
     }
 }

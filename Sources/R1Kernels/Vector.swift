@@ -46,9 +46,18 @@ public enum Vec {
 
     /// gate[i] = silu(gate[i]) · up[i], silu(x) = x / (1 + e^-x)
     public static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n {
+        let rg = UnsafeMutableRawPointer(gate), ru = UnsafeRawPointer(up)
+        var i = 0
+        while i + 8 <= n {
+            let g = rg.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let u = ru.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            rg.storeBytes(of: g / (1 + exp(-g)) * u, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
             let g = gate[i]
             gate[i] = g / (1 + expf(-g)) * up[i]
+            i += 1
         }
     }
 
@@ -56,10 +65,53 @@ public enum Vec {
     public static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         var m = -Float.infinity
         for i in 0..<n where x[i] > m { m = x[i] }
-        var s: Float = 0
-        for i in 0..<n { let e = expf(x[i] - m); x[i] = e; s += e }
-        let inv = 1 / s
-        for i in 0..<n { x[i] *= inv }
+        let rx = UnsafeMutableRawPointer(x), vm = SIMD8<Float>(repeating: m)
+        var vs = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            let e = exp(rx.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) - vm)
+            rx.storeBytes(of: e, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            vs += e
+            i += 8
+        }
+        var s = vs.sum()
+        while i < n { let e = expf(x[i] - m); x[i] = e; s += e; i += 1 }
+        let inv = 1 / s, vi = SIMD8<Float>(repeating: inv)
+        i = 0
+        while i + 8 <= n {
+            rx.storeBytes(of: rx.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) * vi, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { x[i] *= inv; i += 1 }
+    }
+
+    /// e^x lane-wise (Cephes expf: x = n ln2 + r, |r| <= ln2/2, degree-5 polynomial, 2^n from the exponent bits),
+    /// within 2 ulp of expf on [-87.3, 88.7]; below that 0, above it +inf, as expf.
+    @inline(__always)
+    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let hi = SIMD8<Float>(repeating: 88.72283), lo = SIMD8<Float>(repeating: -87.33654)
+        let xc = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
+        let n = (xc * 1.442695041 + 12_582_912) - 12_582_912   // round to nearest
+        var r = xc - n * 0.693359375
+        r = r + n * 2.12194440e-4
+        var p = SIMD8<Float>(repeating: 1.9875691500e-4)
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let e = p * (r * r) + r + 1
+        // 2^n split in two factors so n = 128 (x near 88.7) stays finite until the product
+        let n1 = n * 0.5
+        let h = (n1 + 12_582_912) - 12_582_912
+        let bitsA = (SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(h + 12_582_912, to: SIMD8<Int32>.self) & 0x7f_ffff) &- 0x40_0000 &+ 127) &<< 23
+        let nb = n - h
+        let bitsB = (SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(nb + 12_582_912, to: SIMD8<Int32>.self) & 0x7f_ffff) &- 0x40_0000 &+ 127) &<< 23
+        var out = e * unsafeBitCast(bitsA, to: SIMD8<Float>.self) * unsafeBitCast(bitsB, to: SIMD8<Float>.self)
+        out.replace(with: .infinity, where: x .> hi)
+        out.replace(with: 0, where: x .< lo)
+        out.replace(with: x, where: x .!= x)  // NaN stays NaN
+        return out
     }
 }
 

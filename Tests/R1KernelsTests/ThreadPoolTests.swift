@@ -26,3 +26,18 @@ import Testing
         #expect(hits.withLock { $0.allSatisfy { $0 == 1 } })
     }
 }
+
+/// More threads than cores, parking after a few spins: late workers must never run an item of a finished job, and
+/// every item of every job runs exactly once.
+@Test func threadPoolLateWorkersSkipFinishedJobs() {
+    let pool = ThreadPool(threads: 5, spinIterations: 1)
+    for n in 1..<3000 {
+        let count = n % 11 + 1
+        let hits = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
+        for i in 0..<count { (hits + i).initialize(to: Atomic(0)) }
+        pool.parallelFor(count) { i in hits[i].add(1, ordering: .relaxed) }
+        for i in 0..<count { #expect(hits[i].load(ordering: .relaxed) == 1) }
+        hits.deinitialize(count: count)
+        hits.deallocate()
+    }
+}

@@ -38,17 +38,22 @@ func logSoftmax(_ x: ArraySlice<Float>) -> [Float] {
 
 
 
+/// The references run an fp32 KV cache, so parity uses one; the default F16 cache is checked in kvCacheTypes.
 @Test(arguments: referenceFiles())
 func greedyParity(_ file: String) throws {
+    try checkGreedyParity(file, cacheType: .f32)
+}
+
+func checkGreedyParity(_ file: String, cacheType: KVCacheType, extraTolerance: Float = 0) throws {
     let url = fixturesRoot.appendingPathComponent(file)
     let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     let modelPath = url.deletingLastPathComponent().appendingPathComponent(ref.model).standardizedFileURL.path
     let model = try ModelLoader.load(path: modelPath, contextLength: 256)
     let decoder = model.decoder
     let sharedPool = ThreadPool(threads: 2)
-    let cache = decoder.makeCache()
+    let cache = decoder.makeCache(type: cacheType)
     let vocab = decoder.config.vocabSize
-    let tolerance = logprobTolerance(model, reference: ref.reference)
+    let tolerance = logprobTolerance(model, reference: ref.reference) + extraTolerance
 
     var logits = decoder.forward(ref.prompt_ids, cache: cache, allLogits: true, pool: sharedPool)
     if let promptRef = ref.prompt_top_logprobs {
@@ -71,7 +76,7 @@ func greedyParity(_ file: String) throws {
         if best != ref.greedy_ids[step] { break }
         logits = decoder.forward([best], cache: cache, pool: sharedPool)
     }
-    #expect(generated == ref.greedy_ids, "\(file) (\(ref.reference))")
+    #expect(generated == ref.greedy_ids, "\(file) (\(ref.reference)) with a \(cacheType) cache")
 }
 
 /// Top-1 log-probability tolerance of greedyParity, per case (measured max |dlogprob| over prompt positions and steps):

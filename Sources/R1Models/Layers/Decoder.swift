@@ -64,18 +64,36 @@ public final class Decoder: @unchecked Sendable {
     private var scoreLanes = 0
     private var scoreCapacity = 0
     private let scratch = MatMulScratch()
+    /// Per layer (q, k, v) bias pointers into `biasStore`, so the decode loop passes them without closures.
+    private let biases: [(q: UnsafePointer<Float>?, k: UnsafePointer<Float>?, v: UnsafePointer<Float>?)]
+    private let biasStore: UnsafeMutablePointer<Float>
 
     public init(config: DecoderConfig, weights: DecoderWeights, storage: [AnyObject]) {
         self.config = config
         self.weights = weights
         self.storage = storage
+        let total = weights.layers.reduce(0) { $0 + ($1.qBias?.count ?? 0) + ($1.kBias?.count ?? 0) + ($1.vBias?.count ?? 0) }
+        let store = UnsafeMutablePointer<Float>.allocate(capacity: max(1, total))
+        var offset = 0
+        func pin(_ b: [Float]?) -> UnsafePointer<Float>? {
+            guard let b else { return nil }
+            (store + offset).initialize(from: b, count: b.count)
+            defer { offset += b.count }
+            return UnsafePointer(store + offset)
+        }
+        biases = weights.layers.map { (pin($0.qBias), pin($0.kBias), pin($0.vBias)) }
+        biasStore = store
     }
 
-    deinit { scores?.deallocate() }
+    deinit {
+        scores?.deallocate()
+        biasStore.deallocate()
+    }
 
-    public func makeCache(capacity: Int? = nil) -> KVCache {
+    /// A cache for one sequence; `type` .f16 (default) halves the memory of the fp32 cache the references use.
+    public func makeCache(capacity: Int? = nil, type: KVCacheType = .f16) -> KVCache {
         KVCache(layers: config.layerCount, kvHeads: config.kvHeadCount, headDim: config.headDim,
-                capacity: capacity ?? config.contextLength)
+                capacity: capacity ?? config.contextLength, type: type)
     }
 
     /// Runs `tokens` at positions cache.count..., appending to the cache. Returns logits (vocab) for the last
@@ -95,11 +113,12 @@ public final class Decoder: @unchecked Sendable {
 
         for (l, lw) in weights.layers.enumerated() {
             // MARK: - attention
-            for i in 0..<t { Vec.rmsNorm(ws.x + i * d, lw.attnNorm, ws.h + i * d, d, eps: c.rmsNormEps) }
-            matmul(lw.q, ws.h, ws.q, t, lw.qBias)   // (T, H·hd)
-            matmul(lw.k, ws.h, ws.k, t, lw.kBias)   // (T, KV·hd)
-            matmul(lw.v, ws.h, ws.v, t, lw.vBias)   // (T, KV·hd)
-            for i in 0..<t {
+            rmsNorm(ws.x, lw.attnNorm, ws.h)
+            let bq = biases[l]
+            fused(ws.h, MatMul.Output(weight: lw.q, y: ws.q, bias: bq.q),   // (T, H·hd)
+                  MatMul.Output(weight: lw.k, y: ws.k, bias: bq.k),          // (T, KV·hd)
+                  MatMul.Output(weight: lw.v, y: ws.v, bias: bq.v))          // (T, KV·hd)
+            perToken { i in
                 if let qn = lw.qNorm {
                     for hh in 0..<c.headCount { let p = ws.q + i * qDim + hh * hd; Vec.rmsNorm(p, qn, p, hd, eps: c.rmsNormEps) }
                 }
@@ -114,18 +133,18 @@ public final class Decoder: @unchecked Sendable {
                     }
                 }
             }
-            (cache.keys[l] + start * kvDim).update(from: ws.k, count: t * kvDim)
-            (cache.values[l] + start * kvDim).update(from: ws.v, count: t * kvDim)
+            cache.store(layer: l, start: start, tokens: t, keys: ws.k, values: ws.v)
             attention(layer: l, cache: cache, start: start, tokens: t, ws: ws, pool: pool)
-            matmul(lw.o, ws.attn, ws.proj, t, nil)  // (T, D)
+            MatMul.run(lw.o, ws.attn, ws.proj, tokens: t, pool: pool, scratch: scratch)  // (T, D)
             Vec.add(ws.proj, ws.x, t * d)
 
             // MARK: - MLP
-            for i in 0..<t { Vec.rmsNorm(ws.x + i * d, lw.ffnNorm, ws.h + i * d, d, eps: c.rmsNormEps) }
-            matmul(lw.gate, ws.h, ws.gate, t, nil)  // (T, I)
-            matmul(lw.up, ws.h, ws.up, t, nil)      // (T, I)
-            Vec.siluMul(ws.gate, ws.up, t * c.intermediateSize)
-            matmul(lw.down, ws.gate, ws.proj, t, nil) // (T, D)
+            rmsNorm(ws.x, lw.ffnNorm, ws.h)
+            fused(ws.h, MatMul.Output(weight: lw.gate, y: ws.gate),      // (T, I)
+                  MatMul.Output(weight: lw.up, y: ws.up))                // (T, I)
+            let inter = c.intermediateSize
+            perToken { i in Vec.siluMul(ws.gate + i * inter, ws.up + i * inter, inter) }
+            MatMul.run(lw.down, ws.gate, ws.proj, tokens: t, pool: pool, scratch: scratch)  // (T, D)
             Vec.add(ws.proj, ws.x, t * d)
         }
         cache.count = start + t
@@ -140,45 +159,66 @@ public final class Decoder: @unchecked Sendable {
         }
         return logits
 
-        func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int, _ bias: [Float]?) {
-            if let b = bias {
-                b.withUnsafeBufferPointer { MatMul.run(w, x, y, tokens: t, bias: $0.baseAddress!, pool: pool, scratch: scratch) }
-            } else {
-                MatMul.run(w, x, y, tokens: t, pool: pool, scratch: scratch)
+        /// body(i) for every token, in parallel for a prompt.
+        func perToken(_ body: (Int) -> Void) {
+            if t == 1 { body(0) } else { pool.parallelFor(t, body) }
+        }
+        func rmsNorm(_ x: UnsafeMutablePointer<Float>, _ w: [Float], _ out: UnsafeMutablePointer<Float>) {
+            w.withUnsafeBufferPointer { wb in
+                perToken { i in Vec.rmsNorm(x + i * d, wb.baseAddress!, out + i * d, d, eps: c.rmsNormEps) }
             }
+        }
+        /// Outputs sharing the input x: one activation conversion, one parallel call.
+        func fused(_ x: UnsafePointer<Float>, _ outs: MatMul.Output...) {
+            outs.withUnsafeBufferPointer { MatMul.run($0, x, tokens: t, pool: pool, scratch: scratch) }
         }
     }
 
-    /// Causal softmax(q·kᵀ/√hd)·v for every (token, head), keys and values from the cache.
+    /// Causal softmax(q·kᵀ/√hd)·v for every (token, head), keys and values from the cache. Work items are
+    /// (token, KV head, slice of its query heads): each cached key and value row is read once for the slice's heads.
     private func attention(layer l: Int, cache: KVCache, start: Int, tokens t: Int, ws: Workspace, pool: ThreadPool) {
         let c = config
-        let hd = c.headDim, qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
+        let hd = c.headDim, qDim = c.headCount * hd
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(hd).squareRoot()
         let span = start + t
-        let lanes = min(t * c.headCount, pool.threadCount * 4)
-        if scores == nil || scoreLanes < lanes || scoreCapacity < span {
+        // split each group of query heads until there are two items per thread
+        var parts = 1
+        while t * c.kvHeadCount * parts < 2 * pool.threadCount && parts < group {
+            parts += 1
+            while group % parts != 0 { parts += 1 }
+        }
+        let perItem = group / parts
+        let items = t * c.kvHeadCount * parts
+        let lanes = min(items, pool.threadCount * 4)
+        let need = perItem * span
+        if scores == nil || scoreLanes < lanes || scoreCapacity < need {
             scores?.deallocate()
             scoreLanes = max(lanes, scoreLanes)
-            scoreCapacity = max(span, min(cache.capacity, max(span * 2, 1024)))
+            scoreCapacity = max(need, min(perItem * cache.capacity, max(need * 2, 1024)))
             scores = .allocate(capacity: scoreLanes * scoreCapacity)
         }
-        let keys = cache.keys[l], values = cache.values[l]
+        let type = cache.type.ggmlType
         let scoreBase = scores!, stride = scoreCapacity
-        let items = t * c.headCount
         pool.parallelFor(lanes) { lane in
-            let s = scoreBase + lane * stride
             var item = lane
             while item < items {
-                let i = item / c.headCount, h = item % c.headCount
-                let kvh = h / group
+                let i = item / (c.kvHeadCount * parts), rest = item % (c.kvHeadCount * parts)
+                let kvh = rest / parts, h0 = kvh * group + (rest % parts) * perItem
                 let n = start + i + 1
-                let q = ws.q + i * qDim + h * hd
-                for j in 0..<n { s[j] = Vec.dot(q, keys + j * kvDim + kvh * hd, hd) * scale }
-                Vec.softmax(s, n)
-                let out = ws.attn + i * qDim + h * hd
-                out.update(repeating: 0, count: hd)
-                for j in 0..<n { Vec.axpy(s[j], values + j * kvDim + kvh * hd, out, hd) }
+                let q = ws.q + i * qDim + h0 * hd   // perItem heads, hd apart
+                let s = scoreBase + lane * stride    // (perItem, n)
+                for j in 0..<n {
+                    let k = cache.key(l, j, kvh)
+                    for hh in 0..<perItem { s[hh * n + j] = AttentionKernels.dot(q + hh * hd, k, hd, type: type) * scale }
+                }
+                for hh in 0..<perItem { Vec.softmax(s + hh * n, n) }
+                let out = ws.attn + i * qDim + h0 * hd
+                out.update(repeating: 0, count: perItem * hd)
+                for j in 0..<n {
+                    let v = cache.value(l, j, kvh)
+                    for hh in 0..<perItem { AttentionKernels.axpy(s[hh * n + j], v, out + hh * hd, hd, type: type) }
+                }
                 item += lanes
             }
         }

@@ -1,23 +1,47 @@
-// Per-sequence key/value cache: for each layer, keys and values (maxTokens, kvHeads, headDim) in fp32.
+// Per-sequence key/value cache: for each layer, keys and values (capacity, kvHeads, headDim) in F16 (default, as
+// llama.cpp), F32 (the transformers references' precision) or Q8_0 (blocks of 32 along headDim, llama.cpp's
+// --cache-type-k q8_0). Rows are written once per position and read by every later token's attention.
+import R1Kernels
+
+/// The element type of a KV cache.
+public enum KVCacheType: String, Sendable, CaseIterable {
+    case f32, f16, q8_0
+
+    /// The GGML type its rows are stored in.
+    public var ggmlType: GGMLType {
+        switch self {
+        case .f32: return .f32
+        case .f16: return .f16
+        case .q8_0: return .q8_0
+        }
+    }
+}
 
 public final class KVCache: @unchecked Sendable {
     public let layers: Int
     public let kvHeads: Int
     public let headDim: Int
     public let capacity: Int
+    public let type: KVCacheType
     /// Positions filled so far (the next token's position).
     public internal(set) var count: Int = 0
-    let keys: [UnsafeMutablePointer<Float>]    // per layer (capacity, kvHeads, headDim)
-    let values: [UnsafeMutablePointer<Float>]
+    /// Bytes of one head's row of headDim elements.
+    let headBytes: Int
+    let keys: [UnsafeMutableRawPointer]    // per layer (capacity, kvHeads, headDim) of `type`
+    let values: [UnsafeMutableRawPointer]
 
-    public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int) {
+    public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int, type: KVCacheType = .f16) {
+        precondition(type != .q8_0 || headDim % 32 == 0, "KVCache: q8_0 needs headDim a multiple of 32, got \(headDim)")
         self.layers = layers
         self.kvHeads = kvHeads
         self.headDim = headDim
         self.capacity = capacity
-        let n = capacity * kvHeads * headDim
-        keys = (0..<layers).map { _ in .allocate(capacity: n) }
-        values = (0..<layers).map { _ in .allocate(capacity: n) }
+        self.type = type
+        headBytes = type.ggmlType.byteCount(elements: headDim)!
+        let n = capacity * kvHeads * headBytes
+        // Pages are touched only as positions fill, so a long context costs memory as it is used.
+        keys = (0..<layers).map { _ in .allocate(byteCount: n, alignment: 64) }
+        values = (0..<layers).map { _ in .allocate(byteCount: n, alignment: 64) }
     }
 
     deinit {
@@ -25,13 +49,32 @@ public final class KVCache: @unchecked Sendable {
         values.forEach { $0.deallocate() }
     }
 
-    /// Bytes held by keys and values.
-    public var byteCount: Int { 2 * layers * capacity * kvHeads * headDim * MemoryLayout<Float>.size }
+    /// Bytes reserved for keys and values.
+    public var byteCount: Int { 2 * layers * capacity * kvHeads * headBytes }
+
+    /// Bytes holding the `count` positions filled so far.
+    public var usedByteCount: Int { 2 * layers * count * kvHeads * headBytes }
 
     /// Forgets every position from `position` on (for reusing a common prefix).
     public func truncate(to position: Int) {
         count = min(count, max(0, position))
     }
 
-    @inline(__always) func rowStride() -> Int { kvHeads * headDim }
+    /// Bytes of one position (all heads).
+    @inline(__always) var rowBytes: Int { kvHeads * headBytes }
+
+    /// Key (head h, position p) of layer l.
+    @inline(__always) func key(_ l: Int, _ p: Int, _ h: Int) -> UnsafeRawPointer { UnsafeRawPointer(keys[l] + p * rowBytes + h * headBytes) }
+    @inline(__always) func value(_ l: Int, _ p: Int, _ h: Int) -> UnsafeRawPointer { UnsafeRawPointer(values[l] + p * rowBytes + h * headBytes) }
+
+    /// Stores `t` positions from `start` of fp32 keys and values (t, kvHeads·headDim) into layer l.
+    func store(layer l: Int, start: Int, tokens t: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>) {
+        let dim = kvHeads * headDim
+        for i in 0..<t {
+            for h in 0..<kvHeads {
+                Quant.quantizeRow(k + i * dim + h * headDim, keys[l] + (start + i) * rowBytes + h * headBytes, count: headDim, type: type.ggmlType)
+                Quant.quantizeRow(v + i * dim + h * headDim, values[l] + (start + i) * rowBytes + h * headBytes, count: headDim, type: type.ggmlType)
+            }
+        }
+    }
 }

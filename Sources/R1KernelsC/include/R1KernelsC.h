@@ -1,0 +1,30 @@
+// AVX2 int8/int4 block dot products (ggml-cpu's arch/x86/quants.c scheme) with runtime CPU dispatch.
+// Swift cannot emit vpmaddubsw/vpmaddwd; these close that gap. The plain Swift kernels in R1Kernels (QuantDot*.swift)
+// are the reference they are tested against and the fallback on every other CPU (NEON on Apple Silicon included).
+#ifndef R1_KERNELS_C_H
+#define R1_KERNELS_C_H
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when this CPU runs the AVX2/FMA/F16C kernels below (checked once with cpuid), else 0: then callers use Swift.
+int r1c_has_avx2(void);
+
+/// Block-type codes for r1c_dot_rows.
+enum { R1C_Q8_0 = 0, R1C_Q4_0 = 1, R1C_Q4_K = 2, R1C_Q6_K = 3 };
+
+/// y[r] = dot(w + r * row_bytes, x) for r in 0..<rows, each row `blocks` blocks of `type` against Q8_0 (Q8_0, Q4_0)
+/// or Q8_K (Q4_K, Q6_K) activations `x`. Only call when r1c_has_avx2().
+void r1c_dot_rows(int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y);
+
+/// y[t * y_stride + r] = dot(row r, token t) for a tile of `rows` rows and `tokens` activation rows (x_stride bytes
+/// apart): every weight block is unpacked once for all tokens (prefill). Only call when r1c_has_avx2().
+void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
+                  int blocks, float *y, size_t y_stride);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,146 @@
+// `r1 bench MODEL`: prompt and generation speed like llama-bench (-p, -n, -d, -t, -r): random token ids, medians
+// over repetitions, peak RSS and the KV cache size. Speed claims live in BENCHMARKS.md (scripts/bench/compare_llamacpp.py).
+import ArgumentParser
+import Foundation
+import R1Kernels
+import R1Models
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure prompt and generation speed.")
+
+    @Argument(help: "A .gguf file, or a folder with config.json and safetensors.")
+    var model: String
+    @Option(name: .customLong("prompt-tokens"), help: "Prompt length of the prefill test (0 skips it).")
+    var promptTokens: Int = 512
+    @Option(name: .customLong("gen-tokens"), help: "Tokens of the generation test (0 skips it).")
+    var genTokens: Int = 128
+    @Option(help: "Context already in the cache before each test (llama-bench -d).")
+    var depth: Int = 0
+    @Option(help: "Threads for compute (default: all cores).")
+    var threads: Int?
+    @Option(help: "Repetitions; medians are reported.")
+    var repetitions: Int = 5
+    @Option(name: .customLong("cache-type"), help: "KV cache type: f16, f32 or q8_0.")
+    var cacheType: String = "f16"
+    @Flag(help: "Also measure read bandwidth (a parallel STREAM-like sum over 1 GiB) for the roofline share.")
+    var bandwidth = false
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if promptTokens < 0 || genTokens < 0 || depth < 0 { throw ValidationError("token counts must be >= 0") }
+        if repetitions <= 0 { throw ValidationError("--repetitions must be positive, got \(repetitions)") }
+        if KVCacheType(rawValue: cacheType) == nil { throw ValidationError("--cache-type must be f16, f32 or q8_0, got \(cacheType)") }
+    }
+
+    func run() throws {
+        let context = depth + max(promptTokens, genTokens) + 1
+        let loaded = try ModelLoader.load(path: model, contextLength: context)
+        let decoder = loaded.decoder
+        let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount)
+        let type = KVCacheType(rawValue: cacheType)!
+        var rng = SystemRandomNumberGenerator()
+        let vocab = decoder.config.vocabSize
+        func randomIds(_ n: Int) -> [Int] { (0..<n).map { _ in Int.random(in: 0..<vocab, using: &rng) } }
+
+        let cache = decoder.makeCache(capacity: context, type: type)
+        // warm-up: touches the mapped weights and the pool once
+        _ = decoder.forward(randomIds(1), cache: cache, pool: pool)
+        var depthIds: [Int] = []
+        if depth > 0 {
+            cache.truncate(to: 0)
+            depthIds = randomIds(depth)
+            var i = 0
+            while i < depth { let n = min(512, depth - i); _ = decoder.forward(Array(depthIds[i..<(i + n)]), cache: cache, pool: pool); i += n }
+        }
+        var pp: [Double] = [], tg: [Double] = []
+        for _ in 0..<repetitions {
+            if promptTokens > 0 {
+                cache.truncate(to: depth)
+                let ids = randomIds(promptTokens)
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = decoder.forward(ids, cache: cache, pool: pool)
+                pp.append(Double(promptTokens) / seconds(since: t0))
+            }
+            if genTokens > 0 {
+                cache.truncate(to: depth)
+                let ids = randomIds(genTokens)
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for id in ids { _ = decoder.forward([id], cache: cache, pool: pool) }
+                tg.append(Double(genTokens) / seconds(since: t0))
+            }
+        }
+        let weightBytes = Self.weightBytesPerToken(decoder.weights)
+        let bw = bandwidth ? Self.readBandwidth(pool: pool) : nil
+        let fields: [(String, String)] = [
+            ("prompt_tokens_per_second", JSONText.number(median(pp))),
+            ("generate_tokens_per_second", JSONText.number(median(tg))),
+            ("peak_rss_bytes", String(Self.peakRSS())),
+            ("kv_cache_bytes", String(cache.byteCount)),
+            ("weight_bytes_per_token", String(weightBytes)),
+        ] + (bw.map { [("read_bandwidth_bytes_per_second", JSONText.number($0))] } ?? [])
+        if json {
+            Output.line(JSONText.object(fields))
+        } else {
+            Output.line(String(format: "prompt %d @ depth %d: %.2f tok/s; generate %d: %.2f tok/s (%d threads, median of %d)",
+                               promptTokens, depth, median(pp), genTokens, median(tg), pool.threadCount, repetitions))
+            Output.line(String(format: "peak RSS %.1f MiB, KV cache (%@, %d positions) %.1f MiB, weights read per token %.1f MiB",
+                               Double(Self.peakRSS()) / 1048576, cacheType, context, Double(cache.byteCount) / 1048576,
+                               Double(weightBytes) / 1048576))
+            if let bw { Output.line(String(format: "read bandwidth %.1f GB/s: roofline %.1f tok/s", bw / 1e9, bw / Double(weightBytes))) }
+        }
+    }
+
+    private func seconds(since t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+
+    private func median(_ v: [Double]) -> Double {
+        if v.isEmpty { return 0 }
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// Bytes of weight matrices one decoded token reads: every layer's matrices and the output head (not the
+    /// embedding table, of which one row is read).
+    static func weightBytesPerToken(_ w: DecoderWeights) -> Int {
+        func b(_ m: WeightMatrix) -> Int { m.rows * m.rowBytes }
+        return w.layers.reduce(b(w.output)) { $0 + b($1.q) + b($1.k) + b($1.v) + b($1.o) + b($1.gate) + b($1.up) + b($1.down) }
+    }
+
+    /// Peak resident set (VmHWM) in bytes.
+    static func peakRSS() -> Int {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else {
+            var u = rusage()
+            #if os(Linux)
+            getrusage(RUSAGE_SELF.rawValue, &u)
+            return u.ru_maxrss * 1024
+            #else
+            getrusage(RUSAGE_SELF, &u)
+            return u.ru_maxrss
+            #endif
+        }
+        return (Int(line.split(separator: " ")[1]) ?? 0) * 1024
+    }
+
+    /// Read bandwidth with every pool thread summing its slice of a 1 GiB buffer (best of 5), like STREAM's sum.
+    static func readBandwidth(pool: ThreadPool) -> Double {
+        let bytes = 1 << 30, count = bytes / 32
+        let buf = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: count)
+        defer { buf.deallocate() }
+        buf.initialize(repeating: SIMD8(repeating: 1), count: count)
+        let sink = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+        defer { sink.deallocate() }
+        var best = 0.0
+        for _ in 0..<5 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            pool.parallelRanges(count, grain: count / (pool.threadCount * 4)) { r in
+                var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
+                var i = r.lowerBound
+                while i + 4 <= r.upperBound { a0 += buf[i]; a1 += buf[i + 1]; a2 += buf[i + 2]; a3 += buf[i + 3]; i += 4 }
+                sink[r.lowerBound % 64] = ((a0 + a1) + (a2 + a3)).sum()
+            }
+            best = max(best, Double(bytes) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
+        }
+        return best
+    }
+}

@@ -1,0 +1,95 @@
+// R1KernelsC's AVX2 dot products (rows for decode, tiles for prefill) against QuantReference.vecDot, and MatMul's
+// fused multi-matrix path against MatMul.reference. Skipped where the CPU lacks AVX2 (the Swift kernels run there).
+import Foundation
+import Testing
+import R1KernelsC
+@testable import R1Kernels
+
+@Suite struct CKernelTests {
+    static let types: [GGMLType] = [.q8_0, .q4_0, .q4_K, .q6_K]
+
+    @Test(arguments: types)
+    func rowsAndTilesMatchReference(type: GGMLType) {
+        guard let code = MatMul.cKernel(type) else { return }
+        var rng = SeededRNG(seed: 700 + UInt64(type.rawValue))
+        let n = 1536, rows = 5, tokens = 7
+        let xType = Quant.vecDotType(type)
+        let rowBytes = type.byteCount(elements: n)!, xBytes = xType.byteCount(elements: n)!
+        var w: [UInt8] = []
+        for _ in 0..<rows { w += QuantTestData.weights(type, count: n, rng: &rng) }
+        var xq: [UInt8] = []
+        for _ in 0..<tokens { xq += QuantTestData.quantize(QuantTestData.activations(count: n, rng: &rng), xType) }
+        var ref = [Double](repeating: 0, count: rows * tokens), scale = ref
+        for r in 0..<rows {
+            for t in 0..<tokens {
+                let wr = Array(w[(r * rowBytes)..<((r + 1) * rowBytes)]), xt = Array(xq[(t * xBytes)..<((t + 1) * xBytes)])
+                ref[t * rows + r] = Double(QuantReference.vecDot(wr, xt, count: n, type: type))
+                let wf = QuantTestData.dequantize(wr, type, count: n), xf = QuantTestData.dequantize(xt, xType, count: n)
+                scale[t * rows + r] = zip(wf, xf).reduce(0) { $0 + abs(Double($1.0) * Double($1.1)) }
+            }
+        }
+        var yRows = [Float](repeating: 0, count: rows), yTile = [Float](repeating: 0, count: rows * tokens)
+        r1c_dot_rows(code, w, rowBytes, Int32(rows), Array(xq[0..<xBytes]), Int32(n / type.blockSize), &yRows)
+        r1c_dot_tile(code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), Int32(n / type.blockSize), &yTile, rows)
+        for r in 0..<rows {
+            #expect(abs(Double(yRows[r]) - ref[r]) <= dotFastVsReferenceTolerance * scale[r], "\(type) row \(r)")
+            for t in 0..<tokens {
+                let i = t * rows + r
+                #expect(abs(Double(yTile[i]) - ref[i]) <= dotFastVsReferenceTolerance * scale[i], "\(type) tile \(r),\(t)")
+            }
+        }
+    }
+
+    /// Q, K, V-like outputs of mixed types (as Q4_K_M mixes q4_K and q6_K) in one fused call, with biases.
+    @Test(arguments: [1, 5, 8])
+    func fusedMatMulMatchesReference(tokens t: Int) {
+        var rng = SeededRNG(seed: 900 + UInt64(t))
+        let k = 512
+        let specs: [(GGMLType, Int)] = [(.q4_K, 48), (.q6_K, 16), (.q8_0, 20), (.f16, 23)]
+        let blobs = specs.map { QuantTestData.weights($0.0, count: k * $0.1, rng: &rng) }
+        let x = QuantTestData.activations(count: t * k, rng: &rng)
+        let biases = specs.map { s in (0..<s.1).map { _ in rng.normal() } }
+        let ys = specs.map { UnsafeMutablePointer<Float>.allocate(capacity: t * $0.1) }
+        let bs = biases.map { b in let p = UnsafeMutablePointer<Float>.allocate(capacity: b.count); p.initialize(from: b, count: b.count); return p }
+        defer { ys.forEach { $0.deallocate() }; bs.forEach { $0.deallocate() } }
+        let pool = ThreadPool(threads: 2), scratch = MatMulScratch()
+        blobs[0].withUnsafeBytes { b0 in blobs[1].withUnsafeBytes { b1 in blobs[2].withUnsafeBytes { b2 in blobs[3].withUnsafeBytes { b3 in
+            let bases = [b0.baseAddress!, b1.baseAddress!, b2.baseAddress!, b3.baseAddress!]
+            let ws = (0..<4).map { WeightMatrix(type: specs[$0].0, rows: specs[$0].1, cols: k, data: bases[$0]) }
+            for group in [[0, 1, 2], [3]] {  // at most two activation types per fused call
+                let outs = group.map { m in
+                    MatMul.Output(weight: ws[m], y: ys[m], bias: UnsafePointer(bs[m]))
+                }
+                outs.withUnsafeBufferPointer { MatMul.run($0, x, tokens: t, pool: pool, scratch: scratch) }
+            }
+            for m in 0..<4 {
+                let xr = (0..<t).flatMap { i in
+                    QuantTestData.dequantize(QuantTestData.quantize(Array(x[(i * k)..<((i + 1) * k)]), Quant.activationType(specs[m].0)),
+                                             Quant.activationType(specs[m].0), count: k)
+                }
+                let ref = MatMul.reference(ws[m], xr, tokens: t, bias: biases[m])
+                for i in 0..<ref.count {
+                    #expect(abs(ys[m][i] - ref[i]) <= 1e-3 * (1 + abs(ref[i])), "\(specs[m].0) output \(i): \(ys[m][i]) vs \(ref[i])")
+                }
+            }
+        } } } }
+    }
+}
+
+/// Vec.exp against expf over the range silu and softmax use, and its limits.
+@Test func vectorExpMatchesExpf() {
+    var worst: Float = 0
+    var x: Float = -87
+    while x < 88.5 {
+        let v = Vec.exp(SIMD8<Float>((0..<8).map { x + Float($0) * 0.0137 }))
+        for l in 0..<8 {
+            let ref = expf(x + Float(l) * 0.0137)
+            worst = max(worst, abs(v[l] - ref) / ref)
+        }
+        x += 0.1
+    }
+    #expect(worst <= 4 * Float.ulpOfOne, "Vec.exp relative error \(worst)")
+    let edge = Vec.exp(SIMD8<Float>(-200, -88, 0, 1, 89, 200, -0.5, .nan))
+    #expect(edge[0] == 0 && edge[2] == 1 && edge[5] == .infinity && edge[7].isNaN)
+    #expect(abs(edge[3] - expf(1)) <= 2 * expf(1) * Float.ulpOfOne)
+}
