@@ -67,8 +67,7 @@ extension Decoder {
                         c.rope.apply(ws.k + i * kvDim, heads: c.kvHeadCount, headDim: hd, cos: cb.baseAddress!, sin: sb.baseAddress!)
                     }
                 }
-                (caches[i].keys[l] + positions[i] * kvDim).update(from: ws.k + i * kvDim, count: kvDim)
-                (caches[i].values[l] + positions[i] * kvDim).update(from: ws.v + i * kvDim, count: kvDim)
+                caches[i].store(layer: l, start: positions[i], tokens: 1, keys: ws.k + i * kvDim, values: ws.v + i * kvDim)
             }
             batchAttention(layer: l, caches: caches, positions: positions, ws: ws, bw: bw, pool: pool)
             matmul(lw.o, ws.attn, ws.proj, nil)  // (n, D)
@@ -105,7 +104,7 @@ extension Decoder {
     private func batchAttention(layer l: Int, caches: [KVCache], positions: [Int], ws: Workspace, bw: BatchWorkspace,
                                 pool: ThreadPool) {
         let c = config
-        let hd = c.headDim, qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
+        let hd = c.headDim, qDim = c.headCount * hd
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(hd).squareRoot()
         let items = caches.count * c.headCount
@@ -118,13 +117,13 @@ extension Decoder {
                 let i = item / c.headCount, h = item % c.headCount
                 let kvh = h / group
                 let span = positions[i] + 1
-                let keys = caches[i].keys[l], values = caches[i].values[l]
+                let cache = caches[i], type = cache.type.ggmlType
                 let q = ws.q + i * qDim + h * hd
-                for j in 0..<span { s[j] = Vec.dot(q, keys + j * kvDim + kvh * hd, hd) * scale }
+                for j in 0..<span { s[j] = AttentionKernels.dot(q, cache.key(l, j, kvh), hd, type: type) * scale }
                 Vec.softmax(s, span)
                 let out = ws.attn + i * qDim + h * hd
                 out.update(repeating: 0, count: hd)
-                for j in 0..<span { Vec.axpy(s[j], values + j * kvDim + kvh * hd, out, hd) }
+                for j in 0..<span { AttentionKernels.axpy(s[j], cache.value(l, j, kvh), out, hd, type: type) }
                 item += lanes
             }
         }
