@@ -1,3 +1,4 @@
+import R1Formats
 // The one error type of the server: a status plus OpenAI's error object
 // ({"error":{"message","type","param","code"}}), or Ollama's {"error": "..."} on /api routes.
 import Hummingbird

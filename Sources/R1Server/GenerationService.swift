@@ -1,6 +1,7 @@
 // What every generating endpoint shares: admission through the backend (refusals become APIErrors), the
 // event loop with its deadline, metrics, and bodies that stop generating when the client goes away.
 import Foundation
+import R1Formats
 import Hummingbird
 import NIOCore
 import R1Runtime

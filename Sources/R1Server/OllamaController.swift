@@ -1,6 +1,7 @@
 // Ollama's chat API: POST /api/chat with `think`, answering message.thinking and message.content, as
 // newline-delimited JSON when streaming (Ollama's default) with a last `done: true` line carrying the counts.
 import Foundation
+import R1Formats
 import Hummingbird
 import R1Runtime
 

@@ -1,5 +1,6 @@
 // OpenAI's API: POST /v1/chat/completions (DeepSeek's reasoning_content), POST /v1/completions, GET /v1/models.
 import Foundation
+import R1Formats
 import Hummingbird
 import R1Runtime
 

@@ -2,6 +2,7 @@
 // over repetitions, peak RSS and the KV cache size. Speed claims live in BENCHMARKS.md (scripts/bench/compare_llamacpp.py).
 import ArgumentParser
 import Foundation
+import R1Formats
 import R1Kernels
 import R1Models
 
@@ -72,15 +73,15 @@ struct BenchCommand: ParsableCommand {
         }
         let weightBytes = Self.weightBytesPerToken(decoder.weights)
         let bw = bandwidth ? Self.readBandwidth(pool: pool) : nil
-        let fields: [(String, String)] = [
-            ("prompt_tokens_per_second", JSONText.number(median(pp))),
-            ("generate_tokens_per_second", JSONText.number(median(tg))),
-            ("peak_rss_bytes", String(Self.peakRSS())),
-            ("kv_cache_bytes", String(cache.byteCount)),
-            ("weight_bytes_per_token", String(weightBytes)),
-        ] + (bw.map { [("read_bandwidth_bytes_per_second", JSONText.number($0))] } ?? [])
+        let fields: [(String, JSONOut)] = [
+            ("prompt_tokens_per_second", .double(median(pp))),
+            ("generate_tokens_per_second", .double(median(tg))),
+            ("peak_rss_bytes", .int(Self.peakRSS())),
+            ("kv_cache_bytes", .int(cache.byteCount)),
+            ("weight_bytes_per_token", .int(weightBytes)),
+        ] + (bw.map { [("read_bandwidth_bytes_per_second", .double($0))] } ?? [])
         if json {
-            Output.line(JSONText.object(fields))
+            Output.line(JSONOut.object(fields).text)
         } else {
             Output.line(String(format: "prompt %d @ depth %d: %.2f tok/s; generate %d: %.2f tok/s (%d threads, median of %d)",
                                promptTokens, depth, median(pp), genTokens, median(tg), pool.threadCount, repetitions))

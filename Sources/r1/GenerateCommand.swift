@@ -2,6 +2,7 @@
 // API, printed as reasoning then answer (reasoning dimmed on a terminal), or as the documented JSON.
 import ArgumentParser
 import Foundation
+import R1Formats
 import R1Runtime
 import R1Sampling
 
@@ -70,25 +71,25 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         if let s = stats.stopString, let r = text.range(of: s) { text = String(text[..<r.lowerBound]) }
         if json {
-            let topJSON = "[" + top.map { step in
-                "[" + step.map { JSONText.object([("id", String($0.id)), ("logprob", JSONText.number($0.logprob))]) }.joined(separator: ",") + "]"
-            }.joined(separator: ",") + "]"
-            let timings = JSONText.object([
-                ("prompt_tokens", String(stats.promptTokens)), ("prompt_ms", JSONText.number(stats.promptSeconds * 1000)),
-                ("generated_tokens", String(stats.generatedTokens)), ("generate_ms", JSONText.number(stats.generateSeconds * 1000)),
+            let topJSON = JSONOut.array(top.map { step in
+                .array(step.map { .object([("id", .int($0.id)), ("logprob", .double(Double($0.logprob)))]) })
+            })
+            let timings = JSONOut.object([
+                ("prompt_tokens", .int(stats.promptTokens)), ("prompt_ms", .double(stats.promptSeconds * 1000)),
+                ("generated_tokens", .int(stats.generatedTokens)), ("generate_ms", .double(stats.generateSeconds * 1000)),
             ])
-            let thinking = JSONText.object([
-                ("reasoning_tokens", String(stats.reasoningTokens)), ("content_tokens", String(stats.contentTokens)),
-                ("answer_missing", String(stats.answerMissing)), ("budget_hit", String(stats.budgetHit)),
-                ("loop_detected", String(stats.loopDetected)),
+            let thinking = JSONOut.object([
+                ("reasoning_tokens", .int(stats.reasoningTokens)), ("content_tokens", .int(stats.contentTokens)),
+                ("answer_missing", .bool(stats.answerMissing)), ("budget_hit", .bool(stats.budgetHit)),
+                ("loop_detected", .bool(stats.loopDetected)),
             ])
-            Output.line(JSONText.object([
-                ("prompt_ids", JSONText.ints(ids)), ("ids", JSONText.ints(generated)),
-                ("text", JSONText.string(text)), ("reasoning", JSONText.string(reasoning)),
-                ("content", JSONText.string(content)),
-                ("finish_reason", JSONText.string(stats.finishReason == FinishReason.stop ? "stop" : "length")),
+            Output.line(JSONOut.object([
+                ("prompt_ids", .ints(ids)), ("ids", .ints(generated)),
+                ("text", .string(text)), ("reasoning", .string(reasoning)),
+                ("content", .string(content)),
+                ("finish_reason", .string(stats.finishReason == FinishReason.stop ? "stop" : "length")),
                 ("top_logprobs", topJSON), ("timings", timings), ("thinking", thinking),
-            ]))
+            ]).text)
         } else {
             Output.write(printer.end())
             Output.error(statsLine(stats) + "\n")

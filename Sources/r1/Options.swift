@@ -1,6 +1,7 @@
 // Option groups shared by subcommands, and the one-line error type the CLI prints.
 import ArgumentParser
 import Foundation
+import R1Formats
 import R1Models
 import R1Runtime
 import R1Sampling
@@ -150,7 +151,7 @@ func statsLine(_ s: GenerationStats) -> String {
     if s.budgetHit { end += ", budget hit" }
     if s.loopDetected { end += ", loop ended" }
     if s.answerMissing { end += ", answer missing" }
-    if let stop = s.stopString { end += ", stop string \(JSONText.string(stop))" }
+    if let stop = s.stopString { end += ", stop string \(JSONOut.string(stop).text)" }
     parts.append(end)
     return "[" + parts.joined(separator: "; ") + "]"
 }

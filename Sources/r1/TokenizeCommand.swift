@@ -1,6 +1,7 @@
 // `r1 tokenize TOKENIZER (--text T | --file F.jsonl) [--bos] [--json]` and `r1 detokenize TOKENIZER --ids 1,2,3`.
 import ArgumentParser
 import Foundation
+import R1Formats
 import R1Runtime
 import R1Tokenizer
 
@@ -26,7 +27,7 @@ struct TokenizeCommand: AsyncParsableCommand {
         let t = try PromptFormatter.tokenizer(path: tokenizer)
         if let text {
             let ids = t.encode(text, addSpecialTokens: bos)
-            Output.line(json ? JSONText.ints(ids) : ids.map(String.init).joined(separator: ","))
+            Output.line(json ? JSONOut.ints(ids).text : ids.map(String.init).joined(separator: ","))
             return
         }
         let path = file!
@@ -38,7 +39,7 @@ struct TokenizeCommand: AsyncParsableCommand {
             guard let s = try? JSONDecoder().decode(String.self, from: Data(line.utf8)) else {
                 throw CLIError("\(path):\(n + 1): not a JSON string")
             }
-            out += JSONText.ints(t.encode(s, addSpecialTokens: bos)) + "\n"
+            out += JSONOut.ints(t.encode(s, addSpecialTokens: bos)).text + "\n"
         }
         Output.write(out)
     }

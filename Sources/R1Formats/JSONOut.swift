@@ -1,4 +1,4 @@
-// Ordered JSON for responses: key order follows OpenAI's documented objects, null is written where OpenAI writes it.
+// Ordered JSON writing (JSONValue reads): key order is part of the server's and the CLI's documented shapes.
 import Foundation
 
 public indirect enum JSONOut: Sendable, Equatable {
@@ -11,6 +11,9 @@ public indirect enum JSONOut: Sendable, Equatable {
     case object([(String, JSONOut)])
 
     public static func == (a: JSONOut, b: JSONOut) -> Bool { a.text == b.text }
+
+    /// An array of integers.
+    public static func ints(_ xs: [Int]) -> JSONOut { .array(xs.map { .int($0) }) }
 
     public var text: String {
         var out = ""
