@@ -17,7 +17,7 @@ struct DefaultCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError("the built-in default model is missing at \(path); run scripts/fixtures/make_models.py")
         }
-        print("r1: built-in default model \(path) (tiny random weights)")
+        Output.line("r1: built-in default model \(path) (tiny random weights)")
         var cmd = try GenerateCommand.parse([path, "--prompt-ids", "1,2,3,4,5", "--max-tokens", "16", "--temperature", "0"])
         try await cmd.run()
     }
