@@ -62,24 +62,21 @@ public final class ServerMetrics: Sendable {
             let parts = key.split(separator: "|", maxSplits: 1)
             out += "r1_requests_total{route=\"\(parts[0])\",status=\"\(parts[1])\"} \(s.requests[key]!)\n"
         }
-        metric("r1_prompt_tokens_total", "counter", "Prompt tokens processed.")
-        out += "r1_prompt_tokens_total \(s.promptTokens)\n"
-        metric("r1_completion_tokens_total", "counter", "Tokens generated (reasoning included).")
-        out += "r1_completion_tokens_total \(s.completionTokens)\n"
-        metric("r1_reasoning_tokens_total", "counter", "Generated tokens that were reasoning.")
-        out += "r1_reasoning_tokens_total \(s.reasoningTokens)\n"
-        metric("r1_rejected_overloaded_total", "counter", "Requests answered 429 because the queue was full.")
-        out += "r1_rejected_overloaded_total \(s.rejected)\n"
-        metric("r1_cancelled_total", "counter", "Generations stopped by a client disconnect or a timeout.")
-        out += "r1_cancelled_total \(s.cancelled)\n"
-        metric("r1_running", "gauge", "Generations running now.")
-        out += "r1_running \(load.running)\n"
-        metric("r1_queue_depth", "gauge", "Requests waiting for a slot.")
-        out += "r1_queue_depth \(load.waiting)\n"
-        metric("r1_slots", "gauge", "Generations that can run at once.")
-        out += "r1_slots \(load.slots)\n"
-        metric("r1_queue_capacity", "gauge", "Requests that may wait before 429.")
-        out += "r1_queue_capacity \(load.queueCapacity)\n"
+        let scalars: [(name: String, type: String, help: String, value: Int)] = [
+            ("r1_prompt_tokens_total", "counter", "Prompt tokens processed.", s.promptTokens),
+            ("r1_completion_tokens_total", "counter", "Tokens generated (reasoning included).", s.completionTokens),
+            ("r1_reasoning_tokens_total", "counter", "Generated tokens that were reasoning.", s.reasoningTokens),
+            ("r1_rejected_overloaded_total", "counter", "Requests answered 429 because the queue was full.", s.rejected),
+            ("r1_cancelled_total", "counter", "Generations stopped by a client disconnect or a timeout.", s.cancelled),
+            ("r1_running", "gauge", "Generations running now.", load.running),
+            ("r1_queue_depth", "gauge", "Requests waiting for a slot.", load.waiting),
+            ("r1_slots", "gauge", "Generations that can run at once.", load.slots),
+            ("r1_queue_capacity", "gauge", "Requests that may wait before 429.", load.queueCapacity),
+        ]
+        for m in scalars {
+            metric(m.name, m.type, m.help)
+            out += "\(m.name) \(m.value)\n"
+        }
         func histogram(_ name: String, _ help: String, _ h: Histogram, _ bounds: [Double]) {
             metric(name, "histogram", help)
             for (i, b) in bounds.enumerated() { out += "\(name)_bucket{le=\"\(b)\"} \(h.buckets[i])\n" }
