@@ -136,7 +136,11 @@ public enum MatMul {
             return
         }
         if w.type == .f16 && t > 1 {
-            f16Tile(w, from: r0, to: r1, xq, tokens: t, o.y)
+            // AVX-512 C tile where the CPU has it (Swift cannot emit 512-bit code without making it the baseline)
+            if !useCKernels || r1c_f16_tile(w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self),
+                                            Int32(t), Int32(k), o.y + r0, n) == 0 {
+                f16Tile(w, from: r0, to: r1, xq, tokens: t, o.y)
+            }
             if let bias = o.bias {
                 for i in 0..<t { let yi = o.y + i * n; for r in r0..<r1 { yi[r] += bias[r] } }
             }

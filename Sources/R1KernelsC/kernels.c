@@ -2,6 +2,7 @@
 // Each function carries its own target attribute, so the package builds for any x86-64 (and anything else) and
 // picks these at run time; Quant.vecDot's Swift kernels are the tested reference.
 #include "R1KernelsC.h"
+#include "internal.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -441,6 +442,7 @@ R1_AVX2 static void tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, cons
 void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
                   int blocks, float *y, size_t y_stride) {
     const uint8_t *wp = (const uint8_t *)w, *xp = (const uint8_t *)x;
+    if (r1c_tile_avx512(type, wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride)) return;
     if (type == R1C_Q8_0 || type == R1C_Q4_0) {
         tile_q32(type == R1C_Q4_0, wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride);
         return;

@@ -30,13 +30,21 @@ import R1KernelsC
         }
         var yRows = [Float](repeating: 0, count: rows), yTile = [Float](repeating: 0, count: rows * tokens)
         r1c_dot_rows(code, w, rowBytes, Int32(rows), Array(xq[0..<xBytes]), Int32(n / type.blockSize), &yRows)
-        r1c_dot_tile(code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), Int32(n / type.blockSize), &yTile, rows)
+        // the AVX2 tile, then the AVX-512 one where the CPU has it
+        for avx512 in r1c_has_avx512() != 0 ? [false, true] : [false] {
+            r1c_set_avx512(avx512 ? 1 : 0)
+            defer { r1c_set_avx512(1) }
+            r1c_dot_tile(code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), Int32(n / type.blockSize), &yTile, rows)
+            for r in 0..<rows {
+                for t in 0..<tokens {
+                    let i = t * rows + r
+                    #expect(abs(Double(yTile[i]) - ref[i]) <= dotFastVsReferenceTolerance * scale[i],
+                            "\(type) tile \(r),\(t) avx512=\(avx512)")
+                }
+            }
+        }
         for r in 0..<rows {
             #expect(abs(Double(yRows[r]) - ref[r]) <= dotFastVsReferenceTolerance * scale[r], "\(type) row \(r)")
-            for t in 0..<tokens {
-                let i = t * rows + r
-                #expect(abs(Double(yTile[i]) - ref[i]) <= dotFastVsReferenceTolerance * scale[i], "\(type) tile \(r),\(t)")
-            }
         }
     }
 

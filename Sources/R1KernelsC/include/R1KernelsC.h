@@ -24,6 +24,19 @@ void r1c_dot_rows(int type, const void *w, size_t row_bytes, int rows, const voi
 void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
                   int blocks, float *y, size_t y_stride);
 
+/// 1 when this CPU has AVX-512 F/BW/VL/VNNI (checked once with cpuid) and it has not been turned off with
+/// R1_NO_AVX512=1 or r1c_set_avx512(0): then r1c_dot_tile and r1c_f16_tile use 512-bit prefill tiles
+/// (kernels_avx512_*.c), tested against the AVX2 tiles and the Swift references.
+int r1c_has_avx512(void);
+/// Turns the AVX-512 tiles off (0) or back on (1, only where the CPU has them); for tests and benchmarks.
+void r1c_set_avx512(int enabled);
+
+/// F16 weights · f32 activations for a prompt: y[t * y_stride + r] = Σ_k w[r][k] x[t * cols + k] for a tile of `rows`
+/// rows (row_bytes apart) and `tokens` activation rows. Returns 0 (and writes nothing) when it has no kernel for this
+/// CPU or shape; the caller then runs its own. cols must be a multiple of 16.
+int r1c_f16_tile(const void *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,
+                 size_t y_stride);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,30 @@
+// Internal to R1KernelsC: the AVX-512 prefill tiles, one file per family, each returning 1 when it handled the call
+// and 0 when the caller should fall back to the AVX2 tile (a shape it does not take). Only called when
+// r1c_has_avx512() (kernels_avx512.c).
+#ifndef R1_KERNELS_C_INTERNAL_H
+#define R1_KERNELS_C_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+
+// kernels_avx512.c: 1 when a 512-bit tile for `type` did the work (r1c_dot_tile calls it first)
+int r1c_tile_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
+                    int nb, float *y, size_t ys);
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define R1_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,avx2,fma,f16c")))
+
+// kernels_avx512_k.c: Q4_K and Q6_K weights · Q8_K activations
+int r1c512_tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
+                     float *y, size_t ys);
+int r1c512_tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
+                     float *y, size_t ys);
+
+// kernels_avx512_q.c: Q8_0 and Q4_0 weights · Q8_0 activations, F16 weights · f32 activations
+int r1c512_tile_q8_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
+                     float *y, size_t ys);
+int r1c512_tile_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
+                     float *y, size_t ys);
+int r1c512_f16_tile(const uint8_t *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,
+                    size_t ys);
+#endif
+#endif
