@@ -1,6 +1,6 @@
 // Continuous batching for the server: many requests, each with its own cache and sampler, advanced together by one
-// batched decode step per iteration; new requests are prefilled between steps in chunks, finished and cancelled ones
-// leave at once (the scheme of vLLM and llama.cpp's server). Per-token post-processing is Engine's SequenceProcessor.
+// batched step per iteration that also carries chunks of new requests' prompts (vLLM's chunked prefill); finished
+// and cancelled ones leave at once. Per-token post-processing is Engine's SequenceProcessor.
 import Foundation
 import R1Sampling
 
@@ -23,9 +23,10 @@ public final class BatchScheduler: @unchecked Sendable {
         public var maxBatch: Int
         /// Most requests waiting for a slot; more get `SchedulerError.queueFull`.
         public var maxQueue: Int
-        /// Prompt tokens prefilled per iteration, so a long prompt does not stall the running sequences.
+        /// Most prompt tokens run per step (with the decoding sequences' tokens), so a long prompt does not stall the
+        /// running sequences: larger reads prompts faster, smaller keeps the others' time between tokens short.
         public var prefillChunk: Int
-        public init(maxBatch: Int = 8, maxQueue: Int = 64, prefillChunk: Int = 256) {
+        public init(maxBatch: Int = 8, maxQueue: Int = 64, prefillChunk: Int = 64) {
             self.maxBatch = maxBatch
             self.maxQueue = maxQueue
             self.prefillChunk = prefillChunk
@@ -109,7 +110,6 @@ public final class BatchScheduler: @unchecked Sendable {
         var prefilled = 0
         var prefillSeconds = 0.0
         var logits: [Float]?
-        var feed: [Int] = []
 
         init(prompt: PreparedPrompt, parameters: GenerationParameters, sampler: Sampler,
              continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation, engine: Engine) {
@@ -159,8 +159,8 @@ public final class BatchScheduler: @unchecked Sendable {
             }
             var done: [ObjectIdentifier] = []
 
-            // Sample every sequence that has logits; collect what each feeds next.
-            var stepTokens: [Int] = [], stepSequences: [Sequence] = []
+            // Sample every decoding sequence; each feeds its next token (or forced closing tokens) into this step.
+            var segments: [StepSegment] = [], owners: [(Sequence, prefill: Bool)] = []
             for s in batch where s.decoding {
                 if s.cancelled.isSet { s.end(.cancelled); done.append(ObjectIdentifier(s)); continue }
                 guard let logits = s.logits else { continue }
@@ -170,32 +170,37 @@ public final class BatchScheduler: @unchecked Sendable {
                 case .finish:
                     s.end(s.processor.stats.finishReason)
                     done.append(ObjectIdentifier(s))
-                case .feed(let ids) where ids.count == 1:
-                    stepTokens.append(ids[0])
-                    stepSequences.append(s)
-                case .feed(let ids):  // forced closing tokens: a short prefill of their own
-                    s.logits = model.forward(ids, cache: s.cache!)
+                case .feed(let ids):
+                    segments.append(StepSegment(tokens: ids, cache: s.cache!))
+                    owners.append((s, false))
                 }
             }
 
-            // One batched decode step over every sequence with one token to run.
-            if !stepTokens.isEmpty {
-                let logits = model.forwardBatch(stepTokens, caches: stepSequences.map { $0.cache! })
-                let v = model.vocabSize
-                for (i, s) in stepSequences.enumerated() { s.logits = Array(logits[(i * v)..<((i + 1) * v)]) }
+            // Prompt chunks ride in the same step, oldest first, within the step's prompt-token budget, so a long
+            // prompt is read a chunk per step while everyone else keeps decoding.
+            var budget = max(1, configuration.prefillChunk)
+            for s in batch where !s.decoding && !s.cancelled.isSet && budget > 0 {
+                if s.cache == nil { s.cache = model.makeCache() }
+                let end = min(s.prompt.ids.count, s.prefilled + budget)
+                budget -= end - s.prefilled
+                segments.append(StepSegment(tokens: Array(s.prompt.ids[s.prefilled..<end]), cache: s.cache!,
+                                            wantsLogits: end == s.prompt.ids.count))
+                owners.append((s, true))
             }
 
-            // One prefill chunk for the oldest sequence still reading its prompt.
-            if let s = batch.first(where: { !$0.decoding && !$0.cancelled.isSet }) {
-                if s.cache == nil { s.cache = model.makeCache() }
-                let end = min(s.prompt.ids.count, s.prefilled + max(1, configuration.prefillChunk))
+            // One batched step: every projection reads the weights once for all of these tokens.
+            if !segments.isEmpty {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let logits = model.forward(Array(s.prompt.ids[s.prefilled..<end]), cache: s.cache!)
-                s.prefillSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                s.prefilled = end
-                if s.decoding {
-                    s.logits = logits
-                    s.processor.startDecoding(promptSeconds: s.prefillSeconds, reused: 0)
+                let logits = model.forward(segments: segments)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                for (k, (s, prefill)) in owners.enumerated() {
+                    guard prefill else { s.logits = logits[k]; continue }
+                    s.prefilled += segments[k].tokens.count
+                    s.prefillSeconds += seconds
+                    if s.decoding {
+                        s.logits = logits[k]
+                        s.processor.startDecoding(promptSeconds: s.prefillSeconds, reused: 0)
+                    }
                 }
             }
             for s in batch where !s.decoding && s.cancelled.isSet { s.end(.cancelled); done.append(ObjectIdentifier(s)) }

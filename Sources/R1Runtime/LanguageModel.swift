@@ -1,5 +1,6 @@
-// What the runtime needs from a model: a cache per sequence, a forward pass for one sequence, and one batched decode
-// step over many. The Decoder-backed model implements it for real; tests use a scripted model.
+// What the runtime needs from a model: a cache per sequence, a forward pass for one sequence, and one batched step
+// over many (decode tokens and prompt chunks together). The Decoder-backed model implements it for real; tests use
+// a scripted model.
 import Foundation
 import R1Kernels
 import R1Models
@@ -15,23 +16,37 @@ public protocol SequenceCache: AnyObject {
 
 extension KVCache: SequenceCache {}
 
+/// One sequence's part of a batched step: `tokens` to run at cache.count..., and whether the last one's logits are
+/// wanted (a decoding sequence, or the final chunk of a prompt).
+public struct StepSegment {
+    public var tokens: [Int]
+    public var cache: any SequenceCache
+    public var wantsLogits: Bool
+    public init(tokens: [Int], cache: any SequenceCache, wantsLogits: Bool = true) {
+        self.tokens = tokens
+        self.cache = cache
+        self.wantsLogits = wantsLogits
+    }
+}
+
 public protocol LanguageModel: AnyObject, Sendable {
     var vocabSize: Int { get }
     var contextLength: Int { get }
     func makeCache() -> any SequenceCache
     /// Runs `tokens` at positions cache.count..., appending to the cache; returns the last token's logits (vocab).
     func forward(_ tokens: [Int], cache: any SequenceCache) -> [Float]
-    /// One token for each sequence, each at its own position; returns logits (tokens.count, vocab).
-    func forwardBatch(_ tokens: [Int], caches: [any SequenceCache]) -> [Float]
+    /// One step over several sequences (distinct caches): each segment's tokens at its own positions. Returns per
+    /// segment its last token's logits (vocab), or [] where not wanted.
+    func forward(segments: [StepSegment]) -> [[Float]]
 }
 
 extension LanguageModel {
     /// Sequence by sequence; models with a real batched step override it.
-    public func forwardBatch(_ tokens: [Int], caches: [any SequenceCache]) -> [Float] {
-        var out: [Float] = []
-        out.reserveCapacity(tokens.count * vocabSize)
-        for (t, c) in zip(tokens, caches) { out += forward([t], cache: c) }
-        return out
+    public func forward(segments: [StepSegment]) -> [[Float]] {
+        segments.map { s in
+            let logits = forward(s.tokens, cache: s.cache)
+            return s.wantsLogits ? logits : []
+        }
     }
 }
 
@@ -56,7 +71,8 @@ public final class DecoderModel: LanguageModel, @unchecked Sendable {
         lock.withLock { decoder.forward(tokens, cache: cache as! KVCache, pool: pool) }
     }
 
-    public func forwardBatch(_ tokens: [Int], caches: [any SequenceCache]) -> [Float] {
-        lock.withLock { decoder.forwardBatch(tokens: tokens, caches: caches.map { $0 as! KVCache }, pool: pool, workspace: workspace) }
+    public func forward(segments: [StepSegment]) -> [[Float]] {
+        let batch = segments.map { BatchSegment(tokens: $0.tokens, cache: $0.cache as! KVCache, wantsLogits: $0.wantsLogits) }
+        return lock.withLock { decoder.forwardBatch(segments: batch, pool: pool, workspace: workspace) }
     }
 }

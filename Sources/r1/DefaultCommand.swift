@@ -18,7 +18,7 @@ struct DefaultCommand: AsyncParsableCommand {
             throw CLIError("the built-in default model is missing at \(path); run scripts/fixtures/make_models.py")
         }
         Output.line("r1: built-in default model \(path) (tiny random weights)")
-        var cmd = try GenerateCommand.parse([path, "--prompt-ids", "1,2,3,4,5", "--max-tokens", "16", "--temperature", "0"])
+        let cmd = try GenerateCommand.parse([path, "--prompt-ids", "1,2,3,4,5", "--max-tokens", "16", "--temperature", "0"])
         try await cmd.run()
     }
 }

@@ -47,6 +47,40 @@ import Testing
         }
     }
 
+    /// A step mixing a decode token, a prompt chunk without logits and a prompt's final chunk equals one forward
+    /// per sequence, and the caches continue alike.
+    @Test(arguments: ["qwen2-tiny", "qwen3-tiny", "qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf"])
+    func mixedPrefillAndDecodeStepEqualsSingleSequence(_ name: String) throws {
+        let m = try ModelLoader.load(path: Fixture.model(name))
+        let pool = ThreadPool(threads: 2)
+        let decoder = m.decoder
+        let v = decoder.config.vocabSize
+        let a = decoder.makeCache(), b = decoder.makeCache(), c = decoder.makeCache()
+        _ = decoder.forward([1, 2, 3, 4], cache: a, pool: pool)      // a decodes one token
+        _ = decoder.forward([9, 8], cache: c, pool: pool)            // c has read part of its prompt
+        let out = decoder.forwardBatch(segments: [
+            BatchSegment(tokens: [5], cache: a),
+            BatchSegment(tokens: [30, 31, 32, 33, 34], cache: b, wantsLogits: false),
+            BatchSegment(tokens: [7, 6, 5], cache: c),
+        ], pool: pool)
+        #expect(out[1].isEmpty && out[0].count == v && out[2].count == v)
+        #expect(a.count == 5 && b.count == 5 && c.count == 5)
+        let expected = [[1, 2, 3, 4, 5], [30, 31, 32, 33, 34], [9, 8, 7, 6, 5]].map { p in
+            decoder.forward(p, cache: decoder.makeCache(), pool: pool)
+        }
+        for i in [0, 2] {
+            let worst = zip(out[i], expected[i]).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-4, "segment \(i): max |batched - single| = \(worst)")
+        }
+        // every cache continues like a single sequence's
+        let next = decoder.forwardBatch(tokens: [11, 12, 13], caches: [a, b, c], pool: pool)
+        for (i, p) in [[1, 2, 3, 4, 5], [30, 31, 32, 33, 34], [9, 8, 7, 6, 5]].enumerated() {
+            let one = decoder.forward(p + [11 + i], cache: decoder.makeCache(), pool: pool)
+            let worst = (0..<v).map { abs(next[i * v + $0] - one[$0]) }.max()!
+            #expect(worst <= 1e-4, "sequence \(i) after the mixed step: \(worst)")
+        }
+    }
+
     @Test func concurrentRequestsGetTheirOwnGreedyContinuation() async throws {
         let loaded = try ModelLoader.load(path: Fixture.model("qwen2-tiny"))
         let engine = try Engine(model: loaded, threads: 2)

@@ -65,7 +65,7 @@ public final class Decoder: @unchecked Sendable {
     private var scoreCapacity = 0
     private let scratch = MatMulScratch()
     /// Per layer (q, k, v) bias pointers into `biasStore`, so the decode loop passes them without closures.
-    private let biases: [(q: UnsafePointer<Float>?, k: UnsafePointer<Float>?, v: UnsafePointer<Float>?)]
+    let biases: [(q: UnsafePointer<Float>?, k: UnsafePointer<Float>?, v: UnsafePointer<Float>?)]
     private let biasStore: UnsafeMutablePointer<Float>
 
     public init(config: DecoderConfig, weights: DecoderWeights, storage: [AnyObject]) {

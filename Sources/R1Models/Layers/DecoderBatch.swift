@@ -1,8 +1,10 @@
-// One batched decode step for continuous batching: n sequences, one new token each, every projection as one MatMul
-// over the n rows, RoPE and attention per sequence at its own position in its own cache (vLLM's decode step).
+// One batched step for continuous batching (vLLM's chunked prefill): several sequences, each running a segment of
+// tokens at its own positions in its own cache: one new token for a decoding sequence, a chunk of the prompt for one
+// still reading it. Every projection is one MatMul over all the step's tokens (weights read once per step); RoPE and
+// causal attention run per token at its own position in its own cache.
 import R1Kernels
 
-/// Activations and scratch reused across batched steps (grown to the largest batch seen). One per caller thread.
+/// Activations and scratch reused across batched steps (grown to the largest step seen). One per caller thread.
 public final class BatchWorkspace: @unchecked Sendable {
     var workspace: Workspace?
     let scratch = MatMulScratch()
@@ -19,7 +21,7 @@ public final class BatchWorkspace: @unchecked Sendable {
         return w
     }
 
-    /// Score rows for `lanes` parallel (sequence, head) items, each at least `span` long.
+    /// Score rows for `lanes` parallel (token, head) items, each at least `span` long.
     func scoreRows(lanes: Int, span: Int) -> (UnsafeMutablePointer<Float>, Int) {
         if scores == nil || scoreCapacity < lanes * span {
             scores?.deallocate()
@@ -30,77 +32,129 @@ public final class BatchWorkspace: @unchecked Sendable {
     }
 }
 
+/// One sequence's part of a batched step: `tokens` run at cache.count..., and whether the last one's logits are wanted
+/// (a decoding sequence, or the final chunk of a prompt).
+public struct BatchSegment {
+    public var tokens: [Int]
+    public var cache: KVCache
+    public var wantsLogits: Bool
+    public init(tokens: [Int], cache: KVCache, wantsLogits: Bool = true) {
+        self.tokens = tokens
+        self.cache = cache
+        self.wantsLogits = wantsLogits
+    }
+}
+
 extension Decoder {
-    /// Runs `tokens[i]` at position caches[i].count in caches[i] for every i, appending to each cache.
+    /// Runs `tokens[i]` at position caches[i].count in caches[i] for every i (distinct caches), appending to each.
     /// Returns logits (n, vocab). Equal to n single-token `forward` calls up to float rounding.
     public func forwardBatch(tokens: [Int], caches: [KVCache], pool: ThreadPool,
                              workspace bw: BatchWorkspace = BatchWorkspace()) -> [Float] {
+        precondition(tokens.count == caches.count)
+        let segments = zip(tokens, caches).map { BatchSegment(tokens: [$0], cache: $1) }
+        return forwardBatch(segments: segments, pool: pool, workspace: bw).flatMap { $0 }
+    }
+
+    /// Runs every segment (distinct caches, each with room for its tokens) in one step. Returns, per segment, the
+    /// logits (vocab) of its last token, or [] where not wanted. Equal to one `forward` per segment up to rounding.
+    public func forwardBatch(segments: [BatchSegment], pool: ThreadPool,
+                             workspace bw: BatchWorkspace = BatchWorkspace()) -> [[Float]] {
         let c = config
-        let n = tokens.count
-        precondition(n > 0 && caches.count == n)
-        for cache in caches { precondition(cache.count < cache.capacity) }
+        // flatten: token i of the step belongs to caches[i] at positions[i]
+        var ids: [Int] = [], caches: [KVCache] = [], positions: [Int] = [], logitRows: [Int] = []
+        precondition(Set(segments.map { ObjectIdentifier($0.cache) }).count == segments.count, "forwardBatch: a cache twice")
+        for s in segments {
+            precondition(!s.tokens.isEmpty && s.cache.count + s.tokens.count <= s.cache.capacity)
+            for (j, id) in s.tokens.enumerated() {
+                ids.append(id)
+                caches.append(s.cache)
+                positions.append(s.cache.count + j)
+            }
+            if s.wantsLogits { logitRows.append(ids.count - 1) }
+        }
+        let n = ids.count
         let ws = bw.activations(tokens: n, config: c)
         let d = c.hiddenSize, hd = c.headDim, qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
-        let positions = caches.map(\.count)
         let half = c.rope.rotaryDim / 2
+        let scratch = bw.scratch
 
         // MARK: - embedding
-        for (i, id) in tokens.enumerated() { weights.embedding.dequantizeRow(id, into: ws.x + i * d) }
-        let tables = positions.map { c.rope.tables(start: $0, count: 1) }  // per sequence (cos, sin) (rotaryDim/2)
+        for (i, id) in ids.enumerated() { weights.embedding.dequantizeRow(id, into: ws.x + i * d) }
+        // (cos, sin) (n, rotaryDim/2): each token's row at its own position
+        var cosT = [Float](repeating: 0, count: n * half), sinT = cosT
+        for i in 0..<n {
+            let (cs, sn) = c.rope.tables(start: positions[i], count: 1)
+            for j in 0..<half { cosT[i * half + j] = cs[j]; sinT[i * half + j] = sn[j] }
+        }
 
         for (l, lw) in weights.layers.enumerated() {
             // MARK: - attention
-            for i in 0..<n { Vec.rmsNorm(ws.x + i * d, lw.attnNorm, ws.h + i * d, d, eps: c.rmsNormEps) }
-            matmul(lw.q, ws.h, ws.q, lw.qBias)   // (n, H·hd)
-            matmul(lw.k, ws.h, ws.k, lw.kBias)   // (n, KV·hd)
-            matmul(lw.v, ws.h, ws.v, lw.vBias)   // (n, KV·hd)
-            for i in 0..<n {
-                if let qn = lw.qNorm {
-                    for hh in 0..<c.headCount { let p = ws.q + i * qDim + hh * hd; Vec.rmsNorm(p, qn, p, hd, eps: c.rmsNormEps) }
-                }
-                if let kn = lw.kNorm {
-                    for hh in 0..<c.kvHeadCount { let p = ws.k + i * kvDim + hh * hd; Vec.rmsNorm(p, kn, p, hd, eps: c.rmsNormEps) }
-                }
-                tables[i].cos.withUnsafeBufferPointer { cb in
-                    tables[i].sin.withUnsafeBufferPointer { sb in
-                        c.rope.apply(ws.q + i * qDim, heads: c.headCount, headDim: hd, cos: cb.baseAddress!, sin: sb.baseAddress!)
-                        c.rope.apply(ws.k + i * kvDim, heads: c.kvHeadCount, headDim: hd, cos: cb.baseAddress!, sin: sb.baseAddress!)
+            rmsNorm(ws.x, lw.attnNorm, ws.h)
+            let b = biases[l]
+            fused(ws.h, MatMul.Output(weight: lw.q, y: ws.q, bias: b.q),   // (n, H·hd)
+                  MatMul.Output(weight: lw.k, y: ws.k, bias: b.k),          // (n, KV·hd)
+                  MatMul.Output(weight: lw.v, y: ws.v, bias: b.v))          // (n, KV·hd)
+            cosT.withUnsafeBufferPointer { cb in
+                sinT.withUnsafeBufferPointer { sb in
+                    perToken { i in
+                        if let qn = lw.qNorm {
+                            for hh in 0..<c.headCount { let p = ws.q + i * qDim + hh * hd; Vec.rmsNorm(p, qn, p, hd, eps: c.rmsNormEps) }
+                        }
+                        if let kn = lw.kNorm {
+                            for hh in 0..<c.kvHeadCount { let p = ws.k + i * kvDim + hh * hd; Vec.rmsNorm(p, kn, p, hd, eps: c.rmsNormEps) }
+                        }
+                        let cs = cb.baseAddress! + i * half, sn = sb.baseAddress! + i * half
+                        c.rope.apply(ws.q + i * qDim, heads: c.headCount, headDim: hd, cos: cs, sin: sn)
+                        c.rope.apply(ws.k + i * kvDim, heads: c.kvHeadCount, headDim: hd, cos: cs, sin: sn)
+                        caches[i].store(layer: l, start: positions[i], tokens: 1, keys: ws.k + i * kvDim, values: ws.v + i * kvDim)
                     }
                 }
-                caches[i].store(layer: l, start: positions[i], tokens: 1, keys: ws.k + i * kvDim, values: ws.v + i * kvDim)
             }
             batchAttention(layer: l, caches: caches, positions: positions, ws: ws, bw: bw, pool: pool)
-            matmul(lw.o, ws.attn, ws.proj, nil)  // (n, D)
+            MatMul.run(lw.o, ws.attn, ws.proj, tokens: n, pool: pool, scratch: scratch)  // (n, D)
             Vec.add(ws.proj, ws.x, n * d)
 
             // MARK: - MLP
-            for i in 0..<n { Vec.rmsNorm(ws.x + i * d, lw.ffnNorm, ws.h + i * d, d, eps: c.rmsNormEps) }
-            matmul(lw.gate, ws.h, ws.gate, nil)  // (n, I)
-            matmul(lw.up, ws.h, ws.up, nil)      // (n, I)
-            Vec.siluMul(ws.gate, ws.up, n * c.intermediateSize)
-            matmul(lw.down, ws.gate, ws.proj, nil) // (n, D)
+            rmsNorm(ws.x, lw.ffnNorm, ws.h)
+            fused(ws.h, MatMul.Output(weight: lw.gate, y: ws.gate),  // (n, I)
+                  MatMul.Output(weight: lw.up, y: ws.up))            // (n, I)
+            let inter = c.intermediateSize
+            perToken { i in Vec.siluMul(ws.gate + i * inter, ws.up + i * inter, inter) }
+            MatMul.run(lw.down, ws.gate, ws.proj, tokens: n, pool: pool, scratch: scratch)  // (n, D)
             Vec.add(ws.proj, ws.x, n * d)
         }
-        for (i, cache) in caches.enumerated() { cache.count = positions[i] + 1 }
+        for s in segments { s.cache.count += s.tokens.count }
 
-        // MARK: - output
-        for i in 0..<n { Vec.rmsNorm(ws.x + i * d, weights.outputNorm, ws.h + i * d, d, eps: c.rmsNormEps) }
-        var logits = [Float](repeating: 0, count: n * c.vocabSize)  // (n, V)
+        // MARK: - output, for the rows that want logits only
+        let m = logitRows.count
+        var out = [[Float]](repeating: [], count: segments.count)
+        guard m > 0 else { return out }
+        for (r, i) in logitRows.enumerated() { Vec.rmsNorm(ws.x + i * d, weights.outputNorm, ws.h + r * d, d, eps: c.rmsNormEps) }
+        var logits = [Float](repeating: 0, count: m * c.vocabSize)  // (m, V)
         logits.withUnsafeMutableBufferPointer { lb in
-            MatMul.run(weights.output, ws.h, lb.baseAddress!, tokens: n, pool: pool, scratch: bw.scratch)
+            MatMul.run(weights.output, ws.h, lb.baseAddress!, tokens: m, pool: pool, scratch: scratch)
         }
-        return logits
+        var r = 0
+        for (k, s) in segments.enumerated() where s.wantsLogits {
+            out[k] = Array(logits[(r * c.vocabSize)..<((r + 1) * c.vocabSize)])
+            r += 1
+        }
+        return out
 
-        func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ bias: [Float]?) {
-            if let b = bias {
-                b.withUnsafeBufferPointer { MatMul.run(w, x, y, tokens: n, bias: $0.baseAddress!, pool: pool, scratch: bw.scratch) }
-            } else {
-                MatMul.run(w, x, y, tokens: n, pool: pool, scratch: bw.scratch)
-            }
+        func perToken(_ body: (Int) -> Void) {
+            if n == 1 { body(0) } else { pool.parallelFor(n, body) }
+        }
+        func rmsNorm(_ x: UnsafeMutablePointer<Float>, _ w: [Float], _ y: UnsafeMutablePointer<Float>) {
+            w.withUnsafeBufferPointer { wb in perToken { i in Vec.rmsNorm(x + i * d, wb.baseAddress!, y + i * d, d, eps: c.rmsNormEps) } }
+        }
+        /// Outputs sharing the input x: one activation conversion, one parallel call.
+        func fused(_ x: UnsafePointer<Float>, _ outs: MatMul.Output...) {
+            outs.withUnsafeBufferPointer { MatMul.run($0, x, tokens: n, pool: pool, scratch: scratch) }
         }
     }
 
-    /// softmax(q·kᵀ/√hd)·v for each sequence's one query over its own cache, parallel over (sequence, head).
+    /// softmax(q·kᵀ/√hd)·v for every step token's query over its own cache up to its own position (causal within a
+    /// segment: a chunk's later tokens see the earlier ones, stored above), parallel over (token, head).
     private func batchAttention(layer l: Int, caches: [KVCache], positions: [Int], ws: Workspace, bw: BatchWorkspace,
                                 pool: ThreadPool) {
         let c = config
