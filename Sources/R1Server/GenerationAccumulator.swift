@@ -5,13 +5,13 @@ import R1Runtime
 import R1Sampling
 
 /// Text to send for one step.
-struct TextDelta {
+struct TextDelta: Sendable {
     var reasoning = ""
     var content = ""
     var isEmpty: Bool { reasoning.isEmpty && content.isEmpty }
 }
 
-struct GenerationAccumulator {
+struct GenerationAccumulator: Sendable {
     let keepTokens: Bool
     var reasoning = ""
     var content = ""

@@ -37,6 +37,45 @@ struct GenerationService: Sendable {
         }
     }
 
+    /// Admits `options.n` generations of one prompt (choice i seeded seed + i when a seed is given). When one is
+    /// refused, the ones already admitted are dropped (dropping a handle's stream cancels it) and the refusal thrown.
+    func startChoices(_ prompt: PromptInput, _ options: GenerationOptions, defaultMaxTokens: Int,
+                      style: APIError.Style = .openAI) throws(APIError) -> [Started] {
+        var started: [Started] = []
+        for i in 0..<max(1, options.n) {
+            var o = options
+            if let seed = o.sampling.seed { o.sampling.seed = seed &+ UInt64(i) }
+            started.append(try start(prompt, o, defaultMaxTokens: defaultMaxTokens, style: style))
+        }
+        return started
+    }
+
+    /// Runs every choice at once (they decode in one batch): `onText(choice, delta, tokens)` as text comes,
+    /// `onFinish(choice, accumulated)` as each ends. Returns the accumulators in choice order.
+    func runChoices(_ choices: [Started], keepTokens: Bool,
+                    onText: @escaping @Sendable (Int, TextDelta, ArraySlice<GeneratedToken>) async -> Void = { _, _, _ in },
+                    onFinish: @escaping @Sendable (Int, GenerationAccumulator) async -> Void = { _, _ in })
+        async throws -> [GenerationAccumulator]
+    {
+        if choices.count == 1 {
+            let acc = try await run(choices[0], keepTokens: keepTokens) { await onText(0, $0, $1) }
+            await onFinish(0, acc)
+            return [acc]
+        }
+        return try await withThrowingTaskGroup(of: (Int, GenerationAccumulator).self) { group in
+            for (i, c) in choices.enumerated() {
+                group.addTask {
+                    let acc = try await run(c, keepTokens: keepTokens) { await onText(i, $0, $1) }
+                    await onFinish(i, acc)
+                    return (i, acc)
+                }
+            }
+            var out = [GenerationAccumulator?](repeating: nil, count: choices.count)
+            for try await (i, acc) in group { out[i] = acc }
+            return out.map { $0! }
+        }
+    }
+
     /// Runs a started generation to its end, calling `onText` with each piece of text and the tokens since the last.
     func run(_ started: Started, keepTokens: Bool,
              onText: (TextDelta, ArraySlice<GeneratedToken>) async -> Void) async throws -> GenerationAccumulator {

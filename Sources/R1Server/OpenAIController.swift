@@ -41,65 +41,73 @@ struct OpenAIController: Sendable {
         let data = try await context.body(request)
         let chat = try ChatCompletionRequest.parse(data, modelName: backend.modelName, defaults: backend.defaultSampling)
         let options = chat.options
-        let started = try service.start(.chat(messages: chat.messages), options, defaultMaxTokens: backend.contextLength)
+        let started = try service.startChoices(.chat(messages: chat.messages), options, defaultMaxTokens: backend.contextLength)
         let id = "chatcmpl-" + Self.randomId()
         let created = Int(Date().timeIntervalSince1970)
         let model = backend.modelName
         let field = reasoningField
         let service = self.service
 
-        @Sendable func usage(_ acc: GenerationAccumulator) -> JSONOut {
-            let prompt = started.handle.promptTokens
+        /// The prompt counted once, completion and reasoning tokens summed over the choices (as OpenAI bills n).
+        @Sendable func usage(_ accs: [GenerationAccumulator]) -> JSONOut {
+            let prompt = started[0].handle.promptTokens
+            let completion = accs.reduce(0) { $0 + $1.completionTokens }
             return .object([
-                ("prompt_tokens", .int(prompt)), ("completion_tokens", .int(acc.completionTokens)),
-                ("total_tokens", .int(prompt + acc.completionTokens)),
-                ("completion_tokens_details", .object([("reasoning_tokens", .int(acc.reasoningTokens))])),
+                ("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)),
+                ("total_tokens", .int(prompt + completion)),
+                ("completion_tokens_details", .object([("reasoning_tokens", .int(accs.reduce(0) { $0 + $1.reasoningTokens }))])),
             ])
         }
 
         if !options.stream {
-            let acc = try await GenerationService.cancellingOnDisconnect(context.channel) {
-                try await service.run(started, keepTokens: options.logprobs) { _, _ in }
+            let accs = try await GenerationService.cancellingOnDisconnect(context.channel) {
+                try await service.runChoices(started, keepTokens: options.logprobs)
             }
-            var message: [(String, JSONOut)] = [("role", .string("assistant")), ("content", .string(acc.content))]
-            message.append((field, acc.reasoning.isEmpty ? .null : .string(acc.reasoning)))
-            let choice: JSONOut = .object([
-                ("index", .int(0)), ("message", .object(message)),
-                ("logprobs", options.logprobs ? service.logprobsJSON(acc.tokens[...]) : .null),
-                ("finish_reason", .string(acc.finishReason)),
-            ])
+            let choices: [JSONOut] = accs.enumerated().map { i, acc in
+                var message: [(String, JSONOut)] = [("role", .string("assistant")), ("content", .string(acc.content))]
+                message.append((field, acc.reasoning.isEmpty ? .null : .string(acc.reasoning)))
+                return .object([
+                    ("index", .int(i)), ("message", .object(message)),
+                    ("logprobs", options.logprobs ? service.logprobsJSON(acc.tokens[...]) : .null),
+                    ("finish_reason", .string(acc.finishReason)),
+                ])
+            }
             return .json(.object([
                 ("id", .string(id)), ("object", .string("chat.completion")), ("created", .int(created)), ("model", .string(model)),
-                ("choices", .array([choice])), ("usage", usage(acc)), ("system_fingerprint", .null),
+                ("choices", .array(choices)), ("usage", usage(accs)), ("system_fingerprint", .null),
             ]))
         }
 
-        @Sendable func chunk(_ delta: [(String, JSONOut)], finish: String? = nil, logprobs: JSONOut = .null, includeUsage: Bool) -> JSONOut {
+        @Sendable func chunk(_ index: Int, _ delta: [(String, JSONOut)], finish: String? = nil, logprobs: JSONOut = .null,
+                             includeUsage: Bool) -> JSONOut {
             var fields: [(String, JSONOut)] = [
                 ("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
                 ("model", .string(model)), ("system_fingerprint", .null),
-                ("choices", .array([.object([("index", .int(0)), ("delta", .object(delta)), ("logprobs", logprobs),
+                ("choices", .array([.object([("index", .int(index)), ("delta", .object(delta)), ("logprobs", logprobs),
                                              ("finish_reason", finish.map(JSONOut.string) ?? .null)])])),
             ]
             if includeUsage { fields.append(("usage", .null)) }
             return .object(fields)
         }
         let body = GenerationService.streamingBody(channel: context.channel) { sink in
-            func send(_ json: JSONOut) { sink.yield(ByteBuffer(string: "data: \(json.text)\n\n")) }
+            @Sendable func send(_ json: JSONOut) { sink.yield(ByteBuffer(string: "data: \(json.text)\n\n")) }
             let withUsage = options.includeUsage
-            send(chunk([("role", .string("assistant")), ("content", .string(""))], includeUsage: withUsage))
+            for i in started.indices {
+                send(chunk(i, [("role", .string("assistant")), ("content", .string(""))], includeUsage: withUsage))
+            }
             do {
-                let acc = try await service.run(started, keepTokens: options.logprobs) { delta, tokens in
-                    if !delta.reasoning.isEmpty { send(chunk([(field, .string(delta.reasoning))], includeUsage: withUsage)) }
+                let accs = try await service.runChoices(started, keepTokens: options.logprobs, onText: { i, delta, tokens in
+                    if !delta.reasoning.isEmpty { send(chunk(i, [(field, .string(delta.reasoning))], includeUsage: withUsage)) }
                     if !delta.content.isEmpty {
                         let lp = options.logprobs ? service.logprobsJSON(tokens) : .null
-                        send(chunk([("content", .string(delta.content))], logprobs: lp, includeUsage: withUsage))
+                        send(chunk(i, [("content", .string(delta.content))], logprobs: lp, includeUsage: withUsage))
                     }
-                }
-                send(chunk([], finish: acc.finishReason, includeUsage: withUsage))
+                }, onFinish: { i, acc in
+                    send(chunk(i, [], finish: acc.finishReason, includeUsage: withUsage))
+                })
                 if withUsage {
                     send(.object([("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
-                                  ("model", .string(model)), ("system_fingerprint", .null), ("choices", .array([])), ("usage", usage(acc))]))
+                                  ("model", .string(model)), ("system_fingerprint", .null), ("choices", .array([])), ("usage", usage(accs))]))
                 }
             } catch is CancellationError {
                 return
@@ -117,14 +125,15 @@ struct OpenAIController: Sendable {
         let data = try await context.body(request)
         let completion = try CompletionRequest.parse(data, modelName: backend.modelName, defaults: backend.defaultSampling)
         let options = completion.options
-        let started = try service.start(.text(completion.prompt), options, defaultMaxTokens: 16)
+        let started = try service.startChoices(.text(completion.prompt), options, defaultMaxTokens: 16)
         let id = "cmpl-" + Self.randomId()
         let created = Int(Date().timeIntervalSince1970)
         let model = backend.modelName
         let service = self.service
-        @Sendable func usageOf(_ acc: GenerationAccumulator) -> JSONOut {
-            .object([("prompt_tokens", .int(started.handle.promptTokens)), ("completion_tokens", .int(acc.completionTokens)),
-                     ("total_tokens", .int(started.handle.promptTokens + acc.completionTokens))])
+        @Sendable func usageOf(_ accs: [GenerationAccumulator]) -> JSONOut {
+            let prompt = started[0].handle.promptTokens, completion = accs.reduce(0) { $0 + $1.completionTokens }
+            return .object([("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)),
+                            ("total_tokens", .int(prompt + completion))])
         }
         @Sendable func legacyLogprobs(_ tokens: ArraySlice<GeneratedToken>) -> JSONOut {
             guard options.logprobs else { return .null }
@@ -134,29 +143,37 @@ struct OpenAIController: Sendable {
                 ("top_logprobs", .array(tokens.map { t in .object(t.top.map { (service.backend.tokenText($0.id), .double(Double($0.logprob))) }) })),
             ])
         }
-        @Sendable func object(text: String, finish: String?, logprobs: JSONOut, usage: JSONOut?) -> JSONOut {
+        @Sendable func choice(_ i: Int, text: String, finish: String?, logprobs: JSONOut) -> JSONOut {
+            .object([("index", .int(i)), ("text", .string(text)), ("logprobs", logprobs),
+                     ("finish_reason", finish.map(JSONOut.string) ?? .null)])
+        }
+        @Sendable func object(_ choices: [JSONOut], usage: JSONOut?) -> JSONOut {
             var fields: [(String, JSONOut)] = [
                 ("id", .string(id)), ("object", .string("text_completion")), ("created", .int(created)), ("model", .string(model)),
-                ("choices", .array([.object([("index", .int(0)), ("text", .string(text)), ("logprobs", logprobs),
-                                             ("finish_reason", finish.map(JSONOut.string) ?? .null)])])),
+                ("choices", .array(choices)),
             ]
             if let usage { fields.append(("usage", usage)) }
             return .object(fields)
         }
         // raw completions have no thinking split: the text is everything the model wrote
         if !options.stream {
-            let acc = try await GenerationService.cancellingOnDisconnect(context.channel) {
-                try await service.run(started, keepTokens: options.logprobs) { _, _ in }
+            let accs = try await GenerationService.cancellingOnDisconnect(context.channel) {
+                try await service.runChoices(started, keepTokens: options.logprobs)
             }
-            return .json(object(text: acc.reasoning + acc.content, finish: acc.finishReason, logprobs: legacyLogprobs(acc.tokens[...]), usage: usageOf(acc)))
+            let choices = accs.enumerated().map { i, acc in
+                choice(i, text: acc.reasoning + acc.content, finish: acc.finishReason, logprobs: legacyLogprobs(acc.tokens[...]))
+            }
+            return .json(object(choices, usage: usageOf(accs)))
         }
         let body = GenerationService.streamingBody(channel: context.channel) { sink in
-            func send(_ json: JSONOut) { sink.yield(ByteBuffer(string: "data: \(json.text)\n\n")) }
+            @Sendable func send(_ json: JSONOut) { sink.yield(ByteBuffer(string: "data: \(json.text)\n\n")) }
             do {
-                let acc = try await service.run(started, keepTokens: options.logprobs) { delta, tokens in
-                    send(object(text: delta.reasoning + delta.content, finish: nil, logprobs: legacyLogprobs(tokens), usage: nil))
-                }
-                send(object(text: "", finish: acc.finishReason, logprobs: .null, usage: options.includeUsage ? usageOf(acc) : nil))
+                let accs = try await service.runChoices(started, keepTokens: options.logprobs, onText: { i, delta, tokens in
+                    send(object([choice(i, text: delta.reasoning + delta.content, finish: nil, logprobs: legacyLogprobs(tokens))], usage: nil))
+                }, onFinish: { i, acc in
+                    send(object([choice(i, text: "", finish: acc.finishReason, logprobs: .null)], usage: nil))
+                })
+                if options.includeUsage { send(object([], usage: usageOf(accs))) }
             } catch is CancellationError {
                 return
             } catch {

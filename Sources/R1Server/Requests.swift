@@ -16,6 +16,8 @@ public struct GenerationOptions: Sendable {
     public var topLogprobs = 0
     public var stream = false
     public var includeUsage = false
+    /// Choices to generate for the prompt (OpenAI's `n`), each its own sequence in the batch.
+    public var n = 1
 }
 
 public struct ChatCompletionRequest: Sendable {
@@ -140,9 +142,9 @@ extension FieldReader {
                 break
             }
         }
-        if let n = try int("n"), n != 1 {
-            throw APIError.invalid("Only n=1 is supported: this server runs one choice per request; send n separate requests.",
-                                   param: "n", code: "unsupported_value")
+        if let n = try int("n") {
+            guard (1...16).contains(n) else { throw rangeError("n", "\(n) is out of range: n must be between 1 and 16.") }
+            o.n = n
         }
         o.stop = try stopList("stop")
         if let b = try int("thinking_budget") {

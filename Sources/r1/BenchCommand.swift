@@ -19,6 +19,8 @@ struct BenchCommand: ParsableCommand {
     var depth: Int = 0
     @Option(help: "Threads for compute (default: all cores).")
     var threads: Int?
+    @Option(help: "Sequences decoding together in the generation test (continuous batching, as `r1 serve --parallel`): each has its own cache, every step is one batched forward; tokens/s counts all sequences' tokens.")
+    var batch: Int = 1
     @Option(help: "Repetitions; medians are reported.")
     var repetitions: Int = 5
     @Option(name: .customLong("cache-type"), help: "KV cache type: f16, f32 or q8_0.")
@@ -30,6 +32,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if promptTokens < 0 || genTokens < 0 || depth < 0 { throw ValidationError("token counts must be >= 0") }
+        if batch <= 0 { throw ValidationError("--batch must be positive, got \(batch)") }
         if repetitions <= 0 { throw ValidationError("--repetitions must be positive, got \(repetitions)") }
         if KVCacheType(rawValue: cacheType) == nil { throw ValidationError("--cache-type must be f16, f32 or q8_0, got \(cacheType)") }
     }
@@ -63,7 +66,9 @@ struct BenchCommand: ParsableCommand {
                 _ = decoder.forward(ids, cache: cache, pool: pool)
                 pp.append(Double(promptTokens) / seconds(since: t0))
             }
-            if genTokens > 0 {
+            if genTokens > 0 && batch > 1 {
+                tg.append(batchedGeneration(decoder, first: cache, pool: pool, ids: randomIds))
+            } else if genTokens > 0 {
                 cache.truncate(to: depth)
                 let ids = randomIds(genTokens)
                 let t0 = DispatchTime.now().uptimeNanoseconds
@@ -78,18 +83,40 @@ struct BenchCommand: ParsableCommand {
             ("generate_tokens_per_second", .double(median(tg))),
             ("peak_rss_bytes", .int(Self.peakRSS())),
             ("kv_cache_bytes", .int(cache.byteCount)),
+            ("batch", .int(batch)),
             ("weight_bytes_per_token", .int(weightBytes)),
         ] + (bw.map { [("read_bandwidth_bytes_per_second", .double($0))] } ?? [])
         if json {
             Output.line(JSONOut.object(fields).text)
         } else {
-            Output.line(String(format: "prompt %d @ depth %d: %.2f tok/s; generate %d: %.2f tok/s (%d threads, median of %d)",
-                               promptTokens, depth, median(pp), genTokens, median(tg), pool.threadCount, repetitions))
+            Output.line(String(format: "prompt %d @ depth %d: %.2f tok/s; generate %d%@: %.2f tok/s (%d threads, median of %d)",
+                               promptTokens, depth, median(pp), genTokens, batch > 1 ? " × \(batch) sequences" : "",
+                               median(tg), pool.threadCount, repetitions))
             Output.line(String(format: "peak RSS %.1f MiB, KV cache (%@, %d positions) %.1f MiB, weights read per token %.1f MiB",
                                Double(Self.peakRSS()) / 1048576, cacheType, context, Double(cache.byteCount) / 1048576,
                                Double(weightBytes) / 1048576))
             if let bw { Output.line(String(format: "read bandwidth %.1f GB/s: roofline %.1f tok/s", bw / 1e9, bw / Double(weightBytes))) }
         }
+    }
+
+    /// `batch` sequences at `depth` (the first one's cache copied by re-running its ids is too slow for deep
+    /// contexts, so every sequence gets its own random context of the same depth), then genTokens batched steps.
+    /// Returns aggregate tokens/s.
+    private func batchedGeneration(_ decoder: Decoder, first: KVCache, pool: ThreadPool, ids: (Int) -> [Int]) -> Double {
+        let type = first.type
+        let caches = [first] + (1..<batch).map { _ in decoder.makeCache(capacity: first.capacity, type: type) }
+        first.truncate(to: depth)
+        if depth > 0 {
+            for c in caches.dropFirst() {
+                c.truncate(to: 0)
+                var i = 0
+                while i < depth { let n = min(512, depth - i); _ = decoder.forward(ids(n), cache: c, pool: pool); i += n }
+            }
+        }
+        let workspace = BatchWorkspace()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<genTokens { _ = decoder.forwardBatch(tokens: ids(batch), caches: caches, pool: pool, workspace: workspace) }
+        return Double(genTokens * batch) / seconds(since: t0)
     }
 
     private func seconds(since t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }

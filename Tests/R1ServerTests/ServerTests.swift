@@ -104,6 +104,37 @@ let hello = #"{"model":"r1-test","messages":[{"role":"user","content":"What is 2
         }
     }
 
+    /// n choices: each its own generation, indexed 0..<n, usage summed over them (the prompt counted once).
+    @Test func severalChoices() async throws {
+        try await app(ScriptedBackend()).test(.router) { client in
+            let r = try await post(client, "/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}],"n":3,"seed":7}"#)
+            #expect(r.status == .ok)
+            let o = try json(r.body)
+            let choices = try #require(o["choices"] as? [[String: Any]])
+            #expect(choices.map { $0["index"] as? Int } == [0, 1, 2])
+            for c in choices { #expect((c["message"] as? [String: Any])?["content"] as? String == "The answer is 4.") }
+            let usage = try #require(o["usage"] as? [String: Any])
+            #expect(usage["completion_tokens"] as? Int == 15)
+            #expect(usage["total_tokens"] as? Int == (usage["prompt_tokens"] as! Int) + 15)
+
+            let body = #"{"messages":[{"role":"user","content":"hi"}],"n":2,"stream":true,"stream_options":{"include_usage":true}}"#
+            let (chunks, done) = try events(try await post(client, "/v1/chat/completions", body).body)
+            #expect(done)
+            var content = ["", ""], finishes = [0, 0]
+            for c in chunks {
+                guard let choice = (c["choices"] as? [[String: Any]])?.first, let i = choice["index"] as? Int else { continue }
+                content[i] += (choice["delta"] as? [String: Any])?["content"] as? String ?? ""
+                if choice["finish_reason"] is String { finishes[i] += 1 }
+            }
+            #expect(content == ["The answer is 4.", "The answer is 4."])
+            #expect(finishes == [1, 1])
+            #expect(((chunks.last?["usage"] as? [String: Any])?["completion_tokens"] as? Int) == 10)
+
+            let t = try json(try await post(client, "/v1/completions", #"{"prompt":"Once","n":2}"#).body)
+            #expect((t["choices"] as? [[String: Any]])?.map { $0["index"] as? Int } == [0, 1])
+        }
+    }
+
     @Test func streamingWithoutUsageHasNoUsageKey() async throws {
         try await app(ScriptedBackend()).test(.router) { client in
             let r = try await post(client, "/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}],"stream":true}"#)
@@ -206,7 +237,8 @@ let hello = #"{"model":"r1-test","messages":[{"role":"user","content":"What is 2
         try await expectError(#"{"messages":[{"role":"user","content":"x"}],"max_tokens":0}"#, status: .badRequest, param: "max_tokens")
         try await expectError(#"{"messages":[{"role":"user","content":"x"}],"max_completion_tokens":-5}"#, status: .badRequest, param: "max_completion_tokens")
         try await expectError(#"{"messages":[{"role":"user","content":"x"}],"temperature":3}"#, status: .badRequest, param: "temperature")
-        try await expectError(#"{"messages":[{"role":"user","content":"x"}],"n":2}"#, status: .badRequest, param: "n")
+        try await expectError(#"{"messages":[{"role":"user","content":"x"}],"n":0}"#, status: .badRequest, param: "n")
+        try await expectError(#"{"messages":[{"role":"user","content":"x"}],"n":17}"#, status: .badRequest, param: "n")
         try await expectError(#"{"messages":[{"role":"user","content":"x"}],"top_logprobs":3}"#, status: .badRequest, param: "top_logprobs")
         try await expectError(#"{"messages":[{"role":"user","content":"x"}],"tools":[],"tool_choice":"required"}"#, status: .badRequest, param: "tool_choice")
         try await expectError(#"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#, status: .badRequest, param: "response_format")

@@ -71,6 +71,16 @@ check("stream: finish_reason and usage chunk", finish in ("stop", "length") and 
 c = client.completions.create(model=model, prompt="Once upon a time", max_tokens=8, temperature=0)
 check("completions: text_completion", c.object == "text_completion" and c.usage.completion_tokens > 0, c)
 
+rn = client.chat.completions.create(model=model, messages=messages, max_tokens=24, temperature=0, n=3)
+check("chat n=3: three choices, each the greedy answer", [ch.index for ch in rn.choices] == [0, 1, 2]
+      and all(ch.message.content == msg.content for ch in rn.choices)
+      and rn.usage.completion_tokens == 3 * r.usage.completion_tokens, rn)
+texts = {}
+for chunk in client.chat.completions.create(model=model, messages=messages, max_tokens=12, temperature=0.8, seed=3, n=2, stream=True):
+    for ch in chunk.choices:
+        texts[ch.index] = texts.get(ch.index, "") + (ch.delta.content or "") + ((ch.delta.model_extra or {}).get("reasoning_content") or "")
+check("stream n=2: chunks for both choices", sorted(texts) == [0, 1] and all(texts.values()), texts)
+
 def expect_error(name, status, **kwargs):
     try:
         client.chat.completions.create(**kwargs)
