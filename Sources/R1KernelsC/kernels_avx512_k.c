@@ -1,15 +1,215 @@
-// AVX-512 prefill tiles for Q4_K and Q6_K weights · Q8_K activations (see internal.h). Not yet written: the AVX2
-// tiles in kernels.c run.
+// AVX-512 prefill tiles for Q4_K and Q6_K weights · Q8_K activations (see internal.h for the contract): each weight
+// super-block is unpacked once into 512-bit registers (64 elements each) and dotted with up to 4 tokens.
+// Tested references: the AVX2 tiles tile_q4_K / tile_q6_K in kernels.c and the Swift QuantReference.vecDot
+// (CKernelTests, scripts/bench/tiles/tile_bench_k.c).
+//
+// Tricks used by both tiles:
+// - u8 weights (Q4_K nibbles 0..15, Q6_K values 0..63 without their -32) go unsigned into vpmaddubsw against the
+//   signed Q8_K bytes: |q·x| pair sums stay below 2·63·128 < 32767, so no int16 saturation.
+// - vpdpwssd (VNNI) multiplies those int16 pair sums by int16 scales laid out per sub-block and accumulates in
+//   int32: one instruction instead of vpmaddwd + vpaddd.
+// - Offsets come back through Q8_K's bsums (sums of 16 activations): Q4_K's dmin·min term and Q6_K's -32.
 #include "internal.h"
 #if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#include <string.h>
+
+#define R1_INLINE static inline __attribute__((always_inline))
+
+R1_AVX512 R1_INLINE float f16s(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+R1_AVX512 R1_INLINE float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// vpermw indices: Q4_K pair j takes int16 scale 2j in its low 256 bits and 2j+1 in its high 256 bits (one 32-element
+// sub-block per half). Q6_K: zmm i covers sub-blocks 4i..4i+3, one per 128-bit lane.
+static const uint16_t q4k_idx[4][32] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5},
+    {6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7},
+};
+static const uint16_t q6k_idx[4][32] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
+    {8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
+    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13, 14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15},
+};
+
+// MARK: - Q4_K {d, dmin: f16, scales: (12), qs: (128)}
+
+/// The 8 scales and 8 mins of a Q4_K block as 16 int16 (kernels.c's q4k_scales in one xmm, 32-bit lanes a0..a2 =
+/// the 12 scale bytes): u0 = a0 & m6, u1 = (a2 & m4) | ((a0 >> 2) & 0x30..), u2 = a1 & m6, u3 = ((a2 >> 4) & m4) |
+/// ((a1 >> 2) & 0x30..). Reads 4 bytes past the scales (the block's qs).
+R1_AVX512 R1_INLINE __m256i q4k_scales16(const uint8_t *p) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)p);
+    const __m128i a = _mm_srlv_epi32(_mm_shuffle_epi32(v, 0x98), _mm_set_epi32(4, 0, 0, 0));  // a0, a2, a1, a2 >> 4
+    const __m128i b = _mm_srli_epi32(_mm_shuffle_epi32(v, 0x50), 2);                           // a0, a0, a1, a1 >> 2
+    const __m128i lo = _mm_and_si128(a, _mm_set_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f));
+    const __m128i hi = _mm_and_si128(b, _mm_set_epi32(0x30303030, 0, 0x30303030, 0));
+    return _mm256_cvtepu8_epi16(_mm_or_si128(lo, hi));
+}
+
+/// Per token and block: d_x · (pair sums of the 16 bsums) as 8 floats, shared by all rows (the dmin·min term is then
+/// one FMA per token and block).
+R1_AVX512 R1_INLINE void q4k_min_terms(const uint8_t *x, size_t xs, int nt, int nb, float *out) {
+    for (int k = 0; k < nt; k++)
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *xb = x + k * xs + 292 * (size_t)b;
+            const __m256i p = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(xb + 260)), _mm256_set1_epi16(1));
+            _mm256_storeu_ps(out + 8 * ((size_t)k * nb + b), _mm256_mul_ps(_mm256_set1_ps(*(const float *)xb), _mm256_cvtepi32_ps(p)));
+        }
+}
+
+/// `nt` (1...4, a constant after inlining) tokens × all rows; `mt` from q4k_min_terms.
+R1_AVX512 R1_INLINE void q4k_tokens(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int nt,
+                                    int nb, const float *mt, float *y, size_t ys) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512i idx[4];
+    for (int j = 0; j < 4; j++) idx[j] = _mm512_loadu_si512(q4k_idx[j]);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * row_bytes;
+        __m512 acc[4];
+        __m256 accm[4];
+        for (int k = 0; k < nt; k++) acc[k] = _mm512_setzero_ps(), accm[k] = _mm256_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *wb = wr + 144 * (size_t)b;
+            const __m256i sm16 = q4k_scales16(wb + 4);
+            const __m512i sm = _mm512_castsi256_si512(sm16);
+            __m512i q[4], s[4];
+            for (int j = 0; j < 4; j++) {
+                // 32 bytes in both halves, the high half shifted: low nibbles = elements 64j.., high = 64j+32..
+                const __m512i bits = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + 16 + 32 * j)));
+                q[j] = _mm512_and_si512(_mm512_mask_srli_epi16(bits, 0xFFFF0000u, bits, 4), m4);
+                s[j] = _mm512_permutexvar_epi16(idx[j], sm);
+            }
+            const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(*(const int *)wb));  // d, dmin
+            const __m512 vd = _mm512_broadcastss_ps(dd);
+            const __m256 mn = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)),
+                                            _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(sm16, 1))));
+            for (int k = 0; k < nt; k++) {
+                const uint8_t *xb = x + k * xs + 292 * (size_t)b;
+                __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+                s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[0], _mm512_loadu_si512(xb + 4)), s[0]);
+                s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[1], _mm512_loadu_si512(xb + 68)), s[1]);
+                s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[2], _mm512_loadu_si512(xb + 132)), s[2]);
+                s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[3], _mm512_loadu_si512(xb + 196)), s[3]);
+                const __m512 vdx = _mm512_set1_ps(*(const float *)xb);
+                acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(vd, vdx), _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), acc[k]);
+                accm[k] = _mm256_fmadd_ps(mn, _mm256_loadu_ps(mt + 8 * ((size_t)k * nb + b)), accm[k]);
+            }
+        }
+        for (int k = 0; k < nt; k++) y[k * ys + r] = _mm512_reduce_add_ps(acc[k]) - hsum256(accm[k]);
+    }
+}
+
+#define R1_Q4K_NT(N) \
+    R1_AVX512 static void q4k_t##N(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, \
+                                   size_t ys) { \
+        float mt[N * 8 * Q4K_MAX_NB]; \
+        q4k_min_terms(x, xs, N, nb, mt); \
+        q4k_tokens(w, rb, rows, x, xs, N, nb, mt, y, ys); \
+    }
+#define Q4K_MAX_NB 160  // super-blocks per row the stack tables hold (K = 40960); longer rows take the AVX2 tile
+R1_Q4K_NT(4)
+R1_Q4K_NT(3)
+R1_Q4K_NT(2)
+R1_Q4K_NT(1)
+
 int r1c512_tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
-    (void)w; (void)row_bytes; (void)rows; (void)x; (void)xs; (void)tokens; (void)nb; (void)y; (void)ys;
-    return 0;
+    if (nb > Q4K_MAX_NB) return 0;
+    int t = 0;
+    for (; t + 4 <= tokens; t += 4) q4k_t4(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
+    switch (tokens - t) {
+    case 3: q4k_t3(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
+    case 2: q4k_t2(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
+    case 1: q4k_t1(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
+    default: break;
+    }
+    return 1;
 }
+
+// MARK: - Q6_K {ql: (128), qh: (64), scales: (16) int8, d: f16}
+
+/// `nt` (1...4) tokens × all rows. Σ sc (q - 32) x = Σ sc q x - 32 Σ_sub sc·bsum: the second sum is one more
+/// vpdpwssd of the 16 bsums with -32·sc (16 sub-blocks of 16 = Q8_K's 16 bsums).
+R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int nt,
+                                    int nb, float *y, size_t ys) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    __m512i idx[4];
+    for (int j = 0; j < 4; j++) idx[j] = _mm512_loadu_si512(q6k_idx[j]);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * row_bytes;
+        __m512 acc[4];
+        for (int k = 0; k < nt; k++) acc[k] = _mm512_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *wb = wr + 210 * (size_t)b;
+            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wb + 192)));
+            const __m512i scz = _mm512_castsi256_si512(sc16);
+            const __m512i sc32 = _mm512_zextsi256_si512(_mm256_mullo_epi16(sc16, _mm256_set1_epi16(-32)));
+            __m512i q[4], s[4];
+            for (int h = 0; h < 2; h++) {
+                // elements 128h + [0,32,64,96) + l come from ql[64h + l] (low/high nibble), ql[64h + 32 + l] and
+                // bit pairs 0,2,4,6 of qh[32h + l]: qz = [qh, qh >> 2] so bits 4..5 of (qz << 4) and of qz are
+                // the high bits of the first and second 64 elements.
+                const __m512i lo = _mm512_loadu_si512(wb + 64 * h);
+                const __m256i hb = _mm256_loadu_si256((const __m256i *)(wb + 128 + 32 * h));
+                const __m512i qz = _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
+                // ternary logic 0xF8 = a | (b & c)
+                q[2 * h] = _mm512_ternarylogic_epi32(_mm512_and_si512(lo, m4), _mm512_slli_epi16(qz, 4), m30, 0xF8);
+                q[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(lo, 4), m4), qz, m30, 0xF8);
+            }
+            for (int j = 0; j < 4; j++) s[j] = _mm512_permutexvar_epi16(idx[j], scz);
+            const __m512 vd = _mm512_set1_ps(f16s(wb + 208));
+            for (int k = 0; k < nt; k++) {
+                const uint8_t *xb = x + k * xs + 292 * (size_t)b;
+                __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+                s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[0], _mm512_loadu_si512(xb + 4)), s[0]);
+                s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[1], _mm512_loadu_si512(xb + 68)), s[1]);
+                s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[2], _mm512_loadu_si512(xb + 132)), s[2]);
+                s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[3], _mm512_loadu_si512(xb + 196)), s[3]);
+                s0 = _mm512_dpwssd_epi32(s0, _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(xb + 260))), sc32);
+                float dx;
+                memcpy(&dx, xb, 4);
+                acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(vd, _mm512_set1_ps(dx)), _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), acc[k]);
+            }
+        }
+        for (int k = 0; k < nt; k++) y[k * ys + r] = _mm512_reduce_add_ps(acc[k]);
+    }
+}
+
+R1_AVX512 static void q6k_t4(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
+    q6k_tokens(w, rb, rows, x, xs, 4, nb, y, ys);
+}
+R1_AVX512 static void q6k_t3(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
+    q6k_tokens(w, rb, rows, x, xs, 3, nb, y, ys);
+}
+R1_AVX512 static void q6k_t2(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
+    q6k_tokens(w, rb, rows, x, xs, 2, nb, y, ys);
+}
+R1_AVX512 static void q6k_t1(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
+    q6k_tokens(w, rb, rows, x, xs, 1, nb, y, ys);
+}
+
 int r1c512_tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
-    (void)w; (void)row_bytes; (void)rows; (void)x; (void)xs; (void)tokens; (void)nb; (void)y; (void)ys;
-    return 0;
+    int t = 0;
+    for (; t + 4 <= tokens; t += 4) q6k_t4(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
+    switch (tokens - t) {
+    case 3: q6k_t3(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
+    case 2: q6k_t2(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
+    case 1: q6k_t1(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
+    default: break;
+    }
+    return 1;
 }
 #endif
