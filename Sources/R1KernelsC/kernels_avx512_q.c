@@ -171,13 +171,120 @@ R1_AVX512 static int tile_q(int q4, const uint8_t *w, size_t row_bytes, int rows
     return 1;
 }
 
+// MARK: - Rows in lanes (prompts): the 16 rows' block b as 8 zmm of unsigned bytes, lane j = 4 bytes of row j, and
+// each token's signed activation bytes broadcast 4 at a time straight from the Q8_0 row (vpdpbusd's m32bcst operand):
+// 8 vpdpbusd build 16 rows' block dots, then one convert, scale product and FMA serve them all (the pair scheme
+// above spends those three per 2 blocks of one row·token). The bias moves to the activations here: Q8_0 weights are
+// stored as w + 128 and Q4_0 as bare nibbles (w + 8), so each dot starts from -128 Σx (Q8_0) or -8 Σx (Q4_0).
+
+enum { LANE_TOKENS = 8, LANE_MIN_TOKENS = 8 };
+
+/// Repacked rows: per block, 8 zmm of bytes (lane j = row j, zero past `rows`), then 16 floats d_w.
+R1_AVX512 static void repack_lanes(int q4, const uint8_t *w, size_t row_bytes, int rows, int nb, uint8_t *out) {
+    const size_t wbs = q4 ? 18 : 34;
+    memset(out, 0, 576 * (size_t)nb);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * row_bytes;
+        for (int b = 0; b < nb; b++) {
+            uint8_t *o = out + 576 * (size_t)b;
+            uint32_t q[8];
+            const __m256i v = block_w(q4, wr + b * wbs);  // signed; the unsigned form is v + 128 (Q8_0), v + 8 (Q4_0)
+            _mm256_storeu_si256((__m256i *)q, _mm256_add_epi8(v, _mm256_set1_epi8(q4 ? 8 : (char)0x80)));
+            for (int k = 0; k < 8; k++) memcpy(o + 64 * k + 4 * r, &q[k], 4);
+            ((float *)(o + 512))[r] = half(wr + b * wbs);
+        }
+    }
+}
+
+/// Per block of one token: d_x and -c Σx (c = 128 for Q8_0, 8 for Q4_0), 8 blocks per horizontal-add tree.
+R1_AVX512 static void lane_scales(const uint8_t *x, int nb, int c, float *dx, int32_t *bias) {
+    const __m256i ones = _mm256_set1_epi8(1);
+    int b = 0;
+    for (; b + 8 <= nb; b += 8) {
+        __m256i s[8];
+        for (int i = 0; i < 8; i++)
+            s[i] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, _mm256_loadu_si256((const __m256i *)(x + 34 * (b + i) + 2)));
+        const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+        const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
+        const __m256i t = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+        _mm256_storeu_si256((__m256i *)(bias + b), _mm256_mullo_epi32(t, _mm256_set1_epi32(-c)));
+    }
+    for (; b < nb; b++) {
+        int sum = 0;
+        for (int i = 0; i < 32; i++) sum += (int8_t)x[34 * b + 2 + i];
+        bias[b] = -c * sum;
+    }
+    for (b = 0; b < nb; b++) dx[b] = half(x + 34 * b);
+}
+
+/// C tokens (≤ LANE_TOKENS, compile-time after inlining) × the 16 lanes' rows; y rows masked to `rmask`.
+R1_AVX512 R1_INLINE void lane_kernel(const int C, const uint8_t *wq, const uint8_t *x, size_t xs, const float *dx,
+                                     const int32_t *bias, int nb, float *y, size_t ys, __mmask16 rmask) {
+    __m512 acc[LANE_TOKENS];
+    for (int t = 0; t < C; t++) acc[t] = _mm512_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *o = wq + 576 * (size_t)b;
+        __m512i wv[8];
+        for (int k = 0; k < 8; k++) wv[k] = _mm512_load_si512((const __m512i *)(o + 64 * k));
+        const __m512 dw = _mm512_load_ps((const float *)(o + 512));
+#pragma clang loop unroll(full)
+        for (int t = 0; t < C; t++) {
+            const uint8_t *xb = x + t * xs + 34 * (size_t)b + 2;
+            // two chains of 4 (shorter latency), joined before the convert
+            __m512i i0 = _mm512_set1_epi32(bias[t * nb + b]), i1 = _mm512_setzero_si512();
+            for (int k = 0; k < 8; k += 2) {
+                int32_t q0, q1;
+                memcpy(&q0, xb + 4 * k, 4);
+                memcpy(&q1, xb + 4 * k + 4, 4);
+                i0 = _mm512_dpbusd_epi32(i0, wv[k], _mm512_set1_epi32(q0));
+                i1 = _mm512_dpbusd_epi32(i1, wv[k + 1], _mm512_set1_epi32(q1));
+            }
+            const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(dx[t * nb + b]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1)), s, acc[t]);
+        }
+    }
+    for (int t = 0; t < C; t++) _mm512_mask_storeu_ps(y + t * ys, rmask, acc[t]);
+}
+
+#define R1_LK(C)                                                                                                       \
+    R1_AVX512 static void lane_kernel_##C(const uint8_t *wq, const uint8_t *x, size_t xs, const float *dx,            \
+                                          const int32_t *bias, int nb, float *y, size_t ys, __mmask16 rmask) {         \
+        lane_kernel(C, wq, x, xs, dx, bias, nb, y, ys, rmask);                                                         \
+    }
+R1_LK(1) R1_LK(2) R1_LK(3) R1_LK(4) R1_LK(5) R1_LK(6) R1_LK(7) R1_LK(8)
+#undef R1_LK
+
+typedef void (*lane_kernel_fn)(const uint8_t *, const uint8_t *, size_t, const float *, const int32_t *, int, float *,
+                               size_t, __mmask16);
+
+R1_AVX512 static int tile_lanes(int q4, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs,
+                                int tokens, int nb, float *y, size_t ys) {
+    static const lane_kernel_fn kn[LANE_TOKENS + 1] = {0, lane_kernel_1, lane_kernel_2, lane_kernel_3, lane_kernel_4,
+                                                       lane_kernel_5, lane_kernel_6, lane_kernel_7, lane_kernel_8};
+    uint8_t *wq = scratch_get(&scratch_w, 576 * (size_t)nb);
+    uint8_t *sc = scratch_get(&scratch_x, 8 * (size_t)nb * LANE_TOKENS);
+    if (!wq || !sc) return 0;
+    float *dx = (float *)sc;
+    int32_t *bias = (int32_t *)(sc + 4 * (size_t)nb * LANE_TOKENS);
+    repack_lanes(q4, w, row_bytes, rows, nb, wq);
+    const __mmask16 rmask = (__mmask16)((1u << rows) - 1);
+    for (int t = 0; t < tokens; t += LANE_TOKENS) {
+        const int c = tokens - t < LANE_TOKENS ? tokens - t : LANE_TOKENS;
+        for (int k = 0; k < c; k++) lane_scales(x + (t + k) * xs, nb, q4 ? 8 : 128, dx + k * nb, bias + k * nb);
+        kn[c](wq, x + t * xs, xs, dx, bias, nb, y + t * ys, ys, rmask);
+    }
+    return 1;
+}
+
 int r1c512_tile_q8_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
+    if (tokens >= LANE_MIN_TOKENS && rows <= 16) return tile_lanes(0, w, row_bytes, rows, x, xs, tokens, nb, y, ys);
     return tile_q(0, w, row_bytes, rows, x, xs, tokens, nb, y, ys);
 }
 
 int r1c512_tile_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
+    if (tokens >= LANE_MIN_TOKENS && rows <= 16) return tile_lanes(1, w, row_bytes, rows, x, xs, tokens, nb, y, ys);
     return tile_q(1, w, row_bytes, rows, x, xs, tokens, nb, y, ys);
 }
 
