@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
     const int toks[] = {1, 2, 3, 4, 5, 8, 9}, nbs[] = {1, 3, 48, 280};
     for (int type = 0; type < 2; type++)
         for (int i = 0; i < 7; i++)
-            for (int j = 0; j < 4; j++) { ok &= check_q(type, 16, toks[i], nbs[j]); ok &= check_q(type, 5, toks[i], nbs[j]); }
+            for (int j = 0; j < 4; j++) { ok &= check_q(type, 16, toks[i], nbs[j]); ok &= check_q(type, 5, toks[i], nbs[j]); ok &= check_q(type, 21, toks[i], nbs[j]); }
     for (int i = 0; i < 7; i++) { ok &= check_f16(16, toks[i], 1536); ok &= check_f16(21, toks[i], 8960 + 16); }
     printf("checks %s\n", ok ? "ok" : "FAILED");
     const int T = argc > 1 ? atoi(argv[1]) : 256;
