@@ -182,16 +182,21 @@ int r1c512_tile_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
 // MARK: - F16 weights · f32 activations: R rows × C tokens of zmm accumulators, 16 columns a step (vcvtph2ps once
 // per row, shared by the C tokens); rows in blocks of 16, columns in chunks so a chunk of 4 tokens stays in L1.
 
-enum { F16_ROWS = 16, F16_KC = 1024 };
+#ifndef F16_R
+#define F16_R 4
+#define F16_C 4
+#define F16_KC 2048
+#endif
+enum { F16_ROWS = 16 };
 
 /// acc (or y, when `add`) for R rows × C tokens over columns [k0, k1).
 R1_AVX512 R1_INLINE void f16_kernel(const int R, const int C, const uint8_t *w, size_t row_bytes, const float *x,
                                     int cols, int k0, int k1, int add, float *y, size_t ys) {
-    __m512 acc[4][4];
+    __m512 acc[F16_R][F16_C];
     for (int r = 0; r < R; r++)
         for (int t = 0; t < C; t++) acc[r][t] = _mm512_setzero_ps();
     for (int k = k0; k < k1; k += 16) {
-        __m512 xv[4];
+        __m512 xv[F16_C];
         for (int t = 0; t < C; t++) xv[t] = _mm512_loadu_ps(x + t * (size_t)cols + k);
         for (int r = 0; r < R; r++) {
             const __m512 wv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + r * row_bytes + 2 * (size_t)k)));
@@ -205,30 +210,34 @@ R1_AVX512 R1_INLINE void f16_kernel(const int R, const int C, const uint8_t *w, 
         }
 }
 
-#define R1_FK(R, C)                                                                                                    \
-    R1_AVX512 static void f16_kernel_##R##_##C(const uint8_t *w, size_t row_bytes, const float *x, int cols, int k0,  \
-                                               int k1, int add, float *y, size_t ys) {                                \
-        f16_kernel(R, C, w, row_bytes, x, cols, k0, k1, add, y, ys);                                                   \
+#define R1_FK(C)                                                                                                       \
+    R1_AVX512 static void f16_kernel_r##C(const uint8_t *w, size_t row_bytes, const float *x, int cols, int k0, int k1, \
+                                          int add, float *y, size_t ys) {                                             \
+        f16_kernel(F16_R, C, w, row_bytes, x, cols, k0, k1, add, y, ys);                                               \
+    }                                                                                                                  \
+    R1_AVX512 static void f16_kernel_1##C(const uint8_t *w, size_t row_bytes, const float *x, int cols, int k0, int k1, \
+                                          int add, float *y, size_t ys) {                                             \
+        f16_kernel(1, C, w, row_bytes, x, cols, k0, k1, add, y, ys);                                                   \
     }
-R1_FK(4, 4) R1_FK(4, 3) R1_FK(4, 2) R1_FK(4, 1) R1_FK(1, 4) R1_FK(1, 3) R1_FK(1, 2) R1_FK(1, 1)
+R1_FK(1) R1_FK(2) R1_FK(3) R1_FK(4) R1_FK(5) R1_FK(6)
 #undef R1_FK
 
 typedef void (*f16_kernel_fn)(const uint8_t *, size_t, const float *, int, int, int, int, float *, size_t);
 
 int r1c512_f16_tile(const uint8_t *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,
                     size_t ys) {
-    static const f16_kernel_fn f4[5] = {0, f16_kernel_4_1, f16_kernel_4_2, f16_kernel_4_3, f16_kernel_4_4};
-    static const f16_kernel_fn f1[5] = {0, f16_kernel_1_1, f16_kernel_1_2, f16_kernel_1_3, f16_kernel_1_4};
+    static const f16_kernel_fn f4[7] = {0, f16_kernel_r1, f16_kernel_r2, f16_kernel_r3, f16_kernel_r4, f16_kernel_r5, f16_kernel_r6};
+    static const f16_kernel_fn f1[7] = {0, f16_kernel_11, f16_kernel_12, f16_kernel_13, f16_kernel_14, f16_kernel_15, f16_kernel_16};
     if (cols % 16 != 0) return 0;
     for (int rb = 0; rb < rows; rb += F16_ROWS) {
         const int re = rows - rb < F16_ROWS ? rows : rb + F16_ROWS;
         for (int k0 = 0; k0 < cols; k0 += F16_KC) {
             const int ke = cols - k0 < F16_KC ? cols : k0 + F16_KC;
-            for (int t = 0; t < tokens; t += 4) {
-                const int c = tokens - t < 4 ? tokens - t : 4;
+            for (int t = 0; t < tokens; t += F16_C) {
+                const int c = tokens - t < F16_C ? tokens - t : F16_C;
                 const float *xt = x + t * (size_t)cols;
                 int r = rb;
-                for (; r + 4 <= re; r += 4)
+                for (; r + F16_R <= re; r += F16_R)
                     f4[c](w + r * row_bytes, row_bytes, xt, cols, k0, ke, k0 > 0, y + t * ys + r, ys);
                 for (; r < re; r++) f1[c](w + r * row_bytes, row_bytes, xt, cols, k0, ke, k0 > 0, y + t * ys + r, ys);
             }
