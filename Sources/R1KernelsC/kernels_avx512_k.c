@@ -22,26 +22,42 @@ R1_AVX512 R1_INLINE float f16s(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 
-R1_AVX512 R1_INLINE float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+
+/// y[k·ys] = Σ lanes of acc[k] for nt (constant) tokens; 4 at once as a transposing tree (one shuffle + add per
+/// level instead of four separate reductions).
+R1_AVX512 R1_INLINE void store_sums4(const __m512 *acc, float *y, size_t ys) {
+    const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(acc[0], acc[1], 0x44), _mm512_shuffle_f32x4(acc[0], acc[1], 0xEE));
+    const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2], acc[3], 0x44), _mm512_shuffle_f32x4(acc[2], acc[3], 0xEE));
+    // 128-bit lanes: a, b, c, d (4 partial sums each)
+    __m512 v = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, 0x4E));
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));
+    const __m128 s = _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), v));
+    y[0] = _mm_cvtss_f32(s);
+    y[ys] = _mm_cvtss_f32(_mm_movehdup_ps(s));
+    y[2 * ys] = _mm_cvtss_f32(_mm_movehl_ps(s, s));
+    y[3 * ys] = _mm_cvtss_f32(_mm_shuffle_ps(s, s, 3));
+}
+
+R1_AVX512 R1_INLINE void store_sums(const __m512 *acc, int nt, float *y, size_t ys) {
+    int k = 0;
+    for (; k + 4 <= nt; k += 4) store_sums4(acc + k, y + k * ys, ys);
+    for (; k < nt; k++) y[k * ys] = _mm512_reduce_add_ps(acc[k]);
 }
 
 // vpermw indices: Q4_K pair j takes int16 scale 2j in its low 256 bits and 2j+1 in its high 256 bits (one 32-element
 // sub-block per half). Q6_K: zmm i covers sub-blocks 4i..4i+3, one per 128-bit lane.
-static const uint16_t q4k_idx[4][32] = {
-    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-    {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
-    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5},
-    {6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7},
+// Q4_K with VNNI: vpdpbusd gives 4-element sums (|·| <= 4·15·128, fits int16), vpackssdw interleaves two pairs
+// j = (0, 1) or (2, 3) per 128-bit lane L as [pair a lanes 4L..4L+3, pair b lanes 4L..4L+3]; lanes 0..7 of a pair
+// are its sub-block 2j, 8..15 sub-block 2j+1. Index of the scale for each int16 of the packed vector:
+static const uint16_t q4k_idx[2][32] = {
+    {0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3},
+    {4, 4, 4, 4, 6, 6, 6, 6, 4, 4, 4, 4, 6, 6, 6, 6, 5, 5, 5, 5, 7, 7, 7, 7, 5, 5, 5, 5, 7, 7, 7, 7},
 };
-static const uint16_t q6k_idx[4][32] = {
-    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
-    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
-    {8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
-    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13, 14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15},
+// Q6_K the same way (4-element sums |·| <= 4·63·128 < 32768): 128-bit lane L of zmm i is sub-block 4i + L.
+static const uint16_t q6k_idx[2][32] = {
+    {0, 0, 0, 0, 4, 4, 4, 4, 1, 1, 1, 1, 5, 5, 5, 5, 2, 2, 2, 2, 6, 6, 6, 6, 3, 3, 3, 3, 7, 7, 7, 7},
+    {8, 8, 8, 8, 12, 12, 12, 12, 9, 9, 9, 9, 13, 13, 13, 13, 10, 10, 10, 10, 14, 14, 14, 14, 11, 11, 11, 11, 15, 15, 15, 15},
 };
 
 // MARK: - Q4_K {d, dmin: f16, scales: (12), qs: (128)}
@@ -58,67 +74,85 @@ R1_AVX512 R1_INLINE __m256i q4k_scales16(const uint8_t *p) {
     return _mm256_cvtepu8_epi16(_mm_or_si128(lo, hi));
 }
 
-/// Per token and block: d_x · (pair sums of the 16 bsums) as 8 floats, shared by all rows (the dmin·min term is then
-/// one FMA per token and block).
-R1_AVX512 R1_INLINE void q4k_min_terms(const uint8_t *x, size_t xs, int nt, int nb, float *out) {
-    for (int k = 0; k < nt; k++)
-        for (int b = 0; b < nb; b++) {
-            const uint8_t *xb = x + k * xs + 292 * (size_t)b;
+/// Per block and token (layout [b][k], k < tt = 4 or 8, zeros past nt): d_x · (pair sums of the 16 bsums) as 8 floats
+/// in `mt`, and d_x in `dx`; shared by all rows. Two tokens' min terms then fill one zmm: one FMA per two tokens and
+/// block for the dmin·min term.
+R1_AVX512 R1_INLINE void q4k_token_terms(const uint8_t *x, size_t xs, int nt, int tt, int nb, float *mt, float *dx) {
+    for (int b = 0; b < nb; b++)
+        for (int k = 0; k < tt; k++) {
+            const uint8_t *xb = x + (k < nt ? k : 0) * xs + 292 * (size_t)b;
             const __m256i p = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(xb + 260)), _mm256_set1_epi16(1));
-            _mm256_storeu_ps(out + 8 * ((size_t)k * nb + b), _mm256_mul_ps(_mm256_set1_ps(*(const float *)xb), _mm256_cvtepi32_ps(p)));
+            const float d = k < nt ? *(const float *)xb : 0.0f;  // missing tokens: zeros
+            _mm256_storeu_ps(mt + 8 * (tt * (size_t)b + k), _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p)));
+            dx[tt * b + k] = d;
         }
 }
 
-/// `nt` (1...4, a constant after inlining) tokens × all rows; `mt` from q4k_min_terms.
+/// `nt` (1...4 or 8, a constant after inlining) tokens × all rows; `mt`, `dxt` from q4k_token_terms (stride tt).
 R1_AVX512 R1_INLINE void q4k_tokens(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int nt,
-                                    int nb, const float *mt, float *y, size_t ys) {
+                                    int tt, int nb, const float *mt, const float *dxt, float *y, size_t ys) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
-    __m512i idx[4];
-    for (int j = 0; j < 4; j++) idx[j] = _mm512_loadu_si512(q4k_idx[j]);
-    for (int r = 0; r < rows; r++) {
+    const __m512i idx0 = _mm512_loadu_si512(q4k_idx[0]), idx1 = _mm512_loadu_si512(q4k_idx[1]);
+    // With 8 tokens, long rows go in spans of 12 super-blocks (all rows of a 16-row group, then the next span) so the
+    // span's activations (8 · 12 · 292 bytes) stay in L1 while the rows pass; partial sums wait in `part`.
+    const int span = tt == 8 ? 12 : nb;
+    float part[16][8][16];
+    for (int r0 = 0; r0 < rows; r0 += 16)
+    for (int b0 = 0; b0 < nb; b0 += span)
+    for (int r = r0; r < rows && r < r0 + 16; r++) {
+        const int b1 = nb - b0 < span ? nb : b0 + span;
         const uint8_t *wr = w + r * row_bytes;
-        __m512 acc[4];
-        __m256 accm[4];
-        for (int k = 0; k < nt; k++) acc[k] = _mm512_setzero_ps(), accm[k] = _mm256_setzero_ps();
-        for (int b = 0; b < nb; b++) {
+        __m512 acc[8], accm[4];  // accm[i]: min terms of tokens 2i (low 8 lanes) and 2i + 1
+        for (int k = 0; k < nt; k++) acc[k] = b0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(part[r - r0][k]);
+        for (int i = 0; i < (nt + 1) / 2; i++) accm[i] = _mm512_setzero_ps();
+        for (int b = b0; b < b1; b++) {
             const uint8_t *wb = wr + 144 * (size_t)b;
             const __m256i sm16 = q4k_scales16(wb + 4);
             const __m512i sm = _mm512_castsi256_si512(sm16);
-            __m512i q[4], s[4];
+            __m512i q[4];
             for (int j = 0; j < 4; j++) {
                 // 32 bytes in both halves, the high half shifted: low nibbles = elements 64j.., high = 64j+32..
                 const __m512i bits = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + 16 + 32 * j)));
                 q[j] = _mm512_and_si512(_mm512_mask_srli_epi16(bits, 0xFFFF0000u, bits, 4), m4);
-                s[j] = _mm512_permutexvar_epi16(idx[j], sm);
             }
+            const __m512i s01 = _mm512_permutexvar_epi16(idx0, sm), s23 = _mm512_permutexvar_epi16(idx1, sm);
             const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(*(const int *)wb));  // d, dmin
-            const __m512 vd = _mm512_broadcastss_ps(dd);
-            const __m256 mn = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)),
-                                            _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(sm16, 1))));
+            const __m256 ddx = _mm256_mul_ps(_mm256_broadcastss_ps(dd), _mm256_loadu_ps(dxt + tt * b));  // d·d_x per token
+            // dmin · min, twice: two tokens' min terms per FMA
+            const __m512 mn = _mm512_broadcast_f32x8(_mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)),
+                                            _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(sm16, 1)))));
+            for (int i = 0; i < (nt + 1) / 2; i++)
+                accm[i] = _mm512_fmadd_ps(mn, _mm512_loadu_ps(mt + 8 * (tt * (size_t)b + 2 * i)), accm[i]);
             for (int k = 0; k < nt; k++) {
                 const uint8_t *xb = x + k * xs + 292 * (size_t)b;
-                __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-                s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[0], _mm512_loadu_si512(xb + 4)), s[0]);
-                s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[1], _mm512_loadu_si512(xb + 68)), s[1]);
-                s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[2], _mm512_loadu_si512(xb + 132)), s[2]);
-                s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[3], _mm512_loadu_si512(xb + 196)), s[3]);
-                const __m512 vdx = _mm512_set1_ps(*(const float *)xb);
-                acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(vd, vdx), _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), acc[k]);
-                accm[k] = _mm256_fmadd_ps(mn, _mm256_loadu_ps(mt + 8 * ((size_t)k * nb + b)), accm[k]);
+                const __m512i z = _mm512_setzero_si512();
+                const __m512i p0 = _mm512_dpbusd_epi32(z, q[0], _mm512_loadu_si512(xb + 4));
+                const __m512i p1 = _mm512_dpbusd_epi32(z, q[1], _mm512_loadu_si512(xb + 68));
+                const __m512i p2 = _mm512_dpbusd_epi32(z, q[2], _mm512_loadu_si512(xb + 132));
+                const __m512i p3 = _mm512_dpbusd_epi32(z, q[3], _mm512_loadu_si512(xb + 196));
+                const __m512i si = _mm512_dpwssd_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p0, p1), s01),
+                                                       _mm512_packs_epi32(p2, p3), s23);
+                acc[k] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_set1_epi32(k), _mm512_castps256_ps512(ddx)),
+                                         _mm512_cvtepi32_ps(si), acc[k]);
             }
         }
-        for (int k = 0; k < nt; k++) y[k * ys + r] = _mm512_reduce_add_ps(acc[k]) - hsum256(accm[k]);
+        for (int k = 0; k < nt; k++)
+            acc[k] = _mm512_mask_sub_ps(acc[k], k % 2 ? 0xFF00 : 0x00FF, acc[k], accm[k / 2]);
+        if (b1 == nb) store_sums(acc, nt, y + r, ys);
+        else for (int k = 0; k < nt; k++) _mm512_storeu_ps(part[r - r0][k], acc[k]);
     }
 }
 
 #define R1_Q4K_NT(N) \
     R1_AVX512 static void q4k_t##N(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, \
                                    size_t ys) { \
-        float mt[N * 8 * Q4K_MAX_NB]; \
-        q4k_min_terms(x, xs, N, nb, mt); \
-        q4k_tokens(w, rb, rows, x, xs, N, nb, mt, y, ys); \
+        enum { TT = N > 4 ? 8 : 4 }; \
+        float mt[TT * 8 * Q4K_MAX_NB], dx[TT * Q4K_MAX_NB + 8]; \
+        q4k_token_terms(x, xs, N, TT, nb, mt, dx); \
+        q4k_tokens(w, rb, rows, x, xs, N, TT, nb, mt, dx, y, ys); \
     }
 #define Q4K_MAX_NB 160  // super-blocks per row the stack tables hold (K = 40960); longer rows take the AVX2 tile
+R1_Q4K_NT(8)
 R1_Q4K_NT(4)
 R1_Q4K_NT(3)
 R1_Q4K_NT(2)
@@ -128,6 +162,7 @@ int r1c512_tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
                      float *y, size_t ys) {
     if (nb > Q4K_MAX_NB) return 0;
     int t = 0;
+    for (; t + 8 <= tokens; t += 8) q4k_t8(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
     for (; t + 4 <= tokens; t += 4) q4k_t4(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
     switch (tokens - t) {
     case 3: q4k_t3(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
@@ -140,13 +175,12 @@ int r1c512_tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
 
 // MARK: - Q6_K {ql: (128), qh: (64), scales: (16) int8, d: f16}
 
-/// `nt` (1...4) tokens × all rows. Σ sc (q - 32) x = Σ sc q x - 32 Σ_sub sc·bsum: the second sum is one more
+/// `nt` (1...4) tokens × all rows (8 measured slower here). Σ sc (q - 32) x = Σ sc q x - 32 Σ_sub sc·bsum: the second sum is one more
 /// vpdpwssd of the 16 bsums with -32·sc (16 sub-blocks of 16 = Q8_K's 16 bsums).
 R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int nt,
                                     int nb, float *y, size_t ys) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
-    __m512i idx[4];
-    for (int j = 0; j < 4; j++) idx[j] = _mm512_loadu_si512(q6k_idx[j]);
+    const __m512i idx0 = _mm512_loadu_si512(q6k_idx[0]), idx1 = _mm512_loadu_si512(q6k_idx[1]);
     for (int r = 0; r < rows; r++) {
         const uint8_t *wr = w + r * row_bytes;
         __m512 acc[4];
@@ -156,7 +190,7 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wb + 192)));
             const __m512i scz = _mm512_castsi256_si512(sc16);
             const __m512i sc32 = _mm512_zextsi256_si512(_mm256_mullo_epi16(sc16, _mm256_set1_epi16(-32)));
-            __m512i q[4], s[4];
+            __m512i q[4];
             for (int h = 0; h < 2; h++) {
                 // elements 128h + [0,32,64,96) + l come from ql[64h + l] (low/high nibble), ql[64h + 32 + l] and
                 // bit pairs 0,2,4,6 of qh[32h + l]: qz = [qh, qh >> 2] so bits 4..5 of (qz << 4) and of qz are
@@ -168,22 +202,22 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
                 q[2 * h] = _mm512_ternarylogic_epi32(_mm512_and_si512(lo, m4), _mm512_slli_epi16(qz, 4), m30, 0xF8);
                 q[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(lo, 4), m4), qz, m30, 0xF8);
             }
-            for (int j = 0; j < 4; j++) s[j] = _mm512_permutexvar_epi16(idx[j], scz);
+            const __m512i s01 = _mm512_permutexvar_epi16(idx0, scz), s23 = _mm512_permutexvar_epi16(idx1, scz);
             const __m512 vd = _mm512_set1_ps(f16s(wb + 208));
             for (int k = 0; k < nt; k++) {
                 const uint8_t *xb = x + k * xs + 292 * (size_t)b;
-                __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-                s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[0], _mm512_loadu_si512(xb + 4)), s[0]);
-                s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[1], _mm512_loadu_si512(xb + 68)), s[1]);
-                s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[2], _mm512_loadu_si512(xb + 132)), s[2]);
-                s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[3], _mm512_loadu_si512(xb + 196)), s[3]);
-                s0 = _mm512_dpwssd_epi32(s0, _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(xb + 260))), sc32);
-                float dx;
-                memcpy(&dx, xb, 4);
-                acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(vd, _mm512_set1_ps(dx)), _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), acc[k]);
+                const __m512i z = _mm512_setzero_si512();
+                const __m512i p0 = _mm512_dpbusd_epi32(z, q[0], _mm512_loadu_si512(xb + 4));
+                const __m512i p1 = _mm512_dpbusd_epi32(z, q[1], _mm512_loadu_si512(xb + 68));
+                const __m512i p2 = _mm512_dpbusd_epi32(z, q[2], _mm512_loadu_si512(xb + 132));
+                const __m512i p3 = _mm512_dpbusd_epi32(z, q[3], _mm512_loadu_si512(xb + 196));
+                __m512i si = _mm512_madd_epi16(_mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(xb + 260))), sc32);
+                si = _mm512_dpwssd_epi32(si, _mm512_packs_epi32(p0, p1), s01);
+                si = _mm512_dpwssd_epi32(si, _mm512_packs_epi32(p2, p3), s23);
+                acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(vd, _mm512_set1_ps(*(const float *)xb)), _mm512_cvtepi32_ps(si), acc[k]);
             }
         }
-        for (int k = 0; k < nt; k++) y[k * ys + r] = _mm512_reduce_add_ps(acc[k]);
+        store_sums(acc, nt, y + r, ys);
     }
 }
 

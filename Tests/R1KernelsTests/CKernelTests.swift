@@ -8,43 +8,51 @@ import R1KernelsC
 @Suite struct CKernelTests {
     static let types: [GGMLType] = [.q8_0, .q4_0, .q4_K, .q6_K]
 
+    /// Rows (decode) and tiles (prefill, batched decode) on AVX2 and, where the CPU has it, AVX-512: 16 and 5 rows,
+    /// 1...9 tokens (every remainder of the 4-token tiles), K of 1, 6 and 35 super-blocks.
     @Test(arguments: types)
     func rowsAndTilesMatchReference(type: GGMLType) {
         guard let code = MatMul.cKernel(type) else { return }
         var rng = SeededRNG(seed: 700 + UInt64(type.rawValue))
-        let n = 1536, rows = 5, tokens = 7
+        let maxRows = 16, maxTokens = 9
         let xType = Quant.vecDotType(type)
-        let rowBytes = type.byteCount(elements: n)!, xBytes = xType.byteCount(elements: n)!
-        var w: [UInt8] = []
-        for _ in 0..<rows { w += QuantTestData.weights(type, count: n, rng: &rng) }
-        var xq: [UInt8] = []
-        for _ in 0..<tokens { xq += QuantTestData.quantize(QuantTestData.activations(count: n, rng: &rng), xType) }
-        var ref = [Double](repeating: 0, count: rows * tokens), scale = ref
-        for r in 0..<rows {
-            for t in 0..<tokens {
-                let wr = Array(w[(r * rowBytes)..<((r + 1) * rowBytes)]), xt = Array(xq[(t * xBytes)..<((t + 1) * xBytes)])
-                ref[t * rows + r] = Double(QuantReference.vecDot(wr, xt, count: n, type: type))
-                let wf = QuantTestData.dequantize(wr, type, count: n), xf = QuantTestData.dequantize(xt, xType, count: n)
-                scale[t * rows + r] = zip(wf, xf).reduce(0) { $0 + abs(Double($1.0) * Double($1.1)) }
+        for n in [256, 1536, 8960] {
+            let rowBytes = type.byteCount(elements: n)!, xBytes = xType.byteCount(elements: n)!
+            let nb = Int32(n / type.blockSize)
+            var w: [UInt8] = []
+            for _ in 0..<maxRows { w += QuantTestData.weights(type, count: n, rng: &rng) }
+            var xq: [UInt8] = []
+            for _ in 0..<maxTokens { xq += QuantTestData.quantize(QuantTestData.activations(count: n, rng: &rng), xType) }
+            let wRows = (0..<maxRows).map { Array(w[($0 * rowBytes)..<(($0 + 1) * rowBytes)]) }
+            let xToks = (0..<maxTokens).map { Array(xq[($0 * xBytes)..<(($0 + 1) * xBytes)]) }
+            let wf = wRows.map { QuantTestData.dequantize($0, type, count: n) }
+            let xf = xToks.map { QuantTestData.dequantize($0, xType, count: n) }
+            // ref[t][r] and the tolerance's scale Σ|w·x|
+            let ref = xToks.map { xt in wRows.map { Double(QuantReference.vecDot($0, xt, count: n, type: type)) } }
+            let scale = xf.map { x in wf.map { w in zip(w, x).reduce(0) { $0 + abs(Double($1.0) * Double($1.1)) } } }
+            var yRows = [Float](repeating: 0, count: maxRows)
+            r1c_dot_rows(code, w, rowBytes, Int32(maxRows), xToks[0], nb, &yRows)
+            for r in 0..<maxRows {
+                #expect(abs(Double(yRows[r]) - ref[0][r]) <= dotFastVsReferenceTolerance * scale[0][r], "\(type) K=\(n) row \(r)")
             }
-        }
-        var yRows = [Float](repeating: 0, count: rows), yTile = [Float](repeating: 0, count: rows * tokens)
-        r1c_dot_rows(code, w, rowBytes, Int32(rows), Array(xq[0..<xBytes]), Int32(n / type.blockSize), &yRows)
-        // the AVX2 tile, then the AVX-512 one where the CPU has it
-        for avx512 in r1c_has_avx512() != 0 ? [false, true] : [false] {
-            r1c_set_avx512(avx512 ? 1 : 0)
-            defer { r1c_set_avx512(1) }
-            r1c_dot_tile(code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), Int32(n / type.blockSize), &yTile, rows)
-            for r in 0..<rows {
-                for t in 0..<tokens {
-                    let i = t * rows + r
-                    #expect(abs(Double(yTile[i]) - ref[i]) <= dotFastVsReferenceTolerance * scale[i],
-                            "\(type) tile \(r),\(t) avx512=\(avx512)")
+            // the AVX2 tile, then the AVX-512 one where the CPU has it
+            for avx512 in r1c_has_avx512() != 0 ? [false, true] : [false] {
+                r1c_set_avx512(avx512 ? 1 : 0)
+                defer { r1c_set_avx512(1) }
+                for rows in [16, 5] {
+                    for tokens in [1, 2, 3, 4, 5, 8, 9] {
+                        var yTile = [Float](repeating: .nan, count: rows * tokens)
+                        r1c_dot_tile(code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), nb, &yTile, rows)
+                        for r in 0..<rows {
+                            for t in 0..<tokens {
+                                let y = Double(yTile[t * rows + r])
+                                #expect(abs(y - ref[t][r]) <= dotFastVsReferenceTolerance * scale[t][r],
+                                        "\(type) K=\(n) tile \(rows)x\(tokens) at \(r),\(t) avx512=\(avx512)")
+                            }
+                        }
+                    }
                 }
             }
-        }
-        for r in 0..<rows {
-            #expect(abs(Double(yRows[r]) - ref[r]) <= dotFastVsReferenceTolerance * scale[r], "\(type) row \(r)")
         }
     }
 
