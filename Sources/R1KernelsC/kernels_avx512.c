@@ -18,13 +18,17 @@ static int avx512_cpu(void) {
 }
 
 static int avx512_enabled = -1;
+/// r1c_set_avx512's choice for the calling thread (-1: none), so tests comparing both paths cannot switch the tiles
+/// under other tests running on other threads.
+static _Thread_local int avx512_thread = -1;
 
 int r1c_has_avx512(void) {
+    if (avx512_thread >= 0) return avx512_thread;
     if (avx512_enabled < 0) avx512_enabled = avx512_cpu() && getenv("R1_NO_AVX512") == NULL;
     return avx512_enabled;
 }
 
-void r1c_set_avx512(int enabled) { avx512_enabled = enabled && avx512_cpu(); }
+void r1c_set_avx512(int enabled) { avx512_thread = enabled < 0 ? -1 : enabled && avx512_cpu(); }
 
 /// Called by r1c_dot_tile first: 1 when a 512-bit tile did the work.
 int r1c_tile_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,

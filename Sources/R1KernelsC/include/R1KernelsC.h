@@ -28,7 +28,8 @@ void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const voi
 /// R1_NO_AVX512=1 or r1c_set_avx512(0): then r1c_dot_tile and r1c_f16_tile use 512-bit prefill tiles
 /// (kernels_avx512_*.c), tested against the AVX2 tiles and the Swift references.
 int r1c_has_avx512(void);
-/// Turns the AVX-512 tiles off (0) or back on (1, only where the CPU has them); for tests and benchmarks.
+/// Turns the AVX-512 tiles off (0) or on (1, only where the CPU has them) for calls made on this thread, or back to the
+/// process default (-1); for tests comparing both paths.
 void r1c_set_avx512(int enabled);
 
 /// F16 weights · f32 activations for a prompt: y[t * y_stride + r] = Σ_k w[r][k] x[t * cols + k] for a tile of `rows`
