@@ -1,4 +1,4 @@
-// Usage: clang -O2 -I Sources/R1KernelsC/include -o /tmp/tbk scripts/bench/tiles/tile_bench_k.c -lm && /tmp/tbk [iters]
+// Usage: clang -O2 -I Sources/R1KernelsC/include -o /tmp/tbk scripts/bench/tiles/tile_bench_k.c -lm && /tmp/tbk [iters [tokens]]
 // Checks the AVX-512 Q4_K/Q6_K tiles (kernels_avx512_k.c) against the AVX2 tiles (kernels.c) through r1c_dot_tile
 // (and Q4_K both against an exact double sum), then times both on a 16-row × 256-token tile for K = 1536 and 8960
 // (GMAC/s, one thread).
@@ -130,10 +130,10 @@ int main(int argc, char **argv) {
                sqrt(rms[0]), worst[1], sqrt(rms[1]));
         free(w); free(x);
     }
-    // (b) speed: 16 rows × 256 tokens
+    // (b) speed: 16 rows × 256 tokens (or argv[2] tokens: batched decode shapes)
     for (int ti = 0; ti < 2; ti++)
         for (int ki = 1; ki < 3; ki++) {
-            int nb = Ks[ki] / 256, rows = 16, T = 256;
+            int nb = Ks[ki] / 256, rows = 16, T = argc > 2 ? atoi(argv[2]) : 256;
             size_t rb = (size_t)nb * (ti == 0 ? 144 : 210), xs = (size_t)nb * 292;
             uint8_t *w = malloc(rb * rows), *x = malloc(xs * T);
             float *y = malloc(sizeof(float) * rows * T);
@@ -144,8 +144,8 @@ int main(int argc, char **argv) {
                 for (int a = 0; a < 2; a++) {
                     r1c_set_avx512(a);
                     double t0 = now();
-                    for (int rep = 0; rep < 4; rep++) r1c_dot_tile(types[ti], w, rb, rows, x, xs, T, nb, y, rows);
-                    double dt = (now() - t0) / 4;
+                    for (int rep = 0; rep < 4 * (256 / T); rep++) r1c_dot_tile(types[ti], w, rb, rows, x, xs, T, nb, y, rows);
+                    double dt = (now() - t0) / (4 * (256 / T));
                     if (dt < best[a]) best[a] = dt;
                 }
             double macs = (double)rows * T * Ks[ki];
