@@ -1,14 +1,15 @@
 // AVX-512 prefill tiles for Q4_K and Q6_K weights · Q8_K activations (see internal.h for the contract): each weight
-// super-block is unpacked once into 512-bit registers (64 elements each) and dotted with up to 4 tokens.
-// Tested references: the AVX2 tiles tile_q4_K / tile_q6_K in kernels.c and the Swift QuantReference.vecDot
-// (CKernelTests, scripts/bench/tiles/tile_bench_k.c).
+// super-block is unpacked once into 512-bit registers (64 elements each) and dotted with 8 (Q4_K) or 4 (Q6_K) tokens,
+// remainders with 1-3. Tested references: the AVX2 tiles tile_q4_K / tile_q6_K in kernels.c and the Swift
+// QuantReference.vecDot (CKernelTests; scripts/bench/tiles/tile_bench_k.c checks and times against the AVX2 tiles).
 //
 // Tricks used by both tiles:
-// - u8 weights (Q4_K nibbles 0..15, Q6_K values 0..63 without their -32) go unsigned into vpmaddubsw against the
-//   signed Q8_K bytes: |q·x| pair sums stay below 2·63·128 < 32767, so no int16 saturation.
-// - vpdpwssd (VNNI) multiplies those int16 pair sums by int16 scales laid out per sub-block and accumulates in
-//   int32: one instruction instead of vpmaddwd + vpaddd.
+// - u8 weights (Q4_K nibbles 0..15, Q6_K values 0..63 without their -32) go unsigned into vpdpbusd (VNNI) against the
+//   signed Q8_K bytes: 4-element sums, |·| <= 4·63·128 < 32768, so vpackssdw packs two such vectors into int16
+//   exactly, and one vpmaddwd / vpdpwssd applies the int16 sub-block scales to both (fewer multiplies than
+//   vpmaddubsw + vpmaddwd per 64 elements).
 // - Offsets come back through Q8_K's bsums (sums of 16 activations): Q4_K's dmin·min term and Q6_K's -32.
+// - Horizontal sums happen once per row and 4 tokens, as a transposing tree.
 #include "internal.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -22,6 +23,11 @@ R1_AVX512 R1_INLINE float f16s(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 
+R1_INLINE float f32s(const uint8_t *p) {
+    float f;
+    memcpy(&f, p, 4);
+    return f;
+}
 
 /// y[k·ys] = Σ lanes of acc[k] for nt (constant) tokens; 4 at once as a transposing tree (one shuffle + add per
 /// level instead of four separate reductions).
@@ -45,16 +51,14 @@ R1_AVX512 R1_INLINE void store_sums(const __m512 *acc, int nt, float *y, size_t 
     for (; k < nt; k++) y[k * ys] = _mm512_reduce_add_ps(acc[k]);
 }
 
-// vpermw indices: Q4_K pair j takes int16 scale 2j in its low 256 bits and 2j+1 in its high 256 bits (one 32-element
-// sub-block per half). Q6_K: zmm i covers sub-blocks 4i..4i+3, one per 128-bit lane.
-// Q4_K with VNNI: vpdpbusd gives 4-element sums (|·| <= 4·15·128, fits int16), vpackssdw interleaves two pairs
-// j = (0, 1) or (2, 3) per 128-bit lane L as [pair a lanes 4L..4L+3, pair b lanes 4L..4L+3]; lanes 0..7 of a pair
-// are its sub-block 2j, 8..15 sub-block 2j+1. Index of the scale for each int16 of the packed vector:
+// vpermw indices of the int16 scales. Q4_K: vpackssdw interleaves the vpdpbusd sums of two zmm j = (0, 1) or (2, 3)
+// per 128-bit lane L as [j_a lanes 4L..4L+3, j_b lanes 4L..4L+3]; lanes 0..7 of zmm j are sub-block 2j (its low
+// nibbles), 8..15 sub-block 2j+1. Index of the scale for each int16 of the packed vector:
 static const uint16_t q4k_idx[2][32] = {
     {0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3},
     {4, 4, 4, 4, 6, 6, 6, 6, 4, 4, 4, 4, 6, 6, 6, 6, 5, 5, 5, 5, 7, 7, 7, 7, 5, 5, 5, 5, 7, 7, 7, 7},
 };
-// Q6_K the same way (4-element sums |·| <= 4·63·128 < 32768): 128-bit lane L of zmm i is sub-block 4i + L.
+// Q6_K the same way: 128-bit lane L of zmm i is sub-block 4i + L.
 static const uint16_t q6k_idx[2][32] = {
     {0, 0, 0, 0, 4, 4, 4, 4, 1, 1, 1, 1, 5, 5, 5, 5, 2, 2, 2, 2, 6, 6, 6, 6, 3, 3, 3, 3, 7, 7, 7, 7},
     {8, 8, 8, 8, 12, 12, 12, 12, 9, 9, 9, 9, 13, 13, 13, 13, 10, 10, 10, 10, 14, 14, 14, 14, 11, 11, 11, 11, 15, 15, 15, 15},
@@ -82,7 +86,7 @@ R1_AVX512 R1_INLINE void q4k_token_terms(const uint8_t *x, size_t xs, int nt, in
         for (int k = 0; k < tt; k++) {
             const uint8_t *xb = x + (k < nt ? k : 0) * xs + 292 * (size_t)b;
             const __m256i p = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(xb + 260)), _mm256_set1_epi16(1));
-            const float d = k < nt ? *(const float *)xb : 0.0f;  // missing tokens: zeros
+            const float d = k < nt ? f32s(xb) : 0.0f;  // missing tokens: zeros
             _mm256_storeu_ps(mt + 8 * (tt * (size_t)b + k), _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p)));
             dx[tt * b + k] = d;
         }
@@ -116,7 +120,9 @@ R1_AVX512 R1_INLINE void q4k_tokens(const uint8_t *w, size_t row_bytes, int rows
                 q[j] = _mm512_and_si512(_mm512_mask_srli_epi16(bits, 0xFFFF0000u, bits, 4), m4);
             }
             const __m512i s01 = _mm512_permutexvar_epi16(idx0, sm), s23 = _mm512_permutexvar_epi16(idx1, sm);
-            const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(*(const int *)wb));  // d, dmin
+            int dbits;
+            memcpy(&dbits, wb, 4);
+            const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(dbits));  // d, dmin
             const __m256 ddx = _mm256_mul_ps(_mm256_broadcastss_ps(dd), _mm256_loadu_ps(dxt + tt * b));  // d·d_x per token
             // dmin · min, twice: two tokens' min terms per FMA
             const __m512 mn = _mm512_broadcast_f32x8(_mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)),
@@ -175,8 +181,8 @@ int r1c512_tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
 
 // MARK: - Q6_K {ql: (128), qh: (64), scales: (16) int8, d: f16}
 
-/// `nt` (1...4) tokens × all rows (8 measured slower here). Σ sc (q - 32) x = Σ sc q x - 32 Σ_sub sc·bsum: the second sum is one more
-/// vpdpwssd of the 16 bsums with -32·sc (16 sub-blocks of 16 = Q8_K's 16 bsums).
+/// `nt` (1...4) tokens × all rows (8 measured slower for Q6_K). Σ sc (q - 32) x = Σ sc q x - 32 Σ_sub sc·bsum: the
+/// second sum is one more vpmaddwd of the 16 bsums with -32·sc (16 sub-blocks of 16 = Q8_K's 16 bsums).
 R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int nt,
                                     int nb, float *y, size_t ys) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
@@ -214,7 +220,7 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
                 __m512i si = _mm512_madd_epi16(_mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(xb + 260))), sc32);
                 si = _mm512_dpwssd_epi32(si, _mm512_packs_epi32(p0, p1), s01);
                 si = _mm512_dpwssd_epi32(si, _mm512_packs_epi32(p2, p3), s23);
-                acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(vd, _mm512_set1_ps(*(const float *)xb)), _mm512_cvtepi32_ps(si), acc[k]);
+                acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(vd, _mm512_set1_ps(f32s(xb))), _mm512_cvtepi32_ps(si), acc[k]);
             }
         }
         store_sums(acc, nt, y + r, ys);

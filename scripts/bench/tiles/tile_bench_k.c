@@ -1,6 +1,7 @@
-// Usage: clang -O2 -I Sources/R1KernelsC/include -o /tmp/tbk scripts/bench/tiles/tile_bench_k.c && /tmp/tbk [iters]
-// Checks the AVX-512 Q4_K/Q6_K tiles (kernels_avx512_k.c) against the AVX2 tiles (kernels.c) through r1c_dot_tile,
-// then times both on a 16-row × 256-token tile for K = 1536 and 8960 (GMAC/s, one thread).
+// Usage: clang -O2 -I Sources/R1KernelsC/include -o /tmp/tbk scripts/bench/tiles/tile_bench_k.c -lm && /tmp/tbk [iters [tokens]]
+// Checks the AVX-512 Q4_K/Q6_K tiles (kernels_avx512_k.c) against the AVX2 tiles (kernels.c) through r1c_dot_tile
+// (and Q4_K both against an exact double sum), then times both on a 16-row × 256-token tile for K = 1536 and 8960
+// (GMAC/s, one thread).
 #include "../../../Sources/R1KernelsC/kernels.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512_k.c"
@@ -45,6 +46,29 @@ static void fill_x(uint8_t *x, int nb) {
     }
 }
 
+/// Exact (double) Q4_K · Q8_K over nb blocks, from integer sub-block sums, and Σ|w·x| for the error scale.
+static double exact_q4_K(const uint8_t *w, const uint8_t *x, int nb, double *mag) {
+    double sum = 0, m = 0;
+    for (int b = 0; b < nb; b++, w += 144, x += 292) {
+        uint32_t u[4];
+        q4k_scales(w + 4, u);
+        const uint8_t *sc = (const uint8_t *)u;
+        float dxf;
+        memcpy(&dxf, x, 4);
+        const double d = f16(w), dmin = f16(w + 2), dx = dxf;
+        const int8_t *q8 = (const int8_t *)(x + 4);
+        for (int e = 0; e < 256; e++) {
+            const int j = e / 64, hi = (e % 64) >= 32, l = e % 32;
+            const int q = hi ? w[16 + 32 * j + l] >> 4 : w[16 + 32 * j + l] & 15, s = e / 32;
+            const double wv = d * sc[s] * q - dmin * sc[8 + s];
+            sum += wv * dx * q8[e];
+            m += fabs(wv * dx * q8[e]);
+        }
+    }
+    *mag = m;
+    return sum;
+}
+
 static double now(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec + 1e-9 * ts.tv_nsec; }
 
 int main(int argc, char **argv) {
@@ -80,10 +104,36 @@ int main(int argc, char **argv) {
             free(w); free(x);
         }
     printf("correctness: %s (avx512 cpu: %d)\n", fails ? "FAIL" : "ok", r1c_has_avx512());
-    // (b) speed: 16 rows × 256 tokens
+    // (a') Q4_K error against the exact sum, relative to Σ|w·x|, for both tiles (16 rows × 9 tokens, K = 1536, 8960)
+    for (int ki = 1; ki < 3; ki++) {
+        int nb = Ks[ki] / 256, rows = 16, T = 9;
+        size_t rb = (size_t)nb * 144, xs = (size_t)nb * 292;
+        uint8_t *w = malloc(rb * rows), *x = malloc(xs * T);
+        fill_w(R1C_Q4_K, w, nb * rows);
+        fill_x(x, nb * T);
+        float y[2][16 * 9];
+        for (int a = 0; a < 2; a++) {
+            r1c_set_avx512(a);
+            r1c_dot_tile(R1C_Q4_K, w, rb, rows, x, xs, T, nb, y[a], rows);
+        }
+        double worst[2] = {0, 0}, rms[2] = {0, 0};
+        for (int t = 0; t < T; t++)
+            for (int r = 0; r < rows; r++) {
+                double mag, e = exact_q4_K(w + r * rb, x + t * xs, nb, &mag);
+                for (int a = 0; a < 2; a++) {
+                    double err = fabs(y[a][t * rows + r] - e) / mag;
+                    worst[a] = fmax(worst[a], err);
+                    rms[a] += err * err / (rows * T);
+                }
+            }
+        printf("q4_K K=%5d error / sum|wx|: avx2 max %.2e rms %.2e, avx512 max %.2e rms %.2e\n", Ks[ki], worst[0],
+               sqrt(rms[0]), worst[1], sqrt(rms[1]));
+        free(w); free(x);
+    }
+    // (b) speed: 16 rows × 256 tokens (or argv[2] tokens: batched decode shapes)
     for (int ti = 0; ti < 2; ti++)
         for (int ki = 1; ki < 3; ki++) {
-            int nb = Ks[ki] / 256, rows = 16, T = 256;
+            int nb = Ks[ki] / 256, rows = 16, T = argc > 2 ? atoi(argv[2]) : 256;
             size_t rb = (size_t)nb * (ti == 0 ? 144 : 210), xs = (size_t)nb * 292;
             uint8_t *w = malloc(rb * rows), *x = malloc(xs * T);
             float *y = malloc(sizeof(float) * rows * T);
@@ -94,8 +144,8 @@ int main(int argc, char **argv) {
                 for (int a = 0; a < 2; a++) {
                     r1c_set_avx512(a);
                     double t0 = now();
-                    for (int rep = 0; rep < 4; rep++) r1c_dot_tile(types[ti], w, rb, rows, x, xs, T, nb, y, rows);
-                    double dt = (now() - t0) / 4;
+                    for (int rep = 0; rep < 4 * (256 / T); rep++) r1c_dot_tile(types[ti], w, rb, rows, x, xs, T, nb, y, rows);
+                    double dt = (now() - t0) / (4 * (256 / T));
                     if (dt < best[a]) best[a] = dt;
                 }
             double macs = (double)rows * T * Ks[ki];
