@@ -7,9 +7,11 @@ import R1Kernels
 
 /// Largest change of the reference's top-token log-probability an F16 cache makes against the fp32 one, teacher-forced
 /// on the reference paths (a near-tie may flip a greedy token). These tiny random-weight models amplify rounding:
-/// keys and values rounded to f16 moved it by up to 0.07 (qwen2-k-gguf), about what llama.cpp's own activation
-/// rounding does (0.10-0.14, see logprobTolerance); float models moved by under 0.01.
-let kvCacheF16Tolerance: Float = 0.1
+/// keys and values rounded to f16 moved it by up to 0.07 (qwen2-k-gguf) with the AVX2 prefill tiles and 0.107 with
+/// the AVX-512 ones (whose dot products are as close to an exact sum: 1e-8 of Σ|w·x|; the prompt's rounding differs
+/// and the model amplifies it), about what llama.cpp's own activation rounding does (0.10-0.14, see
+/// logprobTolerance); float models moved by under 0.01.
+let kvCacheF16Tolerance: Float = 0.15
 /// Same for Q8_0 keys and values (8-bit blocks of 32): up to 0.14 measured.
 let kvCacheQ8_0Tolerance: Float = 0.2
 
