@@ -181,8 +181,9 @@ int r1c512_tile_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
 
 // MARK: - F16 weights · f32 activations: R rows × C tokens of zmm accumulators, 16 columns a step (vcvtph2ps once
 // per row, shared by the C tokens); rows in blocks of 64 (each token chunk then serves 64 rows before it leaves
-// L2), columns in chunks so a chunk of 4 tokens stays in L1. ~110-116 GMAC/s a core at T = 256, ~90% of the FMA peak; converting each block·chunk to f32 once instead measured
-// slower (~87: twice the weight bytes per FMA), and 8 × 3 or 4 × 6 tiles the same within noise.
+// L2), columns in chunks so a chunk of 4 tokens stays in L1. ~110-116 GMAC/s a core at T = 256, ~90% of the FMA
+// peak; converting each block·chunk to f32 once instead measured slower (~87: twice the weight bytes per FMA), and
+// 8 × 3 or 4 × 6 tiles the same within noise.
 
 #ifndef F16_R  // tile shape, overridable for scripts/bench/tiles/tile_bench_q.c
 #define F16_R 4
