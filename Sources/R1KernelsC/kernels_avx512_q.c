@@ -93,10 +93,12 @@ R1_AVX512 static void lane_scales(const uint8_t *x, int nb, int c, float *dx, in
     for (; b + 8 <= nb; b += 8) {
         __m256i s[8];
         for (int i = 0; i < 8; i++)
-            s[i] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, _mm256_loadu_si256((const __m256i *)(x + 34 * (b + i) + 2)));
+            s[i] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones,
+                                       _mm256_loadu_si256((const __m256i *)(x + 34 * (b + i) + 2)));
         const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
         const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
-        const __m256i t = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+        const __m256i t =
+            _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
         _mm256_storeu_si256((__m256i *)(bias + b), _mm256_mullo_epi32(t, _mm256_set1_epi32(-c)));
     }
     for (; b < nb; b++) {
@@ -229,8 +231,10 @@ typedef void (*f16_kernel_fn)(const uint8_t *, size_t, const float *, int, int, 
 
 int r1c512_f16_tile(const uint8_t *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,
                     size_t ys) {
-    static const f16_kernel_fn f4[7] = {0, f16_kernel_r1, f16_kernel_r2, f16_kernel_r3, f16_kernel_r4, f16_kernel_r5, f16_kernel_r6};
-    static const f16_kernel_fn f1[7] = {0, f16_kernel_11, f16_kernel_12, f16_kernel_13, f16_kernel_14, f16_kernel_15, f16_kernel_16};
+    static const f16_kernel_fn f4[7] = {0, f16_kernel_r1, f16_kernel_r2, f16_kernel_r3,
+                                        f16_kernel_r4, f16_kernel_r5, f16_kernel_r6};
+    static const f16_kernel_fn f1[7] = {0, f16_kernel_11, f16_kernel_12, f16_kernel_13,
+                                        f16_kernel_14, f16_kernel_15, f16_kernel_16};
     if (cols % 16 != 0) return 0;
     for (int rb = 0; rb < rows; rb += F16_ROWS) {
         const int re = rows - rb < F16_ROWS ? rows : rb + F16_ROWS;
