@@ -12,21 +12,36 @@
 #include "internal.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define R1_INLINE static inline __attribute__((always_inline))
 
-/// Per-thread scratch, grown on demand and kept (the tiles run on the matmul pool's threads).
+/// Per-thread scratch, grown on demand and kept while the thread lives (the tiles run on the matmul pool's threads).
 typedef struct {
     void *p;
     size_t cap;
 } scratch;
 static _Thread_local scratch scratch_w, scratch_x;
 
+/// Frees the exiting thread's scratch (a key destructor runs while its thread-locals are still there).
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static void scratch_free(void *unused) {
+    (void)unused;
+    free(scratch_w.p);
+    free(scratch_x.p);
+    scratch_w = (scratch){0, 0};
+    scratch_x = (scratch){0, 0};
+}
+static void scratch_key_make(void) { pthread_key_create(&scratch_key, scratch_free); }
+
 static void *scratch_get(scratch *s, size_t n) {
     n = (n + 63) & ~(size_t)63;
     if (s->cap < n) {
+        pthread_once(&scratch_once, scratch_key_make);
+        pthread_setspecific(scratch_key, &scratch_w);  // any non-null value: the destructor frees both buffers
         free(s->p);
         s->p = aligned_alloc(64, n);
         s->cap = s->p ? n : 0;

@@ -38,7 +38,7 @@ import R1KernelsC
             // the AVX2 tile, then the AVX-512 one where the CPU has it
             for avx512 in r1c_has_avx512() != 0 ? [false, true] : [false] {
                 r1c_set_avx512(avx512 ? 1 : 0)
-                defer { r1c_set_avx512(1) }
+                defer { r1c_set_avx512(-1) }
                 for rows in [16, 5] {
                     for tokens in [1, 2, 3, 4, 5, 8, 9] {
                         var yTile = [Float](repeating: .nan, count: rows * tokens)
