@@ -181,7 +181,7 @@ int r1c512_tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
 
 // MARK: - Q6_K {ql: (128), qh: (64), scales: (16) int8, d: f16}
 
-/// `nt` (1...4) tokens × all rows (8 measured slower for Q6_K). Σ sc (q - 32) x = Σ sc q x - 32 Σ_sub sc·bsum: the
+/// `nt` (1...8) tokens × all rows (8 only for short rows, see r1c512_tile_q6_K). Σ sc (q - 32) x = Σ sc q x - 32 Σ_sub sc·bsum: the
 /// second sum is one more vpmaddwd of the 16 bsums with -32·sc (16 sub-blocks of 16 = Q8_K's 16 bsums).
 R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int nt,
                                     int nb, float *y, size_t ys) {
@@ -189,7 +189,7 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
     const __m512i idx0 = _mm512_loadu_si512(q6k_idx[0]), idx1 = _mm512_loadu_si512(q6k_idx[1]);
     for (int r = 0; r < rows; r++) {
         const uint8_t *wr = w + r * row_bytes;
-        __m512 acc[4];
+        __m512 acc[8];
         for (int k = 0; k < nt; k++) acc[k] = _mm512_setzero_ps();
         for (int b = 0; b < nb; b++) {
             const uint8_t *wb = wr + 210 * (size_t)b;
@@ -227,6 +227,9 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
     }
 }
 
+R1_AVX512 static void q6k_t8(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
+    q6k_tokens(w, rb, rows, x, xs, 8, nb, y, ys);
+}
 R1_AVX512 static void q6k_t4(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
     q6k_tokens(w, rb, rows, x, xs, 4, nb, y, ys);
 }
@@ -243,6 +246,10 @@ R1_AVX512 static void q6k_t1(const uint8_t *w, size_t rb, int rows, const uint8_
 int r1c512_tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
     int t = 0;
+    // 8 tokens per unpack while their activations stay in L1 (batched decode, the output head): 8 measured slower
+    // than 4 for long rows (K = 8960) in prefill
+    if (nb <= 16)
+        for (; t + 8 <= tokens; t += 8) q6k_t8(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
     for (; t + 4 <= tokens; t += 4) q6k_t4(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
     switch (tokens - t) {
     case 3: q6k_t3(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
