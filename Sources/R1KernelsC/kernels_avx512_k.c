@@ -246,9 +246,9 @@ R1_AVX512 static void q6k_t1(const uint8_t *w, size_t rb, int rows, const uint8_
 int r1c512_tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
     int t = 0;
-    // 8 tokens per unpack while their activations stay in L1 (batched decode, the output head): 8 measured slower
-    // than 4 for long rows (K = 8960) in prefill
-    if (nb <= 16)
+    // 8 tokens per unpack for batched decode's few tokens (weights streamed from memory, activations in L1: the
+    // output head); for prefill's many tokens and for long rows 4 measured faster (137 vs 159 GMAC/s at K = 1536)
+    if (nb <= 16 && tokens < 32)
         for (; t + 8 <= tokens; t += 8) q6k_t8(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
     for (; t + 4 <= tokens; t += 4) q6k_t4(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
     switch (tokens - t) {
