@@ -159,14 +159,21 @@ public final class BatchScheduler: @unchecked Sendable {
             }
             var done: [ObjectIdentifier] = []
 
-            // Sample every decoding sequence; each feeds its next token (or forced closing tokens) into this step.
+            // Sample every decoding sequence (in parallel: each has its own sampler); each then feeds its next token
+            // (or forced closing tokens) into this step.
             var segments: [StepSegment] = [], owners: [(Sequence, prefill: Bool)] = []
-            for s in batch where s.decoding {
-                if s.cancelled.isSet { s.end(.cancelled); done.append(ObjectIdentifier(s)); continue }
-                guard let logits = s.logits else { continue }
-                let result = logits.withUnsafeBufferPointer { s.sampler.sample(logits: $0, history: s.processor.history) }
+            for s in batch where s.decoding && s.cancelled.isSet { s.end(.cancelled); done.append(ObjectIdentifier(s)) }
+            let sampling = batch.filter { $0.decoding && !$0.cancelled.isSet && $0.logits != nil }
+            var results = [SampleResult?](repeating: nil, count: sampling.count)
+            results.withUnsafeMutableBufferPointer { out in
+                model.parallelFor(sampling.count) { i in
+                    let s = sampling[i]
+                    out[i] = s.logits!.withUnsafeBufferPointer { s.sampler.sample(logits: $0, history: s.processor.history) }
+                }
+            }
+            for (s, result) in zip(sampling, results) {
                 s.logits = nil
-                switch s.processor.accept(result, emit: s.emit) {
+                switch s.processor.accept(result!, emit: s.emit) {
                 case .finish:
                     s.end(s.processor.stats.finishReason)
                     done.append(ObjectIdentifier(s))

@@ -38,9 +38,15 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// One step over several sequences (distinct caches): each segment's tokens at its own positions. Returns per
     /// segment its last token's logits (vocab), or [] where not wanted.
     func forward(segments: [StepSegment]) -> [[Float]]
+    /// body(i) for i in 0..<n, on the model's threads where it has them (the scheduler samples its sequences so).
+    func parallelFor(_ n: Int, _ body: (Int) -> Void)
 }
 
 extension LanguageModel {
+    public func parallelFor(_ n: Int, _ body: (Int) -> Void) {
+        for i in 0..<n { body(i) }
+    }
+
     /// Sequence by sequence; models with a real batched step override it.
     public func forward(segments: [StepSegment]) -> [[Float]] {
         segments.map { s in
@@ -69,6 +75,10 @@ public final class DecoderModel: LanguageModel, @unchecked Sendable {
 
     public func forward(_ tokens: [Int], cache: any SequenceCache) -> [Float] {
         lock.withLock { decoder.forward(tokens, cache: cache as! KVCache, pool: pool) }
+    }
+
+    public func parallelFor(_ n: Int, _ body: (Int) -> Void) {
+        lock.withLock { pool.parallelFor(n, body) }
     }
 
     public func forward(segments: [StepSegment]) -> [[Float]] {
