@@ -111,6 +111,11 @@ R1_AVX512 R1_INLINE void q4k_tokens(const uint8_t *w, size_t row_bytes, int rows
         for (int i = 0; i < (nt + 1) / 2; i++) accm[i] = _mm512_setzero_ps();
         for (int b = b0; b < b1; b++) {
             const uint8_t *wb = wr + 144 * (size_t)b;
+            // the next row's block, while this one computes: few-token calls (batched decode) stream weights from
+            // memory, and this overlaps the stream with the arithmetic
+            _mm_prefetch((const char *)(wb + row_bytes), _MM_HINT_T0);
+            _mm_prefetch((const char *)(wb + row_bytes + 64), _MM_HINT_T0);
+            _mm_prefetch((const char *)(wb + row_bytes + 128), _MM_HINT_T0);
             const __m256i sm16 = q4k_scales16(wb + 4);
             const __m512i sm = _mm512_castsi256_si512(sm16);
             __m512i q[4];
@@ -193,6 +198,7 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
         for (int k = 0; k < nt; k++) acc[k] = _mm512_setzero_ps();
         for (int b = 0; b < nb; b++) {
             const uint8_t *wb = wr + 210 * (size_t)b;
+            for (int l = 0; l < 4; l++) _mm_prefetch((const char *)(wb + row_bytes + 64 * l), _MM_HINT_T0);  // as in Q4_K
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wb + 192)));
             const __m512i scz = _mm512_castsi256_si512(sc16);
             const __m512i sc32 = _mm512_zextsi256_si512(_mm256_mullo_epi16(sc16, _mm256_set1_epi16(-32)));
