@@ -12,8 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
     var host = "127.0.0.1"
     @Option(help: "Port to listen on.")
     var port = 8080
-    @Option(help: "Generations batched together at every decode step (continuous batching).")
-    var parallel = 4
+    @Option(help: "Generations batched together at every step (continuous batching): more raise the total tokens/s (8 decode about 3x faster than 1 on 2 cores) and each one's time per token.")
+    var parallel = 8
     @Option(help: "Requests that may wait for a slot; beyond them the server answers 429 with Retry-After.")
     var queue = 16
     @Option(name: .customLong("reasoning-field"), help: "Name of the reasoning field: reasoning_content (DeepSeek) or reasoning (vLLM, Ollama's /v1).")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load test: start `r1 serve MODEL` on loopback and run load.py against it (32 clients, 60 s by default),
 # then check the server is still alive and report its resident memory before and after.
-# Usage: [CONFIG=debug] [QUEUE=8] [PARALLEL=4] [CONTEXT=N] [MAX_TOKENS=64] scripts/server/load.sh [MODEL] [CLIENTS] [SECONDS]
+# Usage: [CONFIG=debug] [QUEUE=8] [PARALLEL=8] [CONTEXT=N] [MAX_TOKENS=64] scripts/server/load.sh [MODEL] [CLIENTS] [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL=${1:-Tests/Fixtures/models/qwen2-k-gguf/qwen2-k-q4_k_m.gguf}
@@ -15,7 +15,7 @@ SCRATCH=${SCRATCH:-.build}
 swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product r1 >/dev/null
 BIN=$(swift build -c "$CONFIG" --scratch-path "$SCRATCH" --show-bin-path)/r1
 LOG=$(mktemp)
-"$BIN" serve "$MODEL" --port "$PORT" --model-name load-model --queue "$QUEUE" --parallel "${PARALLEL:-4}" ${CONTEXT:+--context $CONTEXT} >"$LOG" 2>&1 &
+"$BIN" serve "$MODEL" --port "$PORT" --model-name load-model --queue "$QUEUE" --parallel "${PARALLEL:-8}" ${CONTEXT:+--context $CONTEXT} >"$LOG" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -f "$LOG"' EXIT
 for _ in $(seq 1 100); do
