@@ -29,8 +29,9 @@ int r1c512_tile_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
 int r1c512_f16_tile(const uint8_t *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,
                     size_t ys);
 
-// kernels_avx512_rows.c: decode rows (one activation row): Q4_0 · Q8_0, F16 · f32 (cols % 16 == 0)
+// kernels_avx512_rows.c: decode rows (one activation row): Q4_0 / Q8_0 · Q8_0, F16 · f32 (cols % 16 == 0)
 int r1c512_rows_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y);
+int r1c512_rows_q8_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y);
 int r1c512_f16_rows(const uint8_t *w, size_t row_bytes, int rows, const float *x, int cols, float *y);
 #endif
 #endif

@@ -49,6 +49,7 @@ int r1c_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, cons
     if (!r1c_has_avx512()) return 0;
     switch (type) {
     case R1C_Q4_0: return r1c512_rows_q4_0(w, row_bytes, rows, x, nb, y);
+    case R1C_Q8_0: return r1c512_rows_q8_0(w, row_bytes, rows, x, nb, y);
     default: return 0;
     }
 }

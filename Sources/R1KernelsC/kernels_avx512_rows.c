@@ -1,8 +1,9 @@
 // AVX-512 (VNNI) row kernels for single-token decode: y[r] = dot(weight row r, one activation row), a memory-bound
-// GEMV, so the aim is few instructions per weight byte (two cores must keep up with DRAM). Q4_0 weights · Q8_0
-// activations (r1c512_rows_q4_0, called by r1c_dot_rows through r1c_rows_avx512) and F16 weights · f32 activations
-// (r1c512_f16_rows, behind r1c_f16_rows). Their tested references are the AVX2 rows in kernels.c (dot_q4_0_pre) and
-// the Swift Quant.dotF16F32 / a plain loop (Tests/R1KernelsTests/AVX512RowTests.swift, scripts/bench/tiles/rows_bench.c).
+// GEMV, so the aim is few instructions per weight byte (two cores must keep up with DRAM). Q4_0 and Q8_0 weights ·
+// Q8_0 activations (r1c512_rows_q4_0 / _q8_0, called by r1c_dot_rows through r1c_rows_avx512) and F16 weights · f32
+// activations (r1c512_f16_rows, behind r1c_f16_rows). Their tested references are the AVX2 rows in kernels.c
+// (dot_q4_0_pre, dot_q8_0_pre) and the Swift Quant.dotF16F32 / a plain loop (Tests/R1KernelsTests/AVX512RowTests.swift,
+// scripts/bench/tiles/rows_bench.c).
 //
 // Q4_0: 16 blocks (288 bytes) per step. Sub-group m (blocks 4m..4m+3) is one zmm of raw qs, block c's 16 bytes in
 // 128-bit chunk c; its low nibbles (elements 0..15) and high nibbles (16..31) meet activations re-laid out once per
@@ -55,6 +56,9 @@ enum { Q4G = 16, Q4G_BYTES = 640 };  // blocks per step; activation bytes per st
 #ifndef Q4_PF
 #define Q4_PF 2048
 #endif
+#ifndef Q8_PF
+#define Q8_PF 2048
+#endif
 
 /// Four 16-byte pieces, `stride` bytes apart from p, in the four 128-bit chunks; pieces at index ≥ n read as zero.
 R1_AVX512 R1_INLINE __m512i load4(const uint8_t *p, size_t stride, int n) {
@@ -78,9 +82,10 @@ R1_AVX512 R1_INLINE __m512i reduce4(__m512i s0, __m512i s1, __m512i s2, __m512i 
     return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
 }
 
-/// Re-lays out one Q8_0 activation row for q4_step: per step of 16 blocks, zmm 2m / 2m + 1 hold elements 0..15 /
-/// 16..31 of blocks 4m..4m+3 (block 4m + c in chunk c), then d_x and 8 d_x Σx in lane 4c + m (zero past nb).
-R1_AVX512 static void q4_prepare(const uint8_t *x, int nb, uint8_t *out) {
+/// Re-lays out one Q8_0 activation row for q4_step / q8_step: per step of 16 blocks, zmm 2m / 2m + 1 hold elements
+/// 0..15 / 16..31 of blocks 4m..4m+3 (block 4m + c in chunk c), then d_x and c d_x Σx in lane 4c + m (zero past nb);
+/// c is the weights' unsigned offset (Q4_0: 8, Q8_0: 128).
+R1_AVX512 static void q32_prepare(const uint8_t *x, int nb, float c, uint8_t *out) {
     const __m512i ones = _mm512_set1_epi8(1);
     for (int g = 0; g * Q4G < nb; g++) {
         const int b0 = g * Q4G, n = nb - b0 < Q4G ? nb - b0 : Q4G;
@@ -103,7 +108,7 @@ R1_AVX512 static void q4_prepare(const uint8_t *x, int nb, uint8_t *out) {
         const __m512 dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h));
         const __m512 sx = _mm512_cvtepi32_ps(reduce4(s[0], s[1], s[2], s[3]));
         _mm512_store_ps((float *)(o + 512), dx);
-        _mm512_store_ps((float *)(o + 576), _mm512_mul_ps(_mm512_mul_ps(dx, sx), _mm512_set1_ps(8)));
+        _mm512_store_ps((float *)(o + 576), _mm512_mul_ps(_mm512_mul_ps(dx, sx), _mm512_set1_ps(c)));
     }
 }
 
@@ -145,19 +150,78 @@ R1_AVX512 int r1c512_rows_q4_0(const uint8_t *w, size_t row_bytes, int rows, con
     const int steps = (nb + Q4G - 1) / Q4G, full = nb / Q4G, rem = nb - full * Q4G;
     uint8_t *xa = rows_scratch_get((size_t)steps * Q4G_BYTES);
     if (!xa) return 0;
-    q4_prepare(x, nb, xa);
+    q32_prepare(x, nb, 8, xa);
     const __m512i didx = q4_didx();
     for (int r = 0; r < rows; r++) {
         const uint8_t *wr = w + r * row_bytes;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
         int g = 0;
         for (; g + 2 <= full; g += 2) {
-            for (int l = 0; l < 576; l += 64) _mm_prefetch((const char *)(wr + 288 * (size_t)g + Q4_PF + l), _MM_HINT_T0);
+            for (int l = 0; l < 576; l += 64)
+                _mm_prefetch((const char *)(wr + 288 * (size_t)g + Q4_PF + l), _MM_HINT_T0);
             acc0 = q4_step(wr + 288 * (size_t)g, xa + (size_t)g * Q4G_BYTES, Q4G, didx, acc0);
             acc1 = q4_step(wr + 288 * (size_t)(g + 1), xa + (size_t)(g + 1) * Q4G_BYTES, Q4G, didx, acc1);
         }
         if (g < full) acc0 = q4_step(wr + 288 * (size_t)g, xa + (size_t)g * Q4G_BYTES, Q4G, didx, acc0), g++;
         if (rem) acc1 = q4_step(wr + 288 * (size_t)g, xa + (size_t)g * Q4G_BYTES, rem, didx, acc1);
+        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    }
+    return 1;
+}
+
+// MARK: - Q8_0 · Q8_0
+// The Q4_0 scheme with 34-byte blocks: the weights' two 16-byte halves load straight into the activations' order and
+// turn unsigned with XOR 0x80 (w + 128; 128 d_x Σx comes off), the d of 2 blocks per 64-byte load.
+
+/// Masked byte load of the `bytes` (clamped to 0..64) bytes at p.
+R1_AVX512 R1_INLINE __m512i load_part(const uint8_t *p, int bytes) {
+    if (bytes >= 64) return _mm512_loadu_si512((const void *)p);
+    return _mm512_maskz_loadu_epi8(bytes <= 0 ? 0 : ((__mmask64)1 << bytes) - 1, p);
+}
+
+R1_AVX512 R1_INLINE __m512 q8_step(const uint8_t *w, const uint8_t *xa, int n, __m512i didx, __m512 acc) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i s[4], P[4];
+    for (int m = 0; m < 4; m++) {
+        const uint8_t *wm = w + 136 * m;
+        const int k = n - 4 * m;
+        const __m512i lo = _mm512_xor_si512(load4(wm + 2, 34, k), flip);
+        const __m512i hi = _mm512_xor_si512(load4(wm + 18, 34, k), flip);
+        s[m] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512((const __m512i *)(xa + 128 * m)));
+        s[m] = _mm512_dpbusd_epi32(s[m], hi, _mm512_load_si512((const __m512i *)(xa + 128 * m + 64)));
+        // d of blocks 4m, 4m+1 at words 0, 17 of the 64 bytes at wm; of 4m+2, 4m+3 at words 0, 17 of those at wm + 68
+        const __m512i a = n >= 16 ? _mm512_loadu_si512((const void *)wm) : load_part(wm, 34 * k);
+        const __m512i b = n >= 16 ? _mm512_loadu_si512((const void *)(wm + 68)) : load_part(wm + 68, 34 * k - 68);
+        P[m] = _mm512_permutex2var_epi16(a, didx, b);  // all lanes 4c + m' get sub-group m's block c; keep m' = m
+    }
+    const __m512i d01 = _mm512_mask_blend_epi16(0x2222, P[0], P[1]);
+    const __m512i d = _mm512_mask_blend_epi16(0x8888, _mm512_mask_blend_epi16(0x4444, d01, P[2]), P[3]);
+    const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(d));
+    const __m512 f = _mm512_cvtepi32_ps(reduce4(s[0], s[1], s[2], s[3]));
+    const __m512 dx = _mm512_load_ps((const float *)(xa + 512)), cx = _mm512_load_ps((const float *)(xa + 576));
+    return _mm512_fmadd_ps(dw, _mm512_fmsub_ps(f, dx, cx), acc);
+}
+
+R1_AVX512 int r1c512_rows_q8_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y) {
+    const int steps = (nb + Q4G - 1) / Q4G, full = nb / Q4G, rem = nb - full * Q4G;
+    uint8_t *xa = rows_scratch_get((size_t)steps * Q4G_BYTES);
+    if (!xa) return 0;
+    q32_prepare(x, nb, 128, xa);
+    int16_t idx[32] = {0};
+    for (int l = 0; l < 16; l++) idx[l] = (int16_t)((l >> 2) < 2 ? 17 * (l >> 2) : 32 + 17 * ((l >> 2) - 2));
+    const __m512i didx = _mm512_loadu_si512((const void *)idx);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * row_bytes;
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        int g = 0;
+        for (; g + 2 <= full; g += 2) {
+            for (int l = 0; l < 1088; l += 64)
+                _mm_prefetch((const char *)(wr + 544 * (size_t)g + Q8_PF + l), _MM_HINT_T0);
+            acc0 = q8_step(wr + 544 * (size_t)g, xa + (size_t)g * Q4G_BYTES, Q4G, didx, acc0);
+            acc1 = q8_step(wr + 544 * (size_t)(g + 1), xa + (size_t)(g + 1) * Q4G_BYTES, Q4G, didx, acc1);
+        }
+        if (g < full) acc0 = q8_step(wr + 544 * (size_t)g, xa + (size_t)g * Q4G_BYTES, Q4G, didx, acc0), g++;
+        if (rem) acc1 = q8_step(wr + 544 * (size_t)g, xa + (size_t)g * Q4G_BYTES, rem, didx, acc1);
         y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
     }
     return 1;
@@ -188,9 +252,10 @@ R1_AVX512 R1_INLINE void f16_rows_kernel(const int R, const uint8_t *w, size_t r
     }
     if (k < cols) {  // cols % 32 == 16
         const __m512 x0 = _mm512_loadu_ps(x + k);
-        for (int r = 0; r < R; r++)
-            a0[r] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + r * row_bytes + 2 * (size_t)k))),
-                                    x0, a0[r]);
+        for (int r = 0; r < R; r++) {
+            const __m256i h = _mm256_loadu_si256((const __m256i *)(w + r * row_bytes + 2 * (size_t)k));
+            a0[r] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), x0, a0[r]);
+        }
     }
     for (int r = 0; r < R; r++) y[r] = _mm512_reduce_add_ps(_mm512_add_ps(a0[r], a1[r]));
 }

@@ -1,5 +1,5 @@
-// The AVX-512 decode row kernels (kernels_avx512_rows.c): Q4_0 · Q8_0 rows (r1c_dot_rows) against the AVX2 rows (their
-// tested reference) and QuantReference's dequantized dot, F16 · f32 rows (r1c_f16_rows) against a plain double loop.
+// The AVX-512 decode row kernels (kernels_avx512_rows.c): Q4_0 / Q8_0 · Q8_0 rows (r1c_dot_rows) against the AVX2 rows
+// (their tested reference) and QuantReference's dequantized dot, F16 · f32 rows (r1c_f16_rows) against a plain double loop.
 // Skipped without AVX-512.
 import Foundation
 import Testing
@@ -7,19 +7,19 @@ import R1KernelsC
 @testable import R1Kernels
 
 @Suite struct AVX512RowTests {
-    @Test(arguments: [1536, 8960, 1552])  // 1552: 48.5 steps of 16 blocks, a partial last step
-    func q4_0RowsMatchAVX2Rows(k: Int) {
-        guard r1c_has_avx512() != 0, let code = MatMul.cKernel(.q4_0) else { return }
+    @Test(arguments: [GGMLType.q4_0, .q8_0], [1536, 8960, 1552])  // 1552: 3 steps of 16 blocks and 1 of 0.5
+    func quantRowsMatchAVX2Rows(type: GGMLType, k: Int) {
+        guard r1c_has_avx512() != 0, let code = MatMul.cKernel(type) else { return }
         defer { r1c_set_avx512(-1) }
-        var rng = SeededRNG(seed: 1500 + UInt64(k))
-        let maxRows = 16, nb = k / 32, rowBytes = GGMLType.q4_0.byteCount(elements: k)!
-        let w = QuantTestData.weights(.q4_0, count: k * maxRows, rng: &rng)
+        var rng = SeededRNG(seed: 1500 + UInt64(type.rawValue) * 7 + UInt64(k))
+        let maxRows = 16, nb = k / 32, rowBytes = type.byteCount(elements: k)!
+        let w = QuantTestData.weights(type, count: k * maxRows, rng: &rng)
         let xq = QuantTestData.quantize(QuantTestData.activations(count: k, rng: &rng), .q8_0)
         var ref = [Float](repeating: 0, count: maxRows)
         r1c_set_avx512(0)
         r1c_dot_rows(code, w, rowBytes, Int32(maxRows), xq, Int32(nb), &ref)
         r1c_set_avx512(1)
-        let wf = QuantTestData.dequantize(w, .q4_0, count: k * maxRows), xf = QuantTestData.dequantize(xq, .q8_0, count: k)
+        let wf = QuantTestData.dequantize(w, type, count: k * maxRows), xf = QuantTestData.dequantize(xq, .q8_0, count: k)
         for rows in [16, 5] {
             var y = [Float](repeating: .nan, count: rows)
             r1c_dot_rows(code, w, rowBytes, Int32(rows), xq, Int32(nb), &y)
@@ -27,9 +27,9 @@ import R1KernelsC
                 var s = 0.0, a = 0.0
                 for j in 0..<k { let p = Double(wf[r * k + j]) * Double(xf[j]); s += p; a += abs(p) }
                 #expect(abs(Double(y[r]) - Double(ref[r])) <= 2 * dotFastVsReferenceTolerance * a,
-                        "Q4_0 K=\(k) rows=\(rows) [\(r)]: \(y[r]) vs AVX2 \(ref[r])")
+                        "\(type) K=\(k) rows=\(rows) [\(r)]: \(y[r]) vs AVX2 \(ref[r])")
                 #expect(abs(Double(y[r]) - s) <= 2 * dotFastVsReferenceTolerance * a,
-                        "Q4_0 K=\(k) rows=\(rows) [\(r)]: \(y[r]) vs reference \(s)")
+                        "\(type) K=\(k) rows=\(rows) [\(r)]: \(y[r]) vs reference \(s)")
             }
         }
     }

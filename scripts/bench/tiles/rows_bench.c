@@ -115,13 +115,16 @@ int main(void) {
     if (!r1c_has_avx512()) { printf("no AVX-512\n"); return 0; }
     int ok = 1;
     const int nbs[] = {1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 48, 280};
-    for (int j = 0; j < 12; j++) { ok &= check_q(R1C_Q4_0, 16, nbs[j]); ok &= check_q(R1C_Q4_0, 5, nbs[j]); }
+    for (int t = 0; t < 2; t++)
+        for (int j = 0; j < 12; j++) { ok &= check_q(t, 16, nbs[j]); ok &= check_q(t, 5, nbs[j]); }
     const int cols[] = {16, 32, 48, 1536, 8960, 8976};
     for (int j = 0; j < 6; j++) { ok &= check_f16(16, cols[j]); ok &= check_f16(7, cols[j]); }
     printf("checks %s\n", ok ? "ok" : "FAILED");
     bench_read(64u << 20);
     bench_q(R1C_Q4_0, 8960 * 4, 48, 1120);  // 1536 columns, 62 MB
     bench_q(R1C_Q4_0, 1536 * 8, 280, 192);  // 8960 columns, 62 MB
+    bench_q(R1C_Q8_0, 8960 * 2, 48, 1120);  // 1536 columns, 58 MB
+    bench_q(R1C_Q8_0, 1536 * 4, 280, 192);  // 8960 columns, 58 MB
     bench_f16(8960 * 2, 1536, 1120);        // 55 MB
     bench_f16(1536 * 2, 8960, 192);         // 55 MB
     return !ok;
