@@ -7,7 +7,7 @@ import R1KernelsC
 @testable import R1Kernels
 
 @Suite struct AVX512RowTests {
-    @Test(arguments: [GGMLType.q4_0, .q8_0], [1536, 8960, 1552])  // 1552: 3 steps of 16 blocks and 1 of 0.5
+    @Test(arguments: [GGMLType.q4_0, .q8_0], [1536, 8960, 1568])  // 8960, 1568: a last step of 8 / 1 of 16 blocks
     func quantRowsMatchAVX2Rows(type: GGMLType, k: Int) {
         guard r1c_has_avx512() != 0, let code = MatMul.cKernel(type) else { return }
         defer { r1c_set_avx512(-1) }
@@ -34,7 +34,7 @@ import R1KernelsC
         }
     }
 
-    @Test(arguments: [1536, 8960, 1552])
+    @Test(arguments: [1536, 8960, 1552])  // 1552: 16 columns past the last 32
     func f16RowsMatchPlainLoop(k: Int) {
         guard r1c_has_avx512() != 0 else { return }
         var rng = SeededRNG(seed: 1600 + UInt64(k))
