@@ -50,9 +50,6 @@ int r1c_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, cons
     switch (type) {
     case R1C_Q4_0: return r1c512_rows_q4_0(w, row_bytes, rows, x, nb, y);
     case R1C_Q8_0: return r1c512_rows_q8_0(w, row_bytes, rows, x, nb, y);
-    // K-quants: the prefill tiles' one-token kernels (no per-call repacking) outrun the AVX2 rows
-    case R1C_Q4_K: return r1c512_tile_q4_K(w, row_bytes, rows, x, 0, 1, nb, y, 0);
-    case R1C_Q6_K: return r1c512_tile_q6_K(w, row_bytes, rows, x, 0, 1, nb, y, 0);
     default: return 0;
     }
 }

@@ -1,5 +1,5 @@
-// The AVX-512 decode row kernels (kernels_avx512_rows.c; K-quants: kernels_avx512_k.c's tiles): Q4_0 / Q8_0 · Q8_0 and
-// Q4_K / Q6_K · Q8_K rows (r1c_dot_rows) against the AVX2 rows (their tested reference) and QuantReference's dequantized dot, F16 · f32 rows (r1c_f16_rows) against a plain double loop.
+// The AVX-512 decode row kernels (kernels_avx512_rows.c): Q4_0 / Q8_0 · Q8_0 rows (r1c_dot_rows) against the AVX2 rows
+// (their tested reference) and QuantReference's dequantized dot, F16 · f32 rows (r1c_f16_rows) against a plain double loop.
 // Skipped without AVX-512.
 import Foundation
 import Testing
@@ -7,20 +7,19 @@ import R1KernelsC
 @testable import R1Kernels
 
 @Suite struct AVX512RowTests {
-    // Q4_K / Q6_K rows run the prefill tiles' one-token kernels (kernels_avx512_k.c)
-    @Test(arguments: [GGMLType.q4_0, .q8_0, .q4_K, .q6_K], [1536, 8960, 1568])  // 8960, 1568: last step 8 / 1 of 16 blocks
+    @Test(arguments: [GGMLType.q4_0, .q8_0], [1536, 8960, 1568])  // 8960, 1568: a last step of 8 / 1 of 16 blocks
     func quantRowsMatchAVX2Rows(type: GGMLType, k: Int) {
-        guard r1c_has_avx512() != 0, let code = MatMul.cKernel(type), k % type.blockSize == 0 else { return }
+        guard r1c_has_avx512() != 0, let code = MatMul.cKernel(type) else { return }
         defer { r1c_set_avx512(-1) }
         var rng = SeededRNG(seed: 1500 + UInt64(type.rawValue) * 7 + UInt64(k))
-        let maxRows = 16, nb = k / type.blockSize, rowBytes = type.byteCount(elements: k)!, xType = Quant.activationType(type)
+        let maxRows = 16, nb = k / 32, rowBytes = type.byteCount(elements: k)!
         let w = QuantTestData.weights(type, count: k * maxRows, rng: &rng)
-        let xq = QuantTestData.quantize(QuantTestData.activations(count: k, rng: &rng), xType)
+        let xq = QuantTestData.quantize(QuantTestData.activations(count: k, rng: &rng), .q8_0)
         var ref = [Float](repeating: 0, count: maxRows)
         r1c_set_avx512(0)
         r1c_dot_rows(code, w, rowBytes, Int32(maxRows), xq, Int32(nb), &ref)
         r1c_set_avx512(1)
-        let wf = QuantTestData.dequantize(w, type, count: k * maxRows), xf = QuantTestData.dequantize(xq, xType, count: k)
+        let wf = QuantTestData.dequantize(w, type, count: k * maxRows), xf = QuantTestData.dequantize(xq, .q8_0, count: k)
         for rows in [16, 5] {
             var y = [Float](repeating: .nan, count: rows)
             r1c_dot_rows(code, w, rowBytes, Int32(rows), xq, Int32(nb), &y)
