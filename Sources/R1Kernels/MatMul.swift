@@ -135,6 +135,12 @@ public enum MatMul {
             }
             return
         }
+        if w.type == .f16 && t == 1 && useCKernels
+            && r1c_f16_rows(w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self), Int32(k), o.y + r0) != 0 {
+            // decode: AVX-512 C rows (several rows per activation load); 0 when the CPU or shape has none
+            if let bias = o.bias { for r in r0..<r1 { o.y[r] += bias[r] } }
+            return
+        }
         if w.type == .f16 && t > 1 {
             // AVX-512 C tile where the CPU has it (Swift cannot emit 512-bit code without making it the baseline)
             if !useCKernels || r1c_f16_tile(w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self),

@@ -9,6 +9,8 @@
 // kernels_avx512.c: 1 when a 512-bit tile for `type` did the work (r1c_dot_tile calls it first)
 int r1c_tile_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
                     int nb, float *y, size_t ys);
+// kernels_avx512.c: 1 when a 512-bit row kernel for `type` did the decode rows (r1c_dot_rows calls it first)
+int r1c_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y);
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define R1_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,avx2,fma,f16c")))
@@ -26,5 +28,10 @@ int r1c512_tile_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
                      float *y, size_t ys);
 int r1c512_f16_tile(const uint8_t *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,
                     size_t ys);
+
+// kernels_avx512_rows.c: decode rows (one activation row): Q4_0 / Q8_0 · Q8_0, F16 · f32 (cols % 16 == 0)
+int r1c512_rows_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y);
+int r1c512_rows_q8_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y);
+int r1c512_f16_rows(const uint8_t *w, size_t row_bytes, int rows, const float *x, int cols, float *y);
 #endif
 #endif

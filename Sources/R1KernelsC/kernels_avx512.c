@@ -1,5 +1,6 @@
 // AVX-512 dispatch: CPU detection (once, with cpuid), the R1_NO_AVX512 switch, and the entry points that pick a
-// 512-bit tile when one exists for the type. The tiles themselves live in kernels_avx512_k.c and kernels_avx512_q.c.
+// 512-bit tile when one exists for the type. The tiles themselves live in kernels_avx512_k.c and kernels_avx512_q.c,
+// the decode row kernels in kernels_avx512_rows.c.
 #include "R1KernelsC.h"
 #include "internal.h"
 #include <stdlib.h>
@@ -43,6 +44,21 @@ int r1c_tile_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, cons
     }
 }
 
+/// Called by r1c_dot_rows first: 1 when a 512-bit row kernel (kernels_avx512_rows.c) did the work.
+int r1c_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y) {
+    if (!r1c_has_avx512()) return 0;
+    switch (type) {
+    case R1C_Q4_0: return r1c512_rows_q4_0(w, row_bytes, rows, x, nb, y);
+    case R1C_Q8_0: return r1c512_rows_q8_0(w, row_bytes, rows, x, nb, y);
+    default: return 0;
+    }
+}
+
+int r1c_f16_rows(const void *w, size_t row_bytes, int rows, const float *x, int cols, float *y) {
+    if (!r1c_has_avx512() || cols % 16 != 0) return 0;
+    return r1c512_f16_rows((const uint8_t *)w, row_bytes, rows, x, cols, y);
+}
+
 int r1c_f16_tile(const void *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,
                  size_t y_stride) {
     if (!r1c_has_avx512() || cols % 16 != 0) return 0;
@@ -56,6 +72,14 @@ void r1c_set_avx512(int enabled) { (void)enabled; }
 int r1c_tile_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
                     int nb, float *y, size_t ys) {
     (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)xs; (void)tokens; (void)nb; (void)y; (void)ys;
+    return 0;
+}
+int r1c_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y) {
+    (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)nb; (void)y;
+    return 0;
+}
+int r1c_f16_rows(const void *w, size_t row_bytes, int rows, const float *x, int cols, float *y) {
+    (void)w; (void)row_bytes; (void)rows; (void)x; (void)cols; (void)y;
     return 0;
 }
 int r1c_f16_tile(const void *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,

@@ -38,6 +38,10 @@ void r1c_set_avx512(int enabled);
 int r1c_f16_tile(const void *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,
                  size_t y_stride);
 
+/// F16 weights · f32 activations for one token (decode): y[r] = Σ_k w[r][k] x[k] for `rows` rows (row_bytes apart).
+/// Returns 0 (and writes nothing) when it has no kernel for this CPU (no AVX-512) or shape (cols % 16 != 0).
+int r1c_f16_rows(const void *w, size_t row_bytes, int rows, const float *x, int cols, float *y);
+
 #ifdef __cplusplus
 }
 #endif
