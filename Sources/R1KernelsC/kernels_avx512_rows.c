@@ -52,7 +52,8 @@ static void *rows_scratch_get(size_t n) {
 
 enum { Q4G = 16, Q4G_BYTES = 640 };  // blocks per step; activation bytes per step: 8 zmm of int8, d_x[16], c_x[16]
 // Software prefetch distance (bytes) along the row: one thread streamed K = 8960 rows at 22 GB/s without it, 34 with
-// 2048 (1024: 29; K = 1536 rows ~34 either way), scripts/bench/tiles/rows_bench.c.
+// 2048 (1024: 29; K = 1536 rows ~34 either way), scripts/bench/tiles/rows_bench.c. Longer distances that won on one
+// thread (Q8_0 4096, F16 8192) lost end to end with 2 (Q8_0 decode 27.4 -> 26.0 tok/s), so these stay.
 #ifndef Q4_PF
 #define Q4_PF 2048
 #endif
