@@ -169,18 +169,23 @@ R1_Q4K_NT(3)
 R1_Q4K_NT(2)
 R1_Q4K_NT(1)
 
+/// A tile of a fixed token count (1...4 or 8) over all rows.
+typedef void (*k_tile)(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys);
+
+/// Tokens t..<tokens in groups of 4, then the 1-3 left over: fns[k - 1] runs k tokens.
+static void k_rest(const k_tile fns[4], const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int t,
+                   int tokens, int nb, float *y, size_t ys) {
+    for (; t + 4 <= tokens; t += 4) fns[3](w, rb, rows, x + t * xs, xs, nb, y + t * ys, ys);
+    if (t < tokens) fns[tokens - t - 1](w, rb, rows, x + t * xs, xs, nb, y + t * ys, ys);
+}
+
 int r1c512_tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
     if (nb > Q4K_MAX_NB) return 0;
     int t = 0;
     for (; t + 8 <= tokens; t += 8) q4k_t8(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
-    for (; t + 4 <= tokens; t += 4) q4k_t4(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
-    switch (tokens - t) {
-    case 3: q4k_t3(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
-    case 2: q4k_t2(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
-    case 1: q4k_t1(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
-    default: break;
-    }
+    static const k_tile fns[4] = {q4k_t1, q4k_t2, q4k_t3, q4k_t4};
+    k_rest(fns, w, row_bytes, rows, x, xs, t, tokens, nb, y, ys);
     return 1;
 }
 
@@ -256,13 +261,8 @@ int r1c512_tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
     // output head); for prefill's many tokens and for long rows 4 measured faster (137 vs 159 GMAC/s at K = 1536)
     if (nb <= 16 && tokens < 32)
         for (; t + 8 <= tokens; t += 8) q6k_t8(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
-    for (; t + 4 <= tokens; t += 4) q6k_t4(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
-    switch (tokens - t) {
-    case 3: q6k_t3(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
-    case 2: q6k_t2(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
-    case 1: q6k_t1(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys); break;
-    default: break;
-    }
+    static const k_tile fns[4] = {q6k_t1, q6k_t2, q6k_t3, q6k_t4};
+    k_rest(fns, w, row_bytes, rows, x, xs, t, tokens, nb, y, ys);
     return 1;
 }
 #endif

@@ -140,12 +140,7 @@ public final class Decoder: @unchecked Sendable {
 
             // MARK: - MLP
             rmsNorm(ws.x, lw.ffnNorm, ws.h)
-            fused(ws.h, MatMul.Output(weight: lw.gate, y: ws.gate),      // (T, I)
-                  MatMul.Output(weight: lw.up, y: ws.up))                // (T, I)
-            let inter = c.intermediateSize
-            perToken { i in Vec.siluMul(ws.gate + i * inter, ws.up + i * inter, inter) }
-            MatMul.run(lw.down, ws.gate, ws.proj, tokens: t, pool: pool, scratch: scratch)  // (T, D)
-            Vec.add(ws.proj, ws.x, t * d)
+            mlp(lw, ws, tokens: t, pool: pool, scratch: scratch)
         }
         cache.count = start + t
 
@@ -172,6 +167,21 @@ public final class Decoder: @unchecked Sendable {
         func fused(_ x: UnsafePointer<Float>, _ outs: MatMul.Output...) {
             outs.withUnsafeBufferPointer { MatMul.run($0, x, tokens: t, pool: pool, scratch: scratch) }
         }
+    }
+
+    /// x += down(silu(gate(h)) · up(h)) for `t` rows of ws.h (already RMS-normed), shared by forward and forwardBatch.
+    func mlp(_ lw: DecoderLayerWeights, _ ws: Workspace, tokens t: Int, pool: ThreadPool, scratch: MatMulScratch) {
+        let inter = config.intermediateSize
+        [MatMul.Output(weight: lw.gate, y: ws.gate), MatMul.Output(weight: lw.up, y: ws.up)].withUnsafeBufferPointer {
+            MatMul.run($0, ws.h, tokens: t, pool: pool, scratch: scratch)  // (T, I) each, one activation conversion
+        }
+        if t == 1 {
+            Vec.siluMul(ws.gate, ws.up, inter)
+        } else {
+            pool.parallelFor(t) { i in Vec.siluMul(ws.gate + i * inter, ws.up + i * inter, inter) }
+        }
+        MatMul.run(lw.down, ws.gate, ws.proj, tokens: t, pool: pool, scratch: scratch)  // (T, D)
+        Vec.add(ws.proj, ws.x, t * config.hiddenSize)
     }
 
     /// Causal softmax(q·kᵀ/√hd)·v for every (token, head), keys and values from the cache. Work items are

@@ -116,12 +116,7 @@ extension Decoder {
 
             // MARK: - MLP
             rmsNorm(ws.x, lw.ffnNorm, ws.h)
-            fused(ws.h, MatMul.Output(weight: lw.gate, y: ws.gate),  // (n, I)
-                  MatMul.Output(weight: lw.up, y: ws.up))            // (n, I)
-            let inter = c.intermediateSize
-            perToken { i in Vec.siluMul(ws.gate + i * inter, ws.up + i * inter, inter) }
-            MatMul.run(lw.down, ws.gate, ws.proj, tokens: n, pool: pool, scratch: scratch)  // (n, D)
-            Vec.add(ws.proj, ws.x, n * d)
+            mlp(lw, ws, tokens: n, pool: pool, scratch: scratch)
         }
         for s in segments { s.cache.count += s.tokens.count }
 

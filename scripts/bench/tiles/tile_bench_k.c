@@ -6,6 +6,7 @@
 #include "../../../Sources/R1KernelsC/kernels_avx512.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512_k.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512_q.c"
+#include "../../../Sources/R1KernelsC/kernels_avx512_rows.c"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
