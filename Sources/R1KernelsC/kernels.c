@@ -353,8 +353,10 @@ R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, cons
             __m128 accm[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
             for (int b = 0; b < nb; b++) {
                 const uint8_t *wb = wr + 144 * (size_t)b;
-                // the next row's block while this one computes (few-token calls stream weights from memory)
-                for (int l = 0; l < 3; l++) _mm_prefetch((const char *)(wb + row_bytes + 64 * l), _MM_HINT_T0);
+                // the next row's block while this one computes, for few-token calls (batched decode: weights stream
+                // from memory once); with many tokens the rows are in cache after the first group
+                if (tokens < 32)
+                    for (int l = 0; l < 3; l++) _mm_prefetch((const char *)(wb + row_bytes + 64 * l), _MM_HINT_T0);
                 uint32_t u[4];
                 q4k_scales(wb + 4, u);
                 const uint8_t *sc = (const uint8_t *)u;
@@ -404,7 +406,8 @@ R1_AVX2 static void tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, cons
             __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
             for (int b = 0; b < nb; b++) {
                 const uint8_t *wb = wr + 210 * (size_t)b;
-                for (int l = 0; l < 4; l++) _mm_prefetch((const char *)(wb + row_bytes + 64 * l), _MM_HINT_T0);
+                if (tokens < 32)
+                    for (int l = 0; l < 4; l++) _mm_prefetch((const char *)(wb + row_bytes + 64 * l), _MM_HINT_T0);
                 const int8_t *sc = (const int8_t *)(wb + 192);
                 __m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
                 for (int h = 0; h < 2; h++) {

@@ -92,9 +92,21 @@ R1_AVX512 R1_INLINE void q4k_token_terms(const uint8_t *x, size_t xs, int nt, in
         }
 }
 
+/// acc + the scaled dot of one Q8_K block's 256 activations (at xb + 4) with four zmm of unsigned weights: four
+/// vpdpbusd (4-element sums), packed in pairs to int16 (exact: every sum < 32768), scaled by vpdpwssd with s01 / s23.
+R1_AVX512 R1_INLINE __m512i q8k_dot(const __m512i q[4], const uint8_t *xb, __m512i s01, __m512i s23, __m512i acc) {
+    const __m512i z = _mm512_setzero_si512();
+    const __m512i p0 = _mm512_dpbusd_epi32(z, q[0], _mm512_loadu_si512(xb + 4));
+    const __m512i p1 = _mm512_dpbusd_epi32(z, q[1], _mm512_loadu_si512(xb + 68));
+    const __m512i p2 = _mm512_dpbusd_epi32(z, q[2], _mm512_loadu_si512(xb + 132));
+    const __m512i p3 = _mm512_dpbusd_epi32(z, q[3], _mm512_loadu_si512(xb + 196));
+    acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(p0, p1), s01);
+    return _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(p2, p3), s23);
+}
+
 /// `nt` (1...4 or 8, a constant after inlining) tokens × all rows; `mt`, `dxt` from q4k_token_terms (stride tt).
 R1_AVX512 R1_INLINE void q4k_tokens(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int nt,
-                                    int tt, int nb, const float *mt, const float *dxt, float *y, size_t ys) {
+                                    int tt, int nb, const float *mt, const float *dxt, float *y, size_t ys, int pf) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i idx0 = _mm512_loadu_si512(q4k_idx[0]), idx1 = _mm512_loadu_si512(q4k_idx[1]);
     // With 8 tokens, long rows go in spans of 12 super-blocks (all rows of a 16-row group, then the next span) so the
@@ -111,11 +123,10 @@ R1_AVX512 R1_INLINE void q4k_tokens(const uint8_t *w, size_t row_bytes, int rows
         for (int i = 0; i < (nt + 1) / 2; i++) accm[i] = _mm512_setzero_ps();
         for (int b = b0; b < b1; b++) {
             const uint8_t *wb = wr + 144 * (size_t)b;
-            // the next row's block, while this one computes: few-token calls (batched decode) stream weights from
-            // memory, and this overlaps the stream with the arithmetic
-            _mm_prefetch((const char *)(wb + row_bytes), _MM_HINT_T0);
-            _mm_prefetch((const char *)(wb + row_bytes + 64), _MM_HINT_T0);
-            _mm_prefetch((const char *)(wb + row_bytes + 128), _MM_HINT_T0);
+            // few-token calls (batched decode, pf) stream weights from memory: fetch the next row's block while this
+            // one computes (with many tokens the rows are in cache after the first group, and prefetching costs)
+            if (pf)
+                for (int l = 0; l < 3; l++) _mm_prefetch((const char *)(wb + row_bytes + 64 * l), _MM_HINT_T0);
             const __m256i sm16 = q4k_scales16(wb + 4);
             const __m512i sm = _mm512_castsi256_si512(sm16);
             __m512i q[4];
@@ -136,13 +147,7 @@ R1_AVX512 R1_INLINE void q4k_tokens(const uint8_t *w, size_t row_bytes, int rows
                 accm[i] = _mm512_fmadd_ps(mn, _mm512_loadu_ps(mt + 8 * (tt * (size_t)b + 2 * i)), accm[i]);
             for (int k = 0; k < nt; k++) {
                 const uint8_t *xb = x + k * xs + 292 * (size_t)b;
-                const __m512i z = _mm512_setzero_si512();
-                const __m512i p0 = _mm512_dpbusd_epi32(z, q[0], _mm512_loadu_si512(xb + 4));
-                const __m512i p1 = _mm512_dpbusd_epi32(z, q[1], _mm512_loadu_si512(xb + 68));
-                const __m512i p2 = _mm512_dpbusd_epi32(z, q[2], _mm512_loadu_si512(xb + 132));
-                const __m512i p3 = _mm512_dpbusd_epi32(z, q[3], _mm512_loadu_si512(xb + 196));
-                const __m512i si = _mm512_dpwssd_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p0, p1), s01),
-                                                       _mm512_packs_epi32(p2, p3), s23);
+                const __m512i si = q8k_dot(q, xb, s01, s23, _mm512_setzero_si512());
                 acc[k] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_set1_epi32(k), _mm512_castps256_ps512(ddx)),
                                          _mm512_cvtepi32_ps(si), acc[k]);
             }
@@ -156,11 +161,11 @@ R1_AVX512 R1_INLINE void q4k_tokens(const uint8_t *w, size_t row_bytes, int rows
 
 #define R1_Q4K_NT(N) \
     R1_AVX512 static void q4k_t##N(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, \
-                                   size_t ys) { \
+                                   size_t ys, int pf) { \
         enum { TT = N > 4 ? 8 : 4 }; \
         float mt[TT * 8 * Q4K_MAX_NB], dx[TT * Q4K_MAX_NB + 8]; \
         q4k_token_terms(x, xs, N, TT, nb, mt, dx); \
-        q4k_tokens(w, rb, rows, x, xs, N, TT, nb, mt, dx, y, ys); \
+        q4k_tokens(w, rb, rows, x, xs, N, TT, nb, mt, dx, y, ys, pf); \
     }
 #define Q4K_MAX_NB 160  // super-blocks per row the stack tables hold (K = 40960); longer rows take the AVX2 tile
 R1_Q4K_NT(8)
@@ -170,22 +175,24 @@ R1_Q4K_NT(2)
 R1_Q4K_NT(1)
 
 /// A tile of a fixed token count (1...4 or 8) over all rows.
-typedef void (*k_tile)(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys);
+typedef void (*k_tile)(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
+                       int pf);
 
 /// Tokens t..<tokens in groups of 4, then the 1-3 left over: fns[k - 1] runs k tokens.
 static void k_rest(const k_tile fns[4], const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int t,
-                   int tokens, int nb, float *y, size_t ys) {
-    for (; t + 4 <= tokens; t += 4) fns[3](w, rb, rows, x + t * xs, xs, nb, y + t * ys, ys);
-    if (t < tokens) fns[tokens - t - 1](w, rb, rows, x + t * xs, xs, nb, y + t * ys, ys);
+                   int tokens, int nb, float *y, size_t ys, int pf) {
+    for (; t + 4 <= tokens; t += 4) fns[3](w, rb, rows, x + t * xs, xs, nb, y + t * ys, ys, pf);
+    if (t < tokens) fns[tokens - t - 1](w, rb, rows, x + t * xs, xs, nb, y + t * ys, ys, pf);
 }
 
 int r1c512_tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
     if (nb > Q4K_MAX_NB) return 0;
     int t = 0;
-    for (; t + 8 <= tokens; t += 8) q4k_t8(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
+    const int pf = tokens < 32;  // batched decode: weights come from memory once (see q4k_tokens)
+    for (; t + 8 <= tokens; t += 8) q4k_t8(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys, pf);
     static const k_tile fns[4] = {q4k_t1, q4k_t2, q4k_t3, q4k_t4};
-    k_rest(fns, w, row_bytes, rows, x, xs, t, tokens, nb, y, ys);
+    k_rest(fns, w, row_bytes, rows, x, xs, t, tokens, nb, y, ys, pf);
     return 1;
 }
 
@@ -194,7 +201,7 @@ int r1c512_tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
 /// `nt` (1...8) tokens × all rows (8 only for short rows, see r1c512_tile_q6_K). Σ sc (q - 32) x = Σ sc q x - 32 Σ_sub sc·bsum: the
 /// second sum is one more vpmaddwd of the 16 bsums with -32·sc (16 sub-blocks of 16 = Q8_K's 16 bsums).
 R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int nt,
-                                    int nb, float *y, size_t ys) {
+                                    int nb, float *y, size_t ys, int pf) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     const __m512i idx0 = _mm512_loadu_si512(q6k_idx[0]), idx1 = _mm512_loadu_si512(q6k_idx[1]);
     for (int r = 0; r < rows; r++) {
@@ -203,7 +210,8 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
         for (int k = 0; k < nt; k++) acc[k] = _mm512_setzero_ps();
         for (int b = 0; b < nb; b++) {
             const uint8_t *wb = wr + 210 * (size_t)b;
-            for (int l = 0; l < 4; l++) _mm_prefetch((const char *)(wb + row_bytes + 64 * l), _MM_HINT_T0);  // as in Q4_K
+            if (pf)  // as in Q4_K
+                for (int l = 0; l < 4; l++) _mm_prefetch((const char *)(wb + row_bytes + 64 * l), _MM_HINT_T0);
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wb + 192)));
             const __m512i scz = _mm512_castsi256_si512(sc16);
             const __m512i sc32 = _mm512_zextsi256_si512(_mm256_mullo_epi16(sc16, _mm256_set1_epi16(-32)));
@@ -223,14 +231,8 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
             const __m512 vd = _mm512_set1_ps(f16s(wb + 208));
             for (int k = 0; k < nt; k++) {
                 const uint8_t *xb = x + k * xs + 292 * (size_t)b;
-                const __m512i z = _mm512_setzero_si512();
-                const __m512i p0 = _mm512_dpbusd_epi32(z, q[0], _mm512_loadu_si512(xb + 4));
-                const __m512i p1 = _mm512_dpbusd_epi32(z, q[1], _mm512_loadu_si512(xb + 68));
-                const __m512i p2 = _mm512_dpbusd_epi32(z, q[2], _mm512_loadu_si512(xb + 132));
-                const __m512i p3 = _mm512_dpbusd_epi32(z, q[3], _mm512_loadu_si512(xb + 196));
-                __m512i si = _mm512_madd_epi16(_mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(xb + 260))), sc32);
-                si = _mm512_dpwssd_epi32(si, _mm512_packs_epi32(p0, p1), s01);
-                si = _mm512_dpwssd_epi32(si, _mm512_packs_epi32(p2, p3), s23);
+                const __m512i bsum = _mm512_madd_epi16(_mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(xb + 260))), sc32);
+                const __m512i si = q8k_dot(q, xb, s01, s23, bsum);
                 acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(vd, _mm512_set1_ps(f32s(xb))), _mm512_cvtepi32_ps(si), acc[k]);
             }
         }
@@ -238,31 +240,37 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
     }
 }
 
-R1_AVX512 static void q6k_t8(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
-    q6k_tokens(w, rb, rows, x, xs, 8, nb, y, ys);
+R1_AVX512 static void q6k_t8(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
+                              int pf) {
+    q6k_tokens(w, rb, rows, x, xs, 8, nb, y, ys, pf);
 }
-R1_AVX512 static void q6k_t4(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
-    q6k_tokens(w, rb, rows, x, xs, 4, nb, y, ys);
+R1_AVX512 static void q6k_t4(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
+                              int pf) {
+    q6k_tokens(w, rb, rows, x, xs, 4, nb, y, ys, pf);
 }
-R1_AVX512 static void q6k_t3(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
-    q6k_tokens(w, rb, rows, x, xs, 3, nb, y, ys);
+R1_AVX512 static void q6k_t3(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
+                              int pf) {
+    q6k_tokens(w, rb, rows, x, xs, 3, nb, y, ys, pf);
 }
-R1_AVX512 static void q6k_t2(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
-    q6k_tokens(w, rb, rows, x, xs, 2, nb, y, ys);
+R1_AVX512 static void q6k_t2(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
+                              int pf) {
+    q6k_tokens(w, rb, rows, x, xs, 2, nb, y, ys, pf);
 }
-R1_AVX512 static void q6k_t1(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys) {
-    q6k_tokens(w, rb, rows, x, xs, 1, nb, y, ys);
+R1_AVX512 static void q6k_t1(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
+                              int pf) {
+    q6k_tokens(w, rb, rows, x, xs, 1, nb, y, ys, pf);
 }
 
 int r1c512_tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
     int t = 0;
+    const int pf = tokens < 32;  // batched decode: weights come from memory once (see q4k_tokens)
     // 8 tokens per unpack for batched decode's few tokens (weights streamed from memory, activations in L1: the
     // output head); for prefill's many tokens and for long rows 4 measured faster (137 vs 159 GMAC/s at K = 1536)
     if (nb <= 16 && tokens < 32)
-        for (; t + 8 <= tokens; t += 8) q6k_t8(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys);
+        for (; t + 8 <= tokens; t += 8) q6k_t8(w, row_bytes, rows, x + t * xs, xs, nb, y + t * ys, ys, pf);
     static const k_tile fns[4] = {q6k_t1, q6k_t2, q6k_t3, q6k_t4};
-    k_rest(fns, w, row_bytes, rows, x, xs, t, tokens, nb, y, ys);
+    k_rest(fns, w, row_bytes, rows, x, xs, t, tokens, nb, y, ys, pf);
     return 1;
 }
 #endif
