@@ -240,26 +240,16 @@ R1_AVX512 R1_INLINE void q6k_tokens(const uint8_t *w, size_t row_bytes, int rows
     }
 }
 
-R1_AVX512 static void q6k_t8(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
-                              int pf) {
-    q6k_tokens(w, rb, rows, x, xs, 8, nb, y, ys, pf);
-}
-R1_AVX512 static void q6k_t4(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
-                              int pf) {
-    q6k_tokens(w, rb, rows, x, xs, 4, nb, y, ys, pf);
-}
-R1_AVX512 static void q6k_t3(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
-                              int pf) {
-    q6k_tokens(w, rb, rows, x, xs, 3, nb, y, ys, pf);
-}
-R1_AVX512 static void q6k_t2(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
-                              int pf) {
-    q6k_tokens(w, rb, rows, x, xs, 2, nb, y, ys, pf);
-}
-R1_AVX512 static void q6k_t1(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, size_t ys,
-                              int pf) {
-    q6k_tokens(w, rb, rows, x, xs, 1, nb, y, ys, pf);
-}
+#define R1_Q6K_NT(N) \
+    R1_AVX512 static void q6k_t##N(const uint8_t *w, size_t rb, int rows, const uint8_t *x, size_t xs, int nb, float *y, \
+                                   size_t ys, int pf) { \
+        q6k_tokens(w, rb, rows, x, xs, N, nb, y, ys, pf); \
+    }
+R1_Q6K_NT(8)
+R1_Q6K_NT(4)
+R1_Q6K_NT(3)
+R1_Q6K_NT(2)
+R1_Q6K_NT(1)
 
 int r1c512_tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens, int nb,
                      float *y, size_t ys) {
