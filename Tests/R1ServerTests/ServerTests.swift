@@ -429,7 +429,7 @@ import Glibc
             try await Task.sleep(for: .milliseconds(100))
             #expect(backend.load.running == 0 && backend.load.waiting == 0)
             // and the server keeps serving
-            #expect(try await post(client, "/health", "").status == .ok)
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
         }
     }
 }
