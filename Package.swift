@@ -22,11 +22,16 @@ let package = Package(
         .library(name: "R1Models", targets: ["R1Models"]),
         .library(name: "R1Runtime", targets: ["R1Runtime"]),
         .library(name: "R1Server", targets: ["R1Server"]),
+        .library(name: "R1Eval", targets: ["R1Eval"]),
+        .library(name: "R1Train", targets: ["R1Train"]),
+        .library(name: "R1Hub", targets: ["R1Hub"]),
         .executable(name: "r1", targets: ["r1"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // layer 0
@@ -45,9 +50,22 @@ let package = Package(
             "R1Runtime", "R1Tokenizer", "R1Sampling", "R1Formats",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
+        // R1Eval: answer checking, datasets, pass@k, the eval harness (local engine or an HTTP endpoint), code sandbox
+        .target(name: "R1Eval", dependencies: [
+            "R1Runtime", "R1Models", "R1Tokenizer", "R1Sampling", "R1Formats",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        // R1Train: forward with saved activations, backward, AdamW, SFT/GRPO loops, tokenizer trainer, checkpoints
+        .target(name: "R1Train", dependencies: ["R1Models", "R1Formats", "R1Kernels", "R1KernelsC", "R1Tokenizer", "R1Eval"]),
+        // R1Hub: model references, the Hugging Face cache and Hub protocol, Ollama's local store
+        .target(name: "R1Hub", dependencies: [
+            "R1Formats",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // layer 5
         .executableTarget(name: "r1", dependencies: [
-            "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Sampling", "R1Server",
+            "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Sampling", "R1Server", "R1Eval", "R1Train", "R1Hub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
@@ -57,6 +75,9 @@ let package = Package(
         .testTarget(name: "R1TokenizerTests", dependencies: ["R1Tokenizer"], swiftSettings: simdFlags),
         .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "r1"], swiftSettings: simdFlags),
+        .testTarget(name: "R1EvalTests", dependencies: ["R1Eval", "R1Runtime"]),
+        .testTarget(name: "R1TrainTests", dependencies: ["R1Train", "R1Models", "R1Formats"]),
+        .testTarget(name: "R1HubTests", dependencies: ["R1Hub"]),
         .testTarget(name: "R1ServerTests", dependencies: [
             "R1Server", "R1Runtime",
             .product(name: "Hummingbird", package: "hummingbird"),

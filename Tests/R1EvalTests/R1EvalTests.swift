@@ -1,0 +1,2 @@
+// R1EvalTests
+import R1Eval

@@ -1,0 +1,2 @@
+// R1HubTests
+import R1Hub

@@ -1,0 +1,2 @@
+// R1TrainTests
+import R1Train
