@@ -148,7 +148,7 @@ public enum ModelLoader {
     }
 
     static func build(arch: Architecture, hp: Hyperparameters, builder b: WeightBuilder, ropeStyle: RopeStyle,
-                      freqFactors: [Float]?, contextLength: Int?, storage: [AnyObject]) throws -> Decoder {
+                      freqFactors: [Float]?, contextLength: Int?, storage: [any AnyObject & Sendable]) throws -> Decoder {
         for (name, v) in [("hidden size", hp.hiddenSize), ("intermediate size", hp.intermediateSize), ("layer count", hp.layerCount),
                           ("attention heads", hp.headCount), ("key/value heads", hp.kvHeadCount), ("head dim", hp.headDim),
                           ("context length", hp.maxPositions)] where v <= 0 {

@@ -2,6 +2,7 @@
 // batched step per iteration that also carries chunks of new requests' prompts (vLLM's chunked prefill); finished
 // and cancelled ones leave at once. Per-token post-processing is Engine's SequenceProcessor.
 import Foundation
+import R1Models
 import R1Sampling
 
 public enum SchedulerError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -106,7 +107,6 @@ public final class BatchScheduler: @unchecked Sendable {
         let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
         let cancelled = CancelFlag()
         var processor: SequenceProcessor
-        var cache: (any SequenceCache)?
         var prefilled = 0
         var prefillSeconds = 0.0
         var logits: [Float]?
@@ -134,12 +134,15 @@ public final class BatchScheduler: @unchecked Sendable {
             stats.seed = sampler.seed
             continuation.yield(.done(stats))
             continuation.finish()
-            cache = nil
         }
     }
 
-    private func loop() {
-        let model = engine.model
+    private func loop() { loop(engine.model) }
+
+    /// The loop for one model type: the running sequences' caches are the model's own, kept here by sequence.
+    private func loop<M: LanguageModel>(_ model: M) {
+        let workspace = model.makeWorkspace()
+        var caches: [ObjectIdentifier: M.Cache] = [:]
         while true {
             // Admit waiting requests, drop cancelled ones, or sleep when there is nothing to do.
             // (Streams are ended outside the lock: ending one runs its onTermination, which takes the lock.)
@@ -161,15 +164,15 @@ public final class BatchScheduler: @unchecked Sendable {
 
             // Sample every decoding sequence (in parallel: each has its own sampler); each then feeds its next token
             // (or forced closing tokens) into this step.
-            var segments: [StepSegment] = [], owners: [(Sequence, prefill: Bool)] = []
+            var segments: [Segment<M.Cache>] = [], owners: [(Sequence, prefill: Bool)] = []
             for s in batch where s.decoding && s.cancelled.isSet { s.end(.cancelled); done.append(ObjectIdentifier(s)) }
             let sampling = batch.filter { $0.decoding && !$0.cancelled.isSet && $0.logits != nil }
             var results = [SampleResult?](repeating: nil, count: sampling.count)
             results.withUnsafeMutableBufferPointer { out in
-                model.parallelFor(sampling.count) { i in
+                engine.withPool { pool in pool.parallelFor(sampling.count) { i in
                     let s = sampling[i]
                     out[i] = s.logits!.withUnsafeBufferPointer { s.sampler.sample(logits: $0, history: s.processor.history) }
-                }
+                } }
             }
             for (s, result) in zip(sampling, results) {
                 s.logits = nil
@@ -178,7 +181,7 @@ public final class BatchScheduler: @unchecked Sendable {
                     s.end(s.processor.stats.finishReason)
                     done.append(ObjectIdentifier(s))
                 case .feed(let ids):
-                    segments.append(StepSegment(tokens: ids, cache: s.cache!))
+                    segments.append(Segment(tokens: ids, cache: caches[ObjectIdentifier(s)]!))
                     owners.append((s, false))
                 }
             }
@@ -187,18 +190,19 @@ public final class BatchScheduler: @unchecked Sendable {
             // prompt is read a chunk per step while everyone else keeps decoding.
             var budget = max(1, configuration.prefillChunk)
             for s in batch where !s.decoding && !s.cancelled.isSet && budget > 0 {
-                if s.cache == nil { s.cache = model.makeCache() }
+                let cache = caches[ObjectIdentifier(s)] ?? model.makeCache(capacity: nil, type: engine.cacheType)
+                caches[ObjectIdentifier(s)] = cache
                 let end = min(s.prompt.ids.count, s.prefilled + budget)
                 budget -= end - s.prefilled
-                segments.append(StepSegment(tokens: Array(s.prompt.ids[s.prefilled..<end]), cache: s.cache!,
-                                            wantsLogits: end == s.prompt.ids.count))
+                segments.append(Segment(tokens: Array(s.prompt.ids[s.prefilled..<end]), cache: cache,
+                                        logits: end == s.prompt.ids.count ? .last : .none))
                 owners.append((s, true))
             }
 
             // One batched step: every projection reads the weights once for all of these tokens.
             if !segments.isEmpty {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let logits = model.forward(segments: segments)
+                let logits = engine.withPool { model.forward(segments, workspace: workspace, pool: $0) }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 for (k, (s, prefill)) in owners.enumerated() {
                     guard prefill else { s.logits = logits[k]; continue }
@@ -214,6 +218,7 @@ public final class BatchScheduler: @unchecked Sendable {
 
             if !done.isEmpty {
                 let gone = Set(done)
+                for id in gone { caches[id] = nil }
                 condition.withLock { running.removeAll { gone.contains(ObjectIdentifier($0)) } }
             }
         }

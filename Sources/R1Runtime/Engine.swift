@@ -19,25 +19,35 @@ public final class Engine: @unchecked Sendable {
     public let generationConfig: GenerationConfig?
     /// Tokens that end generation by default (the model's EOS ids).
     public var eosTokenIds: Set<Int>
+    /// The threads forward passes run on, shared with a BatchScheduler over this engine (one caller at a time).
+    let pool: ThreadPool
+    private let poolLock = NSLock()
+    /// The element type of every cache the engine and its schedulers make.
+    public let cacheType: KVCacheType
     private let lock = NSLock()
-    private var cache: (any SequenceCache)?
+    private var slot: (any SequenceSlot)?
     private var cachedIds: [Int] = []
 
-    public convenience init(model: LoadedModel, threads: Int = ThreadPool.defaultThreadCount) throws {
+    public convenience init(model: LoadedModel, threads: Int = ThreadPool.defaultThreadCount,
+                            cacheType: KVCacheType = .f16) throws {
         let hasTokenizer = model.gguf.map { $0.metadata["tokenizer.ggml.tokens"] != nil }
             ?? FileManager.default.fileExists(atPath: (model.path as NSString).appendingPathComponent("tokenizer.json"))
+        try model.decoder.validate(cacheType: cacheType)
         let formatter = hasTokenizer ? try PromptFormatter(path: model.path) : nil
         var eos = Set(model.generationConfig?.eosTokenId ?? [])
         if let g = model.gguf, let e = g.int("tokenizer.ggml.eos_token_id") { eos.insert(e) }
         if let c = model.hfConfig, let e = c.intOrList("eos_token_id") { eos.formUnion(e) }
-        self.init(model: DecoderModel(decoder: model.decoder, pool: ThreadPool(threads: threads)), loaded: model,
-                  formatter: formatter, eosTokenIds: eos, generationConfig: model.generationConfig)
+        self.init(model: model.decoder, loaded: model, formatter: formatter, eosTokenIds: eos,
+                  generationConfig: model.generationConfig, pool: ThreadPool(threads: threads), cacheType: cacheType)
     }
 
     /// An engine over any model (tests use a scripted one); the tokenizer's EOS ids are added to `eosTokenIds`.
     public init(model: any LanguageModel, loaded: LoadedModel? = nil, formatter: PromptFormatter?,
-                eosTokenIds: Set<Int> = [], generationConfig: GenerationConfig? = nil) {
+                eosTokenIds: Set<Int> = [], generationConfig: GenerationConfig? = nil,
+                pool: ThreadPool = ThreadPool(threads: 1), cacheType: KVCacheType = .f16) {
         self.model = model
+        self.pool = pool
+        self.cacheType = cacheType
         self.loaded = loaded
         self.formatter = formatter
         self.generationConfig = generationConfig
@@ -45,6 +55,13 @@ public final class Engine: @unchecked Sendable {
     }
 
     public var contextLength: Int { model.contextLength }
+
+    /// Runs `body` on the engine's thread pool, excluding every other caller (the engine's own loop, a scheduler).
+    public func withPool<R>(_ body: (ThreadPool) throws -> R) rethrows -> R {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        return try body(pool)
+    }
     public var vocabSize: Int { model.vocabSize }
 
     // MARK: - prompts
@@ -124,18 +141,18 @@ public final class Engine: @unchecked Sendable {
         do { sampler = try Sampler(parameters: parameters.sampling) } catch { throw GenerationError(error.description) }
         lock.lock()
         defer { lock.unlock() }
-        let (cache, reused) = acquireCache(for: prompt.ids, reuse: parameters.reusePromptCache)
+        let (slot, reused) = acquireSlot(for: prompt.ids, reuse: parameters.reusePromptCache)
         var proc = SequenceProcessor(parameters: parameters, tokenizer: formatter?.tokenizer, prompt: prompt,
-                                     eosIds: eosTokenIds, contextLeft: cache.capacity - prompt.ids.count)
+                                     eosIds: eosTokenIds, contextLeft: slot.cache.capacity - prompt.ids.count)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        var logits = model.forward(Array(prompt.ids[reused...]), cache: cache)
+        var logits = withPool { slot.forward(Array(prompt.ids[reused...]), pool: $0) }
         cachedIds = prompt.ids
         proc.startDecoding(promptSeconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, reused: reused)
         while true {
             if cancelled.isSet { proc.finish(.cancelled, emit: emit); break }
             let result = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, history: proc.history) }
             guard case .feed(let ids) = proc.accept(result, emit: emit) else { break }
-            logits = model.forward(ids, cache: cache)
+            logits = withPool { slot.forward(ids, pool: $0) }
             cachedIds += ids
         }
         var stats = proc.stats
@@ -143,10 +160,12 @@ public final class Engine: @unchecked Sendable {
         return stats
     }
 
-    /// The kept cache, cut to its longest common prefix with `ids` (at least one prompt token is left to run).
-    private func acquireCache(for ids: [Int], reuse: Bool) -> (any SequenceCache, Int) {
-        let c = cache ?? model.makeCache()
-        cache = c
+    /// The kept sequence, its cache cut to its longest common prefix with `ids` (at least one prompt token is left
+    /// to run).
+    private func acquireSlot(for ids: [Int], reuse: Bool) -> (any SequenceSlot, Int) {
+        let s = slot ?? makeSlot(model, cacheType: cacheType)
+        slot = s
+        let c = s.cache
         var common = 0
         if reuse {
             let limit = min(ids.count - 1, cachedIds.count, c.count)
@@ -154,14 +173,14 @@ public final class Engine: @unchecked Sendable {
         }
         c.truncate(to: common)
         cachedIds = Array(cachedIds.prefix(common))
-        return (c, common)
+        return (s, common)
     }
 
     /// Drops the kept cache (the next generation starts from scratch).
     public func resetCache() {
         lock.lock()
         defer { lock.unlock() }
-        cache?.truncate(to: 0)
+        slot?.cache.truncate(to: 0)
         cachedIds = []
     }
 }

@@ -43,19 +43,21 @@ struct BenchCommand: ParsableCommand {
         let decoder = loaded.decoder
         let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount)
         let type = KVCacheType(rawValue: cacheType)!
+        try decoder.validate(cacheType: type)
         var rng = SystemRandomNumberGenerator()
         let vocab = decoder.config.vocabSize
         func randomIds(_ n: Int) -> [Int] { (0..<n).map { _ in Int.random(in: 0..<vocab, using: &rng) } }
 
         let cache = decoder.makeCache(capacity: context, type: type)
+        let ws = decoder.makeWorkspace()
         // warm-up: touches the mapped weights and the pool once
-        _ = decoder.forward(randomIds(1), cache: cache, pool: pool)
+        _ = decoder.forward(randomIds(1), cache: cache, workspace: ws, pool: pool)
         var depthIds: [Int] = []
         if depth > 0 {
             cache.truncate(to: 0)
             depthIds = randomIds(depth)
             var i = 0
-            while i < depth { let n = min(512, depth - i); _ = decoder.forward(Array(depthIds[i..<(i + n)]), cache: cache, pool: pool); i += n }
+            while i < depth { let n = min(512, depth - i); _ = decoder.forward(Array(depthIds[i..<(i + n)]), cache: cache, workspace: ws, pool: pool); i += n }
         }
         var pp: [Double] = [], tg: [Double] = []
         for _ in 0..<repetitions {
@@ -63,7 +65,7 @@ struct BenchCommand: ParsableCommand {
                 cache.truncate(to: depth)
                 let ids = randomIds(promptTokens)
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = decoder.forward(ids, cache: cache, pool: pool)
+                _ = decoder.forward(ids, cache: cache, workspace: ws, pool: pool)
                 pp.append(Double(promptTokens) / seconds(since: t0))
             }
             if genTokens > 0 && batch > 1 {
@@ -72,7 +74,7 @@ struct BenchCommand: ParsableCommand {
                 cache.truncate(to: depth)
                 let ids = randomIds(genTokens)
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                for id in ids { _ = decoder.forward([id], cache: cache, pool: pool) }
+                for id in ids { _ = decoder.forward([id], cache: cache, workspace: ws, pool: pool) }
                 tg.append(Double(genTokens) / seconds(since: t0))
             }
         }
@@ -103,6 +105,7 @@ struct BenchCommand: ParsableCommand {
     /// contexts, so every sequence gets its own random context of the same depth), then genTokens batched steps.
     /// Returns aggregate tokens/s.
     private func batchedGeneration(_ decoder: Decoder, first: KVCache, pool: ThreadPool, ids: (Int) -> [Int]) -> Double {
+        let ws = decoder.makeWorkspace()
         let type = first.type
         let caches = [first] + (1..<batch).map { _ in decoder.makeCache(capacity: first.capacity, type: type) }
         first.truncate(to: depth)
@@ -110,12 +113,13 @@ struct BenchCommand: ParsableCommand {
             for c in caches.dropFirst() {
                 c.truncate(to: 0)
                 var i = 0
-                while i < depth { let n = min(512, depth - i); _ = decoder.forward(ids(n), cache: c, pool: pool); i += n }
+                while i < depth { let n = min(512, depth - i); _ = decoder.forward(ids(n), cache: c, workspace: ws, pool: pool); i += n }
             }
         }
-        let workspace = BatchWorkspace()
         let t0 = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<genTokens { _ = decoder.forwardBatch(tokens: ids(batch), caches: caches, pool: pool, workspace: workspace) }
+        for _ in 0..<genTokens {
+            _ = decoder.forward(zip(ids(batch), caches).map { Segment(tokens: [$0], cache: $1) }, workspace: ws, pool: pool)
+        }
         return Double(genTokens * batch) / seconds(since: t0)
     }
 

@@ -21,6 +21,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads for compute (default: all cores).")
     var threads: Int?
 
+    @Option(name: .customLong("cache-type"), help: "KV cache element type: f16 (default, as llama.cpp), f32 (as transformers' f32 run) or q8_0.")
+    var cacheType: KVCacheType = .f16
+
     func validate() throws {
         if let c = context, c <= 0 { throw ValidationError("--context must be positive, got \(c)") }
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
@@ -28,9 +31,11 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> Engine {
         let m = try ModelLoader.load(path: model, contextLength: context)
-        return try Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        return try Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, cacheType: cacheType)
     }
 }
+
+extension KVCacheType: ExpressibleByArgument {}
 
 struct SamplingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Temperature; 0 is greedy (default: the model's generation_config, else 0.6).")

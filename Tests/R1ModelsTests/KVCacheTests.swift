@@ -22,10 +22,11 @@ func cacheTypesAgreeWithF32(_ file: String) throws {
     let modelPath = url.deletingLastPathComponent().appendingPathComponent(ref.model).standardizedFileURL.path
     let decoder = try ModelLoader.load(path: modelPath, contextLength: 256).decoder
     let pool = ThreadPool(threads: 2)
+    let ws = decoder.makeWorkspace()
     func run(_ type: KVCacheType) -> [[Float]] {
         let cache = decoder.makeCache(type: type)
-        var out = [logSoftmax(decoder.forward(ref.prompt_ids, cache: cache, pool: pool)[...])]
-        for id in ref.greedy_ids.dropLast() { out.append(logSoftmax(decoder.forward([id], cache: cache, pool: pool)[...])) }
+        var out = [logSoftmax(decoder.forward(ref.prompt_ids, cache: cache, workspace: ws, pool: pool)[...])]
+        for id in ref.greedy_ids.dropLast() { out.append(logSoftmax(decoder.forward([id], cache: cache, workspace: ws, pool: pool)[...])) }
         return out
     }
     let base = run(.f32)

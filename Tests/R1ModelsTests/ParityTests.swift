@@ -51,11 +51,12 @@ func checkGreedyParity(_ file: String, cacheType: KVCacheType, extraTolerance: F
     let model = try ModelLoader.load(path: modelPath, contextLength: 256)
     let decoder = model.decoder
     let sharedPool = ThreadPool(threads: 2)
+    let ws = decoder.makeWorkspace()
     let cache = decoder.makeCache(type: cacheType)
     let vocab = decoder.config.vocabSize
     let tolerance = logprobTolerance(model, reference: ref.reference) + extraTolerance
 
-    var logits = decoder.forward(ref.prompt_ids, cache: cache, allLogits: true, pool: sharedPool)
+    var logits = decoder.forward(ref.prompt_ids, cache: cache, allLogits: true, workspace: ws, pool: sharedPool)
     if let promptRef = ref.prompt_top_logprobs {
         for (i, expected) in promptRef.enumerated() {
             let lp = logSoftmax(logits[(i * vocab)..<((i + 1) * vocab)])
@@ -74,7 +75,7 @@ func checkGreedyParity(_ file: String, cacheType: KVCacheType, extraTolerance: F
                 "\(file): step \(step) top-1 logprob \(lp[expectedTop.id]) vs \(expectedTop.logprob)")
         generated.append(best)
         if best != ref.greedy_ids[step] { break }
-        logits = decoder.forward([best], cache: cache, pool: sharedPool)
+        logits = decoder.forward([best], cache: cache, workspace: ws, pool: sharedPool)
     }
     #expect(generated == ref.greedy_ids, "\(file) (\(ref.reference)) with a \(cacheType) cache")
 }

@@ -6,6 +6,11 @@ import R1Models
 import Testing
 @testable import R1Runtime
 
+/// One decode token per cache in one step; logits (n, vocab).
+func decodeStep(_ d: Decoder, _ tokens: [Int], _ caches: [KVCache], _ ws: DecoderWorkspace, _ pool: ThreadPool) -> [Float] {
+    d.forward(zip(tokens, caches).map { Segment(tokens: [$0], cache: $1) }, workspace: ws, pool: pool).flatMap { $0 }
+}
+
 @Suite struct BatchTests {
     static let models = ["qwen2-tiny", "qwen3-tiny", "llama-tiny", "qwen2-tiny-tied-linear",
                          "qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf", "qwen2-tiny-gguf/qwen2-tiny-f16.gguf"]
@@ -15,21 +20,22 @@ import Testing
         let m = try ModelLoader.load(path: Fixture.model(name))
         let pool = ThreadPool(threads: 2)
         let decoder = m.decoder
+        let ws = decoder.makeWorkspace()
         let prompts = [[1, 2, 3, 4, 5, 6, 7], [40, 41], [100, 7, 9, 200, 13]]
         let next = [11, 12, 13]
         // Reference: each sequence alone.
         var expected: [[Float]] = []
         for (p, t) in zip(prompts, next) {
             let cache = decoder.makeCache()
-            _ = decoder.forward(p, cache: cache, pool: pool)
-            expected.append(decoder.forward([t], cache: cache, pool: pool))
+            _ = decoder.forward(p, cache: cache, workspace: ws, pool: pool)
+            expected.append(decoder.forward([t], cache: cache, workspace: ws, pool: pool))
         }
         let caches = prompts.map { p in
             let c = decoder.makeCache()
-            _ = decoder.forward(p, cache: c, pool: pool)
+            _ = decoder.forward(p, cache: c, workspace: ws, pool: pool)
             return c
         }
-        let batched = decoder.forwardBatch(tokens: next, caches: caches, pool: pool)
+        let batched = decodeStep(decoder, next, caches, ws, pool)
         let v = decoder.config.vocabSize
         var worst: Float = 0
         for i in 0..<prompts.count {
@@ -38,11 +44,11 @@ import Testing
         }
         #expect(worst <= 1e-5, "max |batched - single| = \(worst)")
         // A second step continues from the batched caches exactly like single decoding.
-        let again = decoder.forwardBatch(tokens: [5, 6, 7], caches: caches, pool: pool)
+        let again = decodeStep(decoder, [5, 6, 7], caches, ws, pool)
         for (i, (p, t)) in zip(prompts, next).enumerated() {
             let cache = decoder.makeCache()
-            _ = decoder.forward(p + [t], cache: cache, pool: pool)
-            let one = decoder.forward([[5, 6, 7][i]], cache: cache, pool: pool)
+            _ = decoder.forward(p + [t], cache: cache, workspace: ws, pool: pool)
+            let one = decoder.forward([[5, 6, 7][i]], cache: cache, workspace: ws, pool: pool)
             for j in 0..<v { #expect(abs(again[i * v + j] - one[j]) <= 1e-4) }
         }
     }
@@ -54,28 +60,29 @@ import Testing
         let m = try ModelLoader.load(path: Fixture.model(name))
         let pool = ThreadPool(threads: 2)
         let decoder = m.decoder
+        let ws = decoder.makeWorkspace()
         let v = decoder.config.vocabSize
         let a = decoder.makeCache(), b = decoder.makeCache(), c = decoder.makeCache()
-        _ = decoder.forward([1, 2, 3, 4], cache: a, pool: pool)      // a decodes one token
-        _ = decoder.forward([9, 8], cache: c, pool: pool)            // c has read part of its prompt
-        let out = decoder.forwardBatch(segments: [
-            BatchSegment(tokens: [5], cache: a),
-            BatchSegment(tokens: [30, 31, 32, 33, 34], cache: b, wantsLogits: false),
-            BatchSegment(tokens: [7, 6, 5], cache: c),
-        ], pool: pool)
+        _ = decoder.forward([1, 2, 3, 4], cache: a, workspace: ws, pool: pool)      // a decodes one token
+        _ = decoder.forward([9, 8], cache: c, workspace: ws, pool: pool)            // c has read part of its prompt
+        let out = decoder.forward([
+            Segment(tokens: [5], cache: a),
+            Segment(tokens: [30, 31, 32, 33, 34], cache: b, logits: .none),
+            Segment(tokens: [7, 6, 5], cache: c),
+        ], workspace: ws, pool: pool)
         #expect(out[1].isEmpty && out[0].count == v && out[2].count == v)
         #expect(a.count == 5 && b.count == 5 && c.count == 5)
         let expected = [[1, 2, 3, 4, 5], [30, 31, 32, 33, 34], [9, 8, 7, 6, 5]].map { p in
-            decoder.forward(p, cache: decoder.makeCache(), pool: pool)
+            decoder.forward(p, cache: decoder.makeCache(), workspace: ws, pool: pool)
         }
         for i in [0, 2] {
             let worst = zip(out[i], expected[i]).map { abs($0 - $1) }.max()!
             #expect(worst <= 1e-4, "segment \(i): max |batched - single| = \(worst)")
         }
         // every cache continues like a single sequence's
-        let next = decoder.forwardBatch(tokens: [11, 12, 13], caches: [a, b, c], pool: pool)
+        let next = decodeStep(decoder, [11, 12, 13], [a, b, c], ws, pool)
         for (i, p) in [[1, 2, 3, 4, 5], [30, 31, 32, 33, 34], [9, 8, 7, 6, 5]].enumerated() {
-            let one = decoder.forward(p + [11 + i], cache: decoder.makeCache(), pool: pool)
+            let one = decoder.forward(p + [11 + i], cache: decoder.makeCache(), workspace: ws, pool: pool)
             let worst = (0..<v).map { abs(next[i * v + $0] - one[$0]) }.max()!
             #expect(worst <= 1e-4, "sequence \(i) after the mixed step: \(worst)")
         }

@@ -1,6 +1,8 @@
 // A test-only model whose logits force a chosen token sequence: `next(history)` picks the one token with a high
 // logit, so greedy decoding follows the script exactly while the engine, tokenizer and text are real.
 import Foundation
+import R1Kernels
+import R1Models
 import R1Runtime
 import R1Tokenizer
 import Synchronization
@@ -40,15 +42,18 @@ final class ScriptedModel: LanguageModel, @unchecked Sendable {
         return script[k]
     }
 
-    func makeCache() -> any SequenceCache { ScriptedCache(capacity: contextLength) }
+    func makeCache(capacity: Int?, type: KVCacheType) -> ScriptedCache { ScriptedCache(capacity: capacity ?? contextLength) }
+    func makeWorkspace() {}
 
-    func forward(_ tokens: [Int], cache: any SequenceCache) -> [Float] {
-        let c = cache as! ScriptedCache
-        c.tokens += tokens
-        processed.add(tokens.count, ordering: .relaxed)
-        calls.add(1, ordering: .relaxed)
-        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
-        return logits(for: next(c.tokens))
+    /// One call per segment, as a model without a batched step would run them.
+    func forward(_ segments: [Segment<ScriptedCache>], workspace: Void, pool: ThreadPool) -> [[Float]] {
+        segments.map { s in
+            s.cache.tokens += s.tokens
+            processed.add(s.tokens.count, ordering: .relaxed)
+            calls.add(1, ordering: .relaxed)
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+            return s.logits == .none ? [] : logits(for: next(s.cache.tokens))
+        }
     }
 
     func logits(for id: Int) -> [Float] {

@@ -1,5 +1,7 @@
 // The pre-norm decoder shared by Llama, Qwen2 and Qwen3 (transformers' LlamaModel / Qwen2Model / Qwen3Model):
 // RMSNorm → GQA attention (optional QKV bias, optional per-head q/k RMSNorm, RoPE) → residual → RMSNorm → SwiGLU → residual.
+// One forward pass over segments (vLLM's chunked prefill): every projection is one MatMul over all the step's tokens,
+// RoPE and causal attention run per token at its own position in its own cache.
 import R1Kernels
 
 /// Shapes and numeric settings of a decoder, filled in by an architecture file.
@@ -17,7 +19,7 @@ public struct DecoderConfig: Sendable {
 }
 
 /// One layer's weights; norms and biases are dequantized to fp32 at load, matrices stay where they were mapped.
-public struct DecoderLayerWeights: @unchecked Sendable {
+public struct DecoderLayerWeights: Sendable {
     public var attnNorm: [Float]              // (D)
     public var q, k, v, o: WeightMatrix        // (H·hd, D), (KV·hd, D), (KV·hd, D), (D, H·hd)
     public var qBias, kBias, vBias: [Float]?
@@ -26,68 +28,36 @@ public struct DecoderLayerWeights: @unchecked Sendable {
     public var gate, up, down: WeightMatrix    // (I, D), (I, D), (D, I)
 }
 
-public struct DecoderWeights: @unchecked Sendable {
+public struct DecoderWeights: Sendable {
     public var embedding: WeightMatrix        // (V, D)
     public var layers: [DecoderLayerWeights]
     public var outputNorm: [Float]            // (D)
     public var output: WeightMatrix           // (V, D); the embedding when tied
 }
 
-/// Reusable activations for a batch of `tokens` rows.
-final class Workspace {
-    let tokens: Int
-    let x, h, q, k, v, attn, proj, gate, up: UnsafeMutablePointer<Float>
-
-    init(tokens t: Int, config c: DecoderConfig) {
-        tokens = t
-        x = .allocate(capacity: t * c.hiddenSize)
-        h = .allocate(capacity: t * c.hiddenSize)
-        q = .allocate(capacity: t * c.headCount * c.headDim)
-        k = .allocate(capacity: t * c.kvHeadCount * c.headDim)
-        v = .allocate(capacity: t * c.kvHeadCount * c.headDim)
-        attn = .allocate(capacity: t * c.headCount * c.headDim)
-        proj = .allocate(capacity: t * c.hiddenSize)
-        gate = .allocate(capacity: t * c.intermediateSize)
-        up = .allocate(capacity: t * c.intermediateSize)
-    }
-
-    deinit { [x, h, q, k, v, attn, proj, gate, up].forEach { $0.deallocate() } }
-}
-
-public final class Decoder: @unchecked Sendable {
+/// The decoder model: weights only, immutable. Callers bring the caches and a `DecoderWorkspace`.
+public final class Decoder: LanguageModel {
     public let config: DecoderConfig
     public let weights: DecoderWeights
     /// Keeps the mapped files (or converted copies) alive as long as the matrices point into them.
-    let storage: [AnyObject]
-    private var workspace: Workspace?
-    private var scores: UnsafeMutablePointer<Float>?
-    private var scoreLanes = 0
-    private var scoreCapacity = 0
-    private let scratch = MatMulScratch()
-    /// Per layer (q, k, v) bias pointers into `biasStore`, so the decode loop passes them without closures.
-    let biases: [(q: UnsafePointer<Float>?, k: UnsafePointer<Float>?, v: UnsafePointer<Float>?)]
-    private let biasStore: UnsafeMutablePointer<Float>
+    let storage: [any AnyObject & Sendable]
+    /// Per layer (q, k, v) bias pointers, so the decode loop passes them without closures.
+    let biases: PinnedBiases
 
-    public init(config: DecoderConfig, weights: DecoderWeights, storage: [AnyObject]) {
+    public init(config: DecoderConfig, weights: DecoderWeights, storage: [any AnyObject & Sendable]) {
         self.config = config
         self.weights = weights
         self.storage = storage
-        let total = weights.layers.reduce(0) { $0 + ($1.qBias?.count ?? 0) + ($1.kBias?.count ?? 0) + ($1.vBias?.count ?? 0) }
-        let store = UnsafeMutablePointer<Float>.allocate(capacity: max(1, total))
-        var offset = 0
-        func pin(_ b: [Float]?) -> UnsafePointer<Float>? {
-            guard let b else { return nil }
-            (store + offset).initialize(from: b, count: b.count)
-            defer { offset += b.count }
-            return UnsafePointer(store + offset)
-        }
-        biases = weights.layers.map { (pin($0.qBias), pin($0.kBias), pin($0.vBias)) }
-        biasStore = store
+        biases = PinnedBiases(weights.layers)
     }
 
-    deinit {
-        scores?.deallocate()
-        biasStore.deallocate()
+    public var vocabSize: Int { config.vocabSize }
+    public var contextLength: Int { config.contextLength }
+
+    public func validate(cacheType: KVCacheType) throws {
+        if cacheType == .q8_0 && config.headDim % 32 != 0 {
+            throw ModelError("a q8_0 KV cache needs a head dim that is a multiple of 32 (its block size); this model's is \(config.headDim)")
+        }
     }
 
     /// A cache for one sequence; `type` .f16 (default) halves the memory of the fp32 cache the references use.
@@ -96,81 +66,112 @@ public final class Decoder: @unchecked Sendable {
                 capacity: capacity ?? config.contextLength, type: type)
     }
 
-    /// Runs `tokens` at positions cache.count..., appending to the cache. Returns logits (vocab) for the last
-    /// token, or (tokens.count, vocab) for every token when `allLogits`. Callers check ids and capacity first.
-    public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool = false, pool: ThreadPool) -> [Float] {
+    public func makeWorkspace() -> DecoderWorkspace { DecoderWorkspace() }
+
+    public func forward(_ segments: [Segment<KVCache>], workspace: DecoderWorkspace, pool: ThreadPool) -> [[Float]] {
         let c = config
-        let t = tokens.count
-        precondition(t > 0 && cache.count + t <= cache.capacity)
-        let ws: Workspace
-        if let w = workspace, w.tokens >= t { ws = w } else { ws = Workspace(tokens: t, config: c); workspace = ws }
         let d = c.hiddenSize, hd = c.headDim, qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
-        let start = cache.count
+        let half = c.rope.rotaryDim / 2
+        // flatten: token i of the step runs at positions[i] in caches[i]
+        var ids: [Int] = [], caches: [KVCache] = [], positions: [Int] = [], logitRows: [Int] = []
+        precondition(segments.count < 2 || Set(segments.map { ObjectIdentifier($0.cache) }).count == segments.count,
+                     "Decoder.forward: a cache twice in one step")
+        for s in segments {
+            precondition(!s.tokens.isEmpty && s.cache.count + s.tokens.count <= s.cache.capacity)
+            for (j, id) in s.tokens.enumerated() {
+                ids.append(id)
+                caches.append(s.cache)
+                positions.append(s.cache.count + j)
+            }
+            switch s.logits {
+            case .none: break
+            case .last: logitRows.append(ids.count - 1)
+            case .all: logitRows += (ids.count - s.tokens.count)..<ids.count
+            }
+        }
+        let n = ids.count
+        let ws = workspace.activations(tokens: n, config: c)
+        let scratch = workspace.scratch
 
         // MARK: - embedding
-        for (i, id) in tokens.enumerated() { weights.embedding.dequantizeRow(id, into: ws.x + i * d) }
-        let (cosT, sinT) = c.rope.tables(start: start, count: t)
+        for (i, id) in ids.enumerated() { weights.embedding.dequantizeRow(id, into: ws.x + i * d) }
+        // (cos, sin) (n, rotaryDim/2): each segment's rows from its own start
+        var (cosT, sinT) = c.rope.tables(start: segments[0].cache.count, count: segments[0].tokens.count)
+        for s in segments.dropFirst() {
+            let (cs, sn) = c.rope.tables(start: s.cache.count, count: s.tokens.count)
+            cosT += cs
+            sinT += sn
+        }
+        // the longest score row any token needs, and the longest it can grow to (score buffers grow toward it)
+        let span = (positions.max() ?? 0) + 1, longest = caches.map(\.capacity).max() ?? span
 
         for (l, lw) in weights.layers.enumerated() {
             // MARK: - attention
             rmsNorm(ws.x, lw.attnNorm, ws.h)
-            let bq = biases[l]
-            fused(ws.h, MatMul.Output(weight: lw.q, y: ws.q, bias: bq.q),   // (T, H·hd)
-                  MatMul.Output(weight: lw.k, y: ws.k, bias: bq.k),          // (T, KV·hd)
-                  MatMul.Output(weight: lw.v, y: ws.v, bias: bq.v))          // (T, KV·hd)
-            perToken { i in
-                if let qn = lw.qNorm {
-                    for hh in 0..<c.headCount { let p = ws.q + i * qDim + hh * hd; Vec.rmsNorm(p, qn, p, hd, eps: c.rmsNormEps) }
-                }
-                if let kn = lw.kNorm {
-                    for hh in 0..<c.kvHeadCount { let p = ws.k + i * kvDim + hh * hd; Vec.rmsNorm(p, kn, p, hd, eps: c.rmsNormEps) }
-                }
-                let half = c.rope.rotaryDim / 2
-                cosT.withUnsafeBufferPointer { cb in
-                    sinT.withUnsafeBufferPointer { sb in
-                        c.rope.apply(ws.q + i * qDim, heads: c.headCount, headDim: hd, cos: cb.baseAddress! + i * half, sin: sb.baseAddress! + i * half)
-                        c.rope.apply(ws.k + i * kvDim, heads: c.kvHeadCount, headDim: hd, cos: cb.baseAddress! + i * half, sin: sb.baseAddress! + i * half)
+            let b = biases.layers[l]
+            fused(ws.h, MatMul.Output(weight: lw.q, y: ws.q, bias: b.q),   // (n, H·hd)
+                  MatMul.Output(weight: lw.k, y: ws.k, bias: b.k),          // (n, KV·hd)
+                  MatMul.Output(weight: lw.v, y: ws.v, bias: b.v))          // (n, KV·hd)
+            cosT.withUnsafeBufferPointer { cb in
+                sinT.withUnsafeBufferPointer { sb in
+                    perToken { i in
+                        if let qn = lw.qNorm {
+                            for hh in 0..<c.headCount { let p = ws.q + i * qDim + hh * hd; Vec.rmsNorm(p, qn, p, hd, eps: c.rmsNormEps) }
+                        }
+                        if let kn = lw.kNorm {
+                            for hh in 0..<c.kvHeadCount { let p = ws.k + i * kvDim + hh * hd; Vec.rmsNorm(p, kn, p, hd, eps: c.rmsNormEps) }
+                        }
+                        let cs = cb.baseAddress! + i * half, sn = sb.baseAddress! + i * half
+                        c.rope.apply(ws.q + i * qDim, heads: c.headCount, headDim: hd, cos: cs, sin: sn)
+                        c.rope.apply(ws.k + i * kvDim, heads: c.kvHeadCount, headDim: hd, cos: cs, sin: sn)
+                        caches[i].store(layer: l, start: positions[i], tokens: 1, keys: ws.k + i * kvDim, values: ws.v + i * kvDim)
                     }
                 }
             }
-            cache.store(layer: l, start: start, tokens: t, keys: ws.k, values: ws.v)
-            attention(layer: l, cache: cache, start: start, tokens: t, ws: ws, pool: pool)
-            MatMul.run(lw.o, ws.attn, ws.proj, tokens: t, pool: pool, scratch: scratch)  // (T, D)
-            Vec.add(ws.proj, ws.x, t * d)
+            attention(layer: l, caches: caches, positions: positions, span: span, longest: longest, ws: ws, workspace: workspace,
+                      pool: pool)
+            MatMul.run(lw.o, ws.attn, ws.proj, tokens: n, pool: pool, scratch: scratch)  // (n, D)
+            Vec.add(ws.proj, ws.x, n * d)
 
             // MARK: - MLP
             rmsNorm(ws.x, lw.ffnNorm, ws.h)
-            mlp(lw, ws, tokens: t, pool: pool, scratch: scratch)
+            mlp(lw, ws, tokens: n, pool: pool, scratch: scratch)
         }
-        cache.count = start + t
+        for s in segments { s.cache.count += s.tokens.count }
 
-        // MARK: - output
-        let rows = allLogits ? t : 1
-        let first = allLogits ? 0 : t - 1
-        for i in 0..<rows { Vec.rmsNorm(ws.x + (first + i) * d, weights.outputNorm, ws.h + i * d, d, eps: c.rmsNormEps) }
-        var logits = [Float](repeating: 0, count: rows * c.vocabSize)
+        // MARK: - output, for the rows that want logits only
+        let m = logitRows.count
+        var out = [[Float]](repeating: [], count: segments.count)
+        guard m > 0 else { return out }
+        for (r, i) in logitRows.enumerated() { Vec.rmsNorm(ws.x + i * d, weights.outputNorm, ws.h + r * d, d, eps: c.rmsNormEps) }
+        var logits = [Float](repeating: 0, count: m * c.vocabSize)  // (m, V)
         logits.withUnsafeMutableBufferPointer { lb in
-            MatMul.run(weights.output, ws.h, lb.baseAddress!, tokens: rows, pool: pool, scratch: scratch)
+            MatMul.run(weights.output, ws.h, lb.baseAddress!, tokens: m, pool: pool, scratch: scratch)
         }
-        return logits
+        if segments.count == 1 { out[0] = logits; return out }
+        var r = 0
+        for (k, s) in segments.enumerated() {
+            let rows = s.logits == .none ? 0 : s.logits == .last ? 1 : s.tokens.count
+            out[k] = Array(logits[(r * c.vocabSize)..<((r + rows) * c.vocabSize)])
+            r += rows
+        }
+        return out
 
-        /// body(i) for every token, in parallel for a prompt.
+        /// body(i) for every token, in parallel for more than one.
         func perToken(_ body: (Int) -> Void) {
-            if t == 1 { body(0) } else { pool.parallelFor(t, body) }
+            if n == 1 { body(0) } else { pool.parallelFor(n, body) }
         }
-        func rmsNorm(_ x: UnsafeMutablePointer<Float>, _ w: [Float], _ out: UnsafeMutablePointer<Float>) {
-            w.withUnsafeBufferPointer { wb in
-                perToken { i in Vec.rmsNorm(x + i * d, wb.baseAddress!, out + i * d, d, eps: c.rmsNormEps) }
-            }
+        func rmsNorm(_ x: UnsafeMutablePointer<Float>, _ w: [Float], _ y: UnsafeMutablePointer<Float>) {
+            w.withUnsafeBufferPointer { wb in perToken { i in Vec.rmsNorm(x + i * d, wb.baseAddress!, y + i * d, d, eps: c.rmsNormEps) } }
         }
         /// Outputs sharing the input x: one activation conversion, one parallel call.
         func fused(_ x: UnsafePointer<Float>, _ outs: MatMul.Output...) {
-            outs.withUnsafeBufferPointer { MatMul.run($0, x, tokens: t, pool: pool, scratch: scratch) }
+            outs.withUnsafeBufferPointer { MatMul.run($0, x, tokens: n, pool: pool, scratch: scratch) }
         }
     }
 
-    /// x += down(silu(gate(h)) · up(h)) for `t` rows of ws.h (already RMS-normed), shared by forward and forwardBatch.
-    func mlp(_ lw: DecoderLayerWeights, _ ws: Workspace, tokens t: Int, pool: ThreadPool, scratch: MatMulScratch) {
+    /// x += down(silu(gate(h)) · up(h)) for `t` rows of ws.h (already RMS-normed).
+    func mlp(_ lw: DecoderLayerWeights, _ ws: Activations, tokens t: Int, pool: ThreadPool, scratch: MatMulScratch) {
         let inter = config.intermediateSize
         [MatMul.Output(weight: lw.gate, y: ws.gate), MatMul.Output(weight: lw.up, y: ws.up)].withUnsafeBufferPointer {
             MatMul.run($0, ws.h, tokens: t, pool: pool, scratch: scratch)  // (T, I) each, one activation conversion
@@ -184,53 +185,70 @@ public final class Decoder: @unchecked Sendable {
         Vec.add(ws.proj, ws.x, t * config.hiddenSize)
     }
 
-    /// Causal softmax(q·kᵀ/√hd)·v for every (token, head), keys and values from the cache. Work items are
-    /// (token, KV head, slice of its query heads): each cached key and value row is read once for the slice's heads.
-    private func attention(layer l: Int, cache: KVCache, start: Int, tokens t: Int, ws: Workspace, pool: ThreadPool) {
+    /// Causal softmax(q·kᵀ/√hd)·v for every step token's query over its own cache up to its own position (a chunk's
+    /// later tokens see the earlier ones, stored above). Work items are (token, KV head, slice of its query heads):
+    /// each cached key and value row is read once for the slice's heads.
+    private func attention(layer l: Int, caches: [KVCache], positions: [Int], span maxSpan: Int, longest: Int,
+                           ws: Activations, workspace: DecoderWorkspace, pool: ThreadPool) {
         let c = config
+        let n = caches.count
         let hd = c.headDim, qDim = c.headCount * hd
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(hd).squareRoot()
-        let span = start + t
         // split each group of query heads until there are two items per thread
         var parts = 1
-        while t * c.kvHeadCount * parts < 2 * pool.threadCount && parts < group {
+        while n * c.kvHeadCount * parts < 2 * pool.threadCount && parts < group {
             parts += 1
             while group % parts != 0 { parts += 1 }
         }
         let perItem = group / parts
-        let items = t * c.kvHeadCount * parts
+        let items = n * c.kvHeadCount * parts
         let lanes = min(items, pool.threadCount * 4)
-        let need = perItem * span
-        if scores == nil || scoreLanes < lanes || scoreCapacity < need {
-            scores?.deallocate()
-            scoreLanes = max(lanes, scoreLanes)
-            scoreCapacity = max(need, min(perItem * cache.capacity, max(need * 2, 1024)))
-            scores = .allocate(capacity: scoreLanes * scoreCapacity)
-        }
-        let type = cache.type.ggmlType
-        let scoreBase = scores!, stride = scoreCapacity
+        let (scoreBase, stride) = workspace.scoreRows(lanes: lanes, span: perItem * maxSpan, hint: perItem * longest)
         pool.parallelFor(lanes) { lane in
+            let s = scoreBase + lane * stride   // (perItem, span)
             var item = lane
             while item < items {
                 let i = item / (c.kvHeadCount * parts), rest = item % (c.kvHeadCount * parts)
                 let kvh = rest / parts, h0 = kvh * group + (rest % parts) * perItem
-                let n = start + i + 1
+                let span = positions[i] + 1
+                let cache = caches[i], type = cache.type.ggmlType
                 let q = ws.q + i * qDim + h0 * hd   // perItem heads, hd apart
-                let s = scoreBase + lane * stride    // (perItem, n)
-                for j in 0..<n {
+                for j in 0..<span {
                     let k = cache.key(l, j, kvh)
-                    for hh in 0..<perItem { s[hh * n + j] = AttentionKernels.dot(q + hh * hd, k, hd, type: type) * scale }
+                    for hh in 0..<perItem { s[hh * span + j] = AttentionKernels.dot(q + hh * hd, k, hd, type: type) * scale }
                 }
-                for hh in 0..<perItem { Vec.softmax(s + hh * n, n) }
+                for hh in 0..<perItem { Vec.softmax(s + hh * span, span) }
                 let out = ws.attn + i * qDim + h0 * hd
                 out.update(repeating: 0, count: perItem * hd)
-                for j in 0..<n {
+                for j in 0..<span {
                     let v = cache.value(l, j, kvh)
-                    for hh in 0..<perItem { AttentionKernels.axpy(s[hh * n + j], v, out + hh * hd, hd, type: type) }
+                    for hh in 0..<perItem { AttentionKernels.axpy(s[hh * span + j], v, out + hh * hd, hd, type: type) }
                 }
                 item += lanes
             }
         }
     }
+}
+
+/// Every layer's q, k, v biases copied once into one buffer the decoder only reads.
+final class PinnedBiases: @unchecked Sendable {  // immutable after init; raw pointers are not Sendable
+    let layers: [(q: UnsafePointer<Float>?, k: UnsafePointer<Float>?, v: UnsafePointer<Float>?)]
+    private let store: UnsafeMutablePointer<Float>
+
+    init(_ weights: [DecoderLayerWeights]) {
+        let total = weights.reduce(0) { $0 + ($1.qBias?.count ?? 0) + ($1.kBias?.count ?? 0) + ($1.vBias?.count ?? 0) }
+        let store = UnsafeMutablePointer<Float>.allocate(capacity: max(1, total))
+        var offset = 0
+        func pin(_ b: [Float]?) -> UnsafePointer<Float>? {
+            guard let b else { return nil }
+            (store + offset).initialize(from: b, count: b.count)
+            defer { offset += b.count }
+            return UnsafePointer(store + offset)
+        }
+        layers = weights.map { (pin($0.qBias), pin($0.kBias), pin($0.vBias)) }
+        self.store = store
+    }
+
+    deinit { store.deallocate() }
 }

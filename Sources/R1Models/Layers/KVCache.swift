@@ -17,7 +17,7 @@ public enum KVCacheType: String, Sendable, CaseIterable {
     }
 }
 
-public final class KVCache: @unchecked Sendable {
+public final class KVCache: SequenceCache, @unchecked Sendable {
     public let layers: Int
     public let kvHeads: Int
     public let headDim: Int

@@ -1,0 +1,66 @@
+// The seam between a model and whoever runs it: a model is immutable weights plus one forward pass over segments (a
+// segment is some tokens of one sequence at its own positions in its own cache); the caller owns the caches and a
+// workspace. A single sequence is a one-segment call; continuous batching is many segments in one call.
+import R1Kernels
+
+/// A sequence's position state (a KV cache for a real model), owned by the caller.
+public protocol SequenceCache: AnyObject {
+    /// Positions filled so far (the next token's position).
+    var count: Int { get }
+    var capacity: Int { get }
+    /// Forgets every position from `position` on (for reusing a common prefix).
+    func truncate(to position: Int)
+}
+
+/// Which logits a segment wants back.
+public enum LogitRows: Sendable, Equatable {
+    /// None: a prompt chunk that is not the last.
+    case none
+    /// The last token's (vocab): a decoding sequence, or a prompt's final chunk.
+    case last
+    /// Every token's (tokens, vocab), for scoring a prompt.
+    case all
+}
+
+/// One sequence's part of a forward step: `tokens` run at positions cache.count..., appended to `cache`.
+public struct Segment<Cache: SequenceCache> {
+    public var tokens: [Int]
+    public var cache: Cache
+    public var logits: LogitRows
+    public init(tokens: [Int], cache: Cache, logits: LogitRows = .last) {
+        self.tokens = tokens
+        self.cache = cache
+        self.logits = logits
+    }
+}
+
+public protocol LanguageModel: Sendable {
+    /// The per-sequence state this model's forward reads and appends to.
+    associatedtype Cache: SequenceCache
+    /// Reusable scratch for forward calls; one per caller thread, never shared by two calls at once.
+    associatedtype Workspace
+
+    var vocabSize: Int { get }
+    var contextLength: Int { get }
+    /// Throws, naming the value, when this model cannot keep its cache in `type`.
+    func validate(cacheType: KVCacheType) throws
+    /// A cache for one sequence of up to `capacity` positions (the context length when nil), of a validated type.
+    func makeCache(capacity: Int?, type: KVCacheType) -> Cache
+    func makeWorkspace() -> Workspace
+    /// Runs every segment (distinct caches, each with room for its tokens; ids checked by the caller) in one step.
+    /// Returns per segment the logits it asked for, flattened (rows, vocab); [] for `.none`.
+    func forward(_ segments: [Segment<Cache>], workspace: Workspace, pool: ThreadPool) -> [[Float]]
+}
+
+extension LanguageModel {
+    /// One sequence: a one-segment step. Logits (vocab) of the last token, or (tokens, vocab) when `allLogits`.
+    public func forward(_ tokens: [Int], cache: Cache, allLogits: Bool = false, workspace: Workspace,
+                        pool: ThreadPool) -> [Float] {
+        forward([Segment(tokens: tokens, cache: cache, logits: allLogits ? .all : .last)], workspace: workspace, pool: pool)[0]
+    }
+
+    public func makeCache() -> Cache { makeCache(capacity: nil, type: .f16) }
+
+    /// Models whose cache is not made of blocks take every type.
+    public func validate(cacheType: KVCacheType) throws {}
+}
