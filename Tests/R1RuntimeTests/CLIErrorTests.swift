@@ -42,6 +42,10 @@ let badInputs: [BadInput] = [
     BadInput(args: ["generate", "/no/such/model.gguf", "--prompt-ids", "1"], mentions: "/no/such/model.gguf"),
     BadInput(args: ["info", modelsRoot.appendingPathComponent("qwen2-tiny/model.safetensors").path], mentions: "model.safetensors"),
     BadInput(args: ["detokenize", tiny, "--ids", "1,100000"], mentions: "100000"),
+    BadInput(args: ["generate", tiny, "--prompt-ids", "1,2", "--cache-type", "q4"], mentions: "q4"),
+    // the tiny model's head dim is 16, not a multiple of q8_0's block of 32
+    BadInput(args: ["generate", tiny, "--prompt-ids", "1,2", "--cache-type", "q8_0"], mentions: "16"),
+    BadInput(args: ["bench", tiny, "--cache-type", "q8_0", "--gen-tokens", "1", "--prompt-tokens", "1"], mentions: "16"),
 ]
 
 @Test(arguments: badInputs)
