@@ -141,7 +141,7 @@ public enum MatMul {
             if let bias = o.bias { for r in r0..<r1 { o.y[r] += bias[r] } }
             return
         }
-        if w.type == .f16 && t > 1 {
+        if w.type == .f16 && t > 1 && k % 8 == 0 {  // other widths take the row-by-row path below
             // AVX-512 C tile where the CPU has it (Swift cannot emit 512-bit code without making it the baseline)
             if !useCKernels || r1c_f16_tile(w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self),
                                             Int32(t), Int32(k), o.y + r0, n) == 0 {

@@ -64,32 +64,24 @@ public enum ModelLoader {
         guard let arch = ArchitectureRegistry.forGGUF(archName) else {
             throw ModelError("\(path): unknown architecture '\(archName)' (supported: \(ArchitectureRegistry.all.flatMap(\.ggufArchitectures).joined(separator: ", ")))")
         }
-        let key = { (k: String) in "\(archName).\(k)" }
-        func required(_ k: String) throws -> Int {
-            guard let v = file.int(key(k)) else { throw ModelError("\(path): metadata \(key(k)) missing") }
-            return v
+        let table = arch.hyperparameters
+        let ggufKey = { (f: Hyperparameter) in f.gguf.map { "\(archName).\($0)" } }
+        var values = try Hyperparameters.read(table, where: path, key: ggufKey) { f in
+            guard let k = ggufKey(f), let v = file.metadata[k] else { return nil }
+            if let b = v.bool { return .bool(b) }
+            if let d = v.double { return .number(d) }
+            return .other("a string or array")
         }
-        let hidden = try required("embedding_length")
-        let heads = try required("attention.head_count")
-        var hp = Hyperparameters(
-            hiddenSize: hidden,
-            intermediateSize: try required("feed_forward_length"),
-            layerCount: try required("block_count"),
-            headCount: heads,
-            kvHeadCount: file.int(key("attention.head_count_kv")) ?? heads,
-            headDim: file.int(key("attention.key_length")) ?? (heads > 0 ? hidden / heads : 0),
-            rmsNormEps: file.double(key("attention.layer_norm_rms_epsilon")) ?? arch.defaults.rmsNormEps,
-            maxPositions: file.int(key("context_length")) ?? arch.defaults.maxPositionEmbeddings,
-            tieWordEmbeddings: file.tensor(arch.names.name(.output, gguf: true)!) == nil,
-            qkvBias: file.tensor(arch.names.name(.qBias, layer: 0, gguf: true)!) != nil,
-            rope: try RopeParameters.gguf(file, arch: archName))
-        if hp.rope.dimensionCount == nil { hp.rope.dimensionCount = file.int(key("rope.dimension_count")) }
+        values["tie_word_embeddings"] = file.tensor(arch.names.name(.output, gguf: true)!) == nil ? 1 : 0
+        values["attention_bias"] = file.tensor(arch.names.name(.qBias, layer: 0, gguf: true)!) != nil ? 1 : 0
+        var hp = Hyperparameters.Dense(values, qkvBias: arch.qkvBias, rope: try RopeParameters.gguf(file, arch: archName))
+        if hp.rope.dimensionCount == nil { hp.rope.dimensionCount = file.int("\(archName).rope.dimension_count") }
         let builder = WeightBuilder(store: file, path: path, names: arch.names, gguf: true)
         let freqFactors = try file.tensor(arch.names.name(.ropeFreqs, gguf: true)!).map { try builder.vector($0.name, count: $0.elementCount) }
         let decoder = try build(arch: arch, hp: hp, builder: builder, ropeStyle: arch.ggufRopeStyle, freqFactors: freqFactors,
                                 contextLength: contextLength, storage: [file])
         return LoadedModel(path: path, format: .gguf, architecture: arch, decoder: decoder, gguf: file, hfConfig: nil,
-                           generationConfig: nil, trainedContextLength: hp.maxPositions,
+                           generationConfig: nil, trainedContextLength: hp.maxPositionEmbeddings,
                            tensorSummary: file.tensors.map { ($0.name, $0.type, $0.elementCount, $0.byteCount) })
     }
 
@@ -105,24 +97,13 @@ public enum ModelLoader {
         if config.bool("use_sliding_window") == true {
             throw ModelError("\(cfgPath): use_sliding_window true is not supported (sliding-window attention)")
         }
-        func required(_ k: String) throws -> Int {
-            guard let v = config.int(k) else { throw ModelError("\(cfgPath): \(k) missing or not an integer") }
-            return v
+        let values = try Hyperparameters.read(arch.hyperparameters, where: cfgPath, key: { $0.hf }) { f in
+            guard let v = config[f.hf], v != .null else { return nil }
+            if let b = v.bool { return .bool(b) }
+            if let d = v.double { return .number(d) }
+            return .other(v.string.map { "\"\($0)\"" } ?? "a list or object")
         }
-        let hidden = try required("hidden_size")
-        let heads = try required("num_attention_heads")
-        let hp = Hyperparameters(
-            hiddenSize: hidden,
-            intermediateSize: try required("intermediate_size"),
-            layerCount: try required("num_hidden_layers"),
-            headCount: heads,
-            kvHeadCount: config.int("num_key_value_heads") ?? heads,
-            headDim: config.int("head_dim") ?? arch.defaults.headDim ?? (heads > 0 ? hidden / heads : 0),
-            rmsNormEps: config.double("rms_norm_eps") ?? arch.defaults.rmsNormEps,
-            maxPositions: config.int("max_position_embeddings") ?? arch.defaults.maxPositionEmbeddings,
-            tieWordEmbeddings: config.bool("tie_word_embeddings") ?? arch.defaults.tieWordEmbeddings,
-            qkvBias: arch.qkvBias ?? config.bool("attention_bias") ?? false,
-            rope: try config.ropeParameters())
+        let hp = Hyperparameters.Dense(values, qkvBias: arch.qkvBias, rope: try config.ropeParameters())
         let store = try SafetensorsCheckpoint(folder: path)
         let builder = WeightBuilder(store: store, path: path, names: arch.names, gguf: false)
         if let v = config.int("vocab_size"), let e = store.tensor(arch.names.name(.embedding, gguf: false)!), e.shape.first != v {
@@ -132,30 +113,21 @@ public enum ModelLoader {
                                 contextLength: contextLength, storage: [store])
         let generation = try GenerationConfig(folder: path)
         return LoadedModel(path: path, format: .safetensors, architecture: arch, decoder: decoder, gguf: nil, hfConfig: config,
-                           generationConfig: generation, trainedContextLength: hp.maxPositions,
+                           generationConfig: generation, trainedContextLength: hp.maxPositionEmbeddings,
                            tensorSummary: store.tensorNames.compactMap { n in store.tensor(n).map { (n, $0.type, $0.elementCount, $0.data.count) } })
     }
 
     // MARK: - common
 
-    struct Hyperparameters {
-        var hiddenSize, intermediateSize, layerCount, headCount, kvHeadCount, headDim: Int
-        var rmsNormEps: Double
-        var maxPositions: Int
-        var tieWordEmbeddings: Bool
-        var qkvBias: Bool
-        var rope: RopeParameters
-    }
-
-    static func build(arch: Architecture, hp: Hyperparameters, builder b: WeightBuilder, ropeStyle: RopeStyle,
+    static func build(arch: Architecture, hp: Hyperparameters.Dense, builder b: WeightBuilder, ropeStyle: RopeStyle,
                       freqFactors: [Float]?, contextLength: Int?, storage: [any AnyObject & Sendable]) throws -> Decoder {
-        for (name, v) in [("hidden size", hp.hiddenSize), ("intermediate size", hp.intermediateSize), ("layer count", hp.layerCount),
-                          ("attention heads", hp.headCount), ("key/value heads", hp.kvHeadCount), ("head dim", hp.headDim),
-                          ("context length", hp.maxPositions)] where v <= 0 {
+        for (name, v) in [("hidden size", hp.hiddenSize), ("intermediate size", hp.intermediateSize), ("layer count", hp.numHiddenLayers),
+                          ("attention heads", hp.numAttentionHeads), ("key/value heads", hp.numKeyValueHeads), ("head dim", hp.headDim),
+                          ("context length", hp.maxPositionEmbeddings)] where v <= 0 {
             throw ModelError("\(b.path): \(name) must be positive, got \(v)")
         }
-        guard hp.headCount % hp.kvHeadCount == 0 else {
-            throw ModelError("\(b.path): \(hp.headCount) attention heads are not a multiple of \(hp.kvHeadCount) key/value heads")
+        guard hp.numAttentionHeads % hp.numKeyValueHeads == 0 else {
+            throw ModelError("\(b.path): \(hp.numAttentionHeads) attention heads are not a multiple of \(hp.numKeyValueHeads) key/value heads")
         }
         let embedding = try b.matrix(.embedding, rows: nil, cols: hp.hiddenSize)
         let vocab = embedding.rows
@@ -167,17 +139,17 @@ public enum ModelLoader {
         }
         let d = hp.hiddenSize, hd = hp.headDim
         var layers: [DecoderLayerWeights] = []
-        for l in 0..<hp.layerCount {
-            let qDim = hp.headCount * hd, kvDim = hp.kvHeadCount * hd
+        for l in 0..<hp.numHiddenLayers {
+            let qDim = hp.numAttentionHeads * hd, kvDim = hp.numKeyValueHeads * hd
             layers.append(DecoderLayerWeights(
                 attnNorm: try b.vector(.attnNorm, l, d),
                 q: try b.matrix(.q, l, rows: qDim, cols: d),
                 k: try b.matrix(.k, l, rows: kvDim, cols: d),
                 v: try b.matrix(.v, l, rows: kvDim, cols: d),
                 o: try b.matrix(.o, l, rows: d, cols: qDim),
-                qBias: hp.qkvBias ? try b.vector(.qBias, l, qDim) : nil,
-                kBias: hp.qkvBias ? try b.vector(.kBias, l, kvDim) : nil,
-                vBias: hp.qkvBias ? try b.vector(.vBias, l, kvDim) : nil,
+                qBias: hp.attentionBias ? try b.vector(.qBias, l, qDim) : nil,
+                kBias: hp.attentionBias ? try b.vector(.kBias, l, kvDim) : nil,
+                vBias: hp.attentionBias ? try b.vector(.vBias, l, kvDim) : nil,
                 qNorm: arch.qkNorm ? try b.vector(.qNorm, l, hd) : nil,
                 kNorm: arch.qkNorm ? try b.vector(.kNorm, l, hd) : nil,
                 ffnNorm: try b.vector(.ffnNorm, l, d),
@@ -185,13 +157,27 @@ public enum ModelLoader {
                 up: try b.matrix(.up, l, rows: hp.intermediateSize, cols: d),
                 down: try b.matrix(.down, l, rows: d, cols: hp.intermediateSize)))
         }
+        try checkActivationTypes(layers, path: b.path)
         let weights = DecoderWeights(embedding: embedding, layers: layers, outputNorm: try b.vector(.outputNorm, nil, d), output: output)
-        let rope = try rotaryEmbedding(hp.rope, headDim: hd, maxPositions: hp.maxPositions, style: ropeStyle,
+        let rope = try rotaryEmbedding(hp.rope, headDim: hd, maxPositions: hp.maxPositionEmbeddings, style: ropeStyle,
                                        freqFactors: freqFactors, path: b.path)
-        let config = DecoderConfig(vocabSize: vocab, hiddenSize: d, intermediateSize: hp.intermediateSize, layerCount: hp.layerCount,
-                                   headCount: hp.headCount, kvHeadCount: hp.kvHeadCount, headDim: hd, rmsNormEps: Float(hp.rmsNormEps),
-                                   contextLength: contextLength ?? hp.maxPositions, rope: rope)
+        let config = DecoderConfig(vocabSize: vocab, hiddenSize: d, intermediateSize: hp.intermediateSize, layerCount: hp.numHiddenLayers,
+                                   headCount: hp.numAttentionHeads, kvHeadCount: hp.numKeyValueHeads, headDim: hd, rmsNormEps: Float(hp.rmsNormEps),
+                                   contextLength: contextLength ?? hp.maxPositionEmbeddings, rope: rope)
         return Decoder(config: config, weights: weights, storage: storage)
+    }
+
+    /// Fused q/k/v and gate/up each convert activations once per activation type, for at most two types (Q4_K_M
+    /// mixes q4_K and q6_K); a file mixing more is refused here, not in the middle of a forward pass.
+    static func checkActivationTypes(_ layers: [DecoderLayerWeights], path: String) throws {
+        for (l, lw) in layers.enumerated() {
+            for group in [[lw.q, lw.k, lw.v], [lw.gate, lw.up]] {
+                let types = Set(group.map { Quant.activationType($0.type) })
+                if types.count > 2 {
+                    throw ModelError("\(path): layer \(l) mixes weight types \(group.map { "\($0.type)" }.joined(separator: ", ")) in one fused projection, which need \(types.count) activation types (at most 2 supported)")
+                }
+            }
+        }
     }
 
     static func rotaryEmbedding(_ p: RopeParameters, headDim: Int, maxPositions: Int, style: RopeStyle,
@@ -251,6 +237,7 @@ struct WeightBuilder {
 
     func vector(_ name: String, count: Int) throws -> [Float] {
         let t = try store.requireTensor(name)
+        guard t.type.isSupportedWeight else { throw ModelError("\(path): tensor '\(t.name)' has unsupported type \(t.type)") }
         guard t.elementCount == count, t.type.blockSize == 1 || count % t.type.blockSize == 0,
               t.type.byteCount(elements: count) == t.data.count, let base = t.data.baseAddress else {
             throw ModelError("\(path): tensor '\(t.name)' of type \(t.type) and shape \(t.shape) cannot be read as \(count) values")

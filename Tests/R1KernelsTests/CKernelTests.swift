@@ -109,3 +109,21 @@ import R1KernelsC
     #expect(edge[0] == 0 && edge[2] == 1 && edge[5] == .infinity && edge[7].isNaN)
     #expect(abs(edge[3] - expf(1)) <= 2 * expf(1) * Float.ulpOfOne)
 }
+
+/// F16 weights whose width is not a multiple of 8 (the prefill tiles' step) take the row path, for a prompt as for
+/// one token: no trap, the reference's result.
+@Test(arguments: [1, 3])
+func f16WidthNotAMultipleOf8(tokens t: Int) {
+    var rng = SeededRNG(seed: 77)
+    let k = 12, n = 5
+    let blob = QuantTestData.weights(.f16, count: k * n, rng: &rng)
+    let x = QuantTestData.activations(count: t * k, rng: &rng)
+    let y = UnsafeMutablePointer<Float>.allocate(capacity: t * n)
+    defer { y.deallocate() }
+    blob.withUnsafeBytes { b in
+        let w = WeightMatrix(type: .f16, rows: n, cols: k, data: b.baseAddress!)
+        MatMul.run(w, x, y, tokens: t, pool: ThreadPool(threads: 2), scratch: MatMulScratch())
+        let ref = MatMul.reference(w, x, tokens: t)
+        for i in 0..<ref.count { #expect(abs(y[i] - ref[i]) <= 1e-4 * (1 + abs(ref[i])), "output \(i): \(y[i]) vs \(ref[i])") }
+    }
+}

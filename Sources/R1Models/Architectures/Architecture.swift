@@ -1,5 +1,5 @@
 // What an architecture file declares: the checkpoint strings that select it, its weight names, the features its
-// decoder uses, and the defaults transformers' config class writes beside each field.
+// decoder uses, and its hyperparameter table (HF key, GGUF key, default).
 import R1Formats
 
 public struct Architecture: Sendable {
@@ -15,16 +15,8 @@ public struct Architecture: Sendable {
     public let qkNorm: Bool
     /// RoPE pairing in GGUF files (the converter permutes Llama's Q/K rows into interleaved pairs).
     public let ggufRopeStyle: RopeStyle
-    /// transformers' config-class defaults for keys a config.json may omit.
-    public let defaults: Defaults
-
-    public struct Defaults: Sendable {
-        public var headDim: Int? = nil                 // nil: hidden_size / num_attention_heads
-        public var rmsNormEps: Double = 1e-6
-        public var ropeTheta: Double = 10_000
-        public var maxPositionEmbeddings: Int = 2048
-        public var tieWordEmbeddings: Bool = false
-    }
+    /// Every hyperparameter once: its config.json key, GGUF key and default (transformers' config-class default).
+    public let hyperparameters: [Hyperparameter]
 }
 
 /// Every architecture, keyed by the checkpoint's own strings.

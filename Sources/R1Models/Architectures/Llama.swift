@@ -10,5 +10,5 @@ extension ArchitectureRegistry {
         qkvBias: nil,
         qkNorm: false,
         ggufRopeStyle: .interleaved,
-        defaults: .init(headDim: nil, rmsNormEps: 1e-6, ropeTheta: 10_000, maxPositionEmbeddings: 2048, tieWordEmbeddings: false))
+        hyperparameters: .denseDecoder(headDim: .quotient("hidden_size", "num_attention_heads"), maxPositionEmbeddings: 2048))
 }

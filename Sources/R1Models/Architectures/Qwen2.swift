@@ -10,5 +10,5 @@ extension ArchitectureRegistry {
         qkvBias: true,
         qkNorm: false,
         ggufRopeStyle: .halves,
-        defaults: .init(headDim: nil, rmsNormEps: 1e-6, ropeTheta: 10_000, maxPositionEmbeddings: 32768, tieWordEmbeddings: false))
+        hyperparameters: .denseDecoder(headDim: .quotient("hidden_size", "num_attention_heads"), maxPositionEmbeddings: 32768))
 }

@@ -10,5 +10,5 @@ extension ArchitectureRegistry {
         qkvBias: nil,
         qkNorm: true,
         ggufRopeStyle: .halves,
-        defaults: .init(headDim: 128, rmsNormEps: 1e-6, ropeTheta: 10_000, maxPositionEmbeddings: 32768, tieWordEmbeddings: false))
+        hyperparameters: .denseDecoder(headDim: .value(128), maxPositionEmbeddings: 32768))
 }
