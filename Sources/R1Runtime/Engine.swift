@@ -84,6 +84,8 @@ public final class Engine: @unchecked Sendable {
             prompt = PreparedPrompt(ids: ids, opensThinking: opensThinking(ids))
         case .promptIds(let ids):
             prompt = PreparedPrompt(ids: ids, opensThinking: opensThinking(ids))
+        case .prepared(let p):
+            return p
         }
         if parameters.thinkingBudget == 0 && prompt.opensThinking, let t = formatter?.tokenizer {
             prompt.ids += t.encode("\n</think>\n\n")

@@ -10,8 +10,10 @@ public enum GenerationRequest: Sendable {
     case chat(messages: [JinjaValue], extra: [String: JinjaValue] = [:])
     /// Text used as is (no template); BOS added as the tokenizer config says.
     case text(String)
-    /// Token ids used as is.
+    /// Token ids used as is (whether they open `<think>` is read from their last tokens).
     case promptIds([Int])
+    /// A prompt already prepared by `Engine.prepare` (the server prepares before admission): run as is.
+    case prepared(PreparedPrompt)
 }
 
 /// Ends a chain of thought that repeats itself: when the last `ngram` reasoning tokens already occurred

@@ -39,17 +39,20 @@ public final class EngineBackend: InferenceBackend {
     }
 
     public func generate(_ request: ServerGenerationRequest) throws -> GenerationHandle {
-        guard let formatter = engine.formatter else {
+        guard engine.formatter != nil else {
             throw BackendError.unsupported("the model has no tokenizer, so it cannot take text prompts")
         }
-        let prompt: PromptFormatter.Prompt
+        // prepared once, as the CLI prepares it: the budget-0 close and whether it opens thinking travel with the ids
+        let prompt: PreparedPrompt
+        var budget = GenerationParameters()
+        budget.thinkingBudget = request.thinkingBudget
         switch request.prompt {
         case .chat(let messages):
-            do { prompt = try formatter.chatPrompt(messages: messages) } catch {
+            do { prompt = try engine.prepare(.chat(messages: messages), parameters: budget) } catch {
                 throw BackendError.invalid("\(error)", param: "messages")
             }
         case .text(let text):
-            prompt = formatter.rawPrompt(text)
+            prompt = try engine.prepare(.text(text), parameters: budget)
         }
         guard !prompt.ids.isEmpty else { throw BackendError.invalid("the prompt is empty", param: "prompt") }
         guard prompt.ids.count < contextLength else {
@@ -83,7 +86,7 @@ public final class EngineBackend: InferenceBackend {
                 self.averageSeconds.withLock { $0 = 0.8 * $0 + 0.2 * seconds }
             }
             do {
-                for try await event in self.scheduler.generate(.promptIds(ids), parameters: parameters) {
+                for try await event in self.scheduler.generate(.prepared(prompt), parameters: parameters) {
                     continuation.yield(event)
                 }
                 continuation.finish()
