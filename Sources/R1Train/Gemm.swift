@@ -10,6 +10,9 @@ public struct Gemm: @unchecked Sendable {
 
     public init(pool: ThreadPool) { self.pool = pool }
 
+    /// The micro-kernel on this CPU: 2 AVX-512F, 1 AVX2+FMA, 0 portable C.
+    public static var kernel: Int { Int(r1c_sgemm_kernel()) }
+
     /// C(m, n) = op(A)·op(B) + beta·C; op(A) is (m, k) (A stored (k, m) when `ta`), op(B) is (k, n) (B stored (n, k)
     /// when `tb`).
     public func run(ta: Bool, tb: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,

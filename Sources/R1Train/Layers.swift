@@ -3,6 +3,7 @@
 // weight gradients are summed per fixed block of rows, then the blocks in order, so results never depend on threads.
 import Foundation
 import R1Kernels
+import R1Models
 
 /// Rows per partial sum of a weight gradient (fixed, so the reduction order is the same on every machine).
 let reductionBlock = 64
@@ -64,24 +65,23 @@ enum RMSNorm {
 
 // MARK: - RoPE
 
-/// cos/sin of every token's position for rotate-half RoPE (transformers' default and linear types): angle =
-/// (position / factor) · theta^(-2i / headDim), in fp32 as transformers computes it.
+/// cos/sin of every token's position for rotate-half RoPE: angle = position · invFreq in fp32 as transformers
+/// computes it, both times the attention factor (YaRN); invFreq from R1Models' RotaryEmbedding (every scaling type).
 struct RopeTable {
     let half: Int
     /// (T, headDim / 2) each.
     var cos: [Float]
     var sin: [Float]
 
-    init(positions: [Int], headDim: Int, theta: Double, linearFactor: Double) {
-        half = headDim / 2
-        let invFreq = (0..<half).map { i in 1 / powf(Float(theta), Float(2 * i) / Float(headDim)) / Float(linearFactor) }
+    init(positions: [Int], rotary: RotaryEmbedding) {
+        half = rotary.rotaryDim / 2
         cos = [Float](repeating: 0, count: positions.count * half)
         sin = cos
         for (t, p) in positions.enumerated() {
             for i in 0..<half {
-                let angle = Float(p) * invFreq[i]
-                cos[t * half + i] = Float(Foundation.cos(Double(angle)))
-                sin[t * half + i] = Float(Foundation.sin(Double(angle)))
+                let angle = Float(p) * rotary.invFreq[i]
+                cos[t * half + i] = Float(Foundation.cos(Double(angle))) * rotary.attentionFactor
+                sin[t * half + i] = Float(Foundation.sin(Double(angle))) * rotary.attentionFactor
             }
         }
     }

@@ -10,7 +10,7 @@ public struct TrainError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-public struct ModelShape: Sendable, Equatable, Codable {
+public struct ModelShape: Sendable, Equatable {
     /// `model_type`: llama, qwen2 or qwen3 (selects the weight names and the features below).
     public var modelType: String
     public var vocabSize: Int
@@ -22,8 +22,8 @@ public struct ModelShape: Sendable, Equatable, Codable {
     public var headDim: Int
     public var rmsNormEps: Double = 1e-6
     public var ropeTheta: Double = 10_000
-    /// transformers' linear RoPE scaling: positions divided by this factor (1: default RoPE).
-    public var ropeLinearFactor: Double = 1
+    /// RoPE frequency scaling as R1Models computes it (transformers' modeling_rope_utils).
+    public var ropeScaling: RopeScaling = .none
     public var maxPositionEmbeddings: Int = 2048
     public var tieWordEmbeddings: Bool = false
     public var qkvBias: Bool = false
@@ -81,12 +81,22 @@ public struct ModelShape: Sendable, Equatable, Codable {
         maxPositionEmbeddings = config.int("max_position_embeddings") ?? arch.defaults.maxPositionEmbeddings
         tieWordEmbeddings = config.bool("tie_word_embeddings") ?? arch.defaults.tieWordEmbeddings
         qkvBias = arch.qkvBias ?? config.bool("attention_bias") ?? false
-        let rope = try config.ropeParameters()
-        switch rope.ropeType {
-        case .default: ropeLinearFactor = 1
-        case .linear: ropeLinearFactor = rope.factor
-        default: throw TrainError("\(src): rope type '\(rope.ropeType.rawValue)' is not supported for training (default, linear)")
+        let p = try config.ropeParameters()
+        let original = p.originalMaxPositionEmbeddings ?? maxPositionEmbeddings
+        switch p.ropeType {
+        case .default: ropeScaling = .none
+        case .linear: ropeScaling = p.factor == 1 ? .none : .linear(factor: p.factor)
+        case .llama3:
+            ropeScaling = .llama3(factor: p.factor, lowFreqFactor: p.lowFreqFactor ?? 1, highFreqFactor: p.highFreqFactor ?? 4,
+                                  originalMaxPositions: original)
+        case .yarn:
+            ropeScaling = .yarn(factor: p.factor, originalMaxPositions: original, betaFast: p.betaFast ?? 32,
+                                betaSlow: p.betaSlow ?? 1, attentionFactor: p.attentionFactor, mscale: p.mscale,
+                                mscaleAllDim: p.mscaleAllDim, truncate: config["rope_parameters"]?["truncate"]?.bool ?? config["rope_scaling"]?["truncate"]?.bool ?? true)
+        default:
+            throw TrainError("\(src): rope type '\(p.ropeType.rawValue)' is not supported for training (default, linear, llama3, yarn)")
         }
+        let rope = p
         if rope.partialRotaryFactor != 1 {
             throw TrainError("\(src): partial_rotary_factor \(rope.partialRotaryFactor) is not supported (1)")
         }
@@ -106,12 +116,15 @@ public struct ModelShape: Sendable, Equatable, Codable {
             throw TrainError("num_attention_heads \(headCount) is not a multiple of num_key_value_heads \(kvHeadCount)")
         }
         guard headDim % 2 == 0 else { throw TrainError("head_dim must be even for RoPE, got \(headDim)") }
-        guard ropeTheta > 0, ropeLinearFactor > 0 else {
-            throw TrainError("rope_theta \(ropeTheta) and the rope factor \(ropeLinearFactor) must be positive")
-        }
+        guard ropeTheta > 0 else { throw TrainError("rope_theta must be positive, got \(ropeTheta)") }
     }
 
     public var architecture: Architecture { ArchitectureRegistry.forModelType(modelType)! }
+
+    /// The RoPE frequencies and attention factor for this shape (rotate-half over the whole head).
+    public var rotaryEmbedding: RotaryEmbedding {
+        RotaryEmbedding(theta: ropeTheta, rotaryDim: headDim, scaling: ropeScaling, style: .halves)
+    }
 
     /// config.json as transformers writes it for this model type.
     public func configJSON() -> [String: Any] {
@@ -124,7 +137,20 @@ public struct ModelShape: Sendable, Equatable, Codable {
             "tie_word_embeddings": tieWordEmbeddings, "rope_theta": ropeTheta, "torch_dtype": "float32",
             "attention_dropout": 0.0, "use_cache": true,
         ]
-        c["rope_scaling"] = ropeLinearFactor == 1 ? NSNull() : ["rope_type": "linear", "factor": ropeLinearFactor] as [String: Any]
+        switch ropeScaling {
+        case .none: c["rope_scaling"] = NSNull()
+        case .linear(let f): c["rope_scaling"] = ["rope_type": "linear", "factor": f] as [String: Any]
+        case let .llama3(f, low, high, original):
+            c["rope_scaling"] = ["rope_type": "llama3", "factor": f, "low_freq_factor": low, "high_freq_factor": high,
+                                 "original_max_position_embeddings": original] as [String: Any]
+        case let .yarn(f, original, betaFast, betaSlow, attention, mscale, mscaleAllDim, truncate):
+            var y: [String: Any] = ["rope_type": "yarn", "factor": f, "original_max_position_embeddings": original,
+                                    "beta_fast": betaFast, "beta_slow": betaSlow, "truncate": truncate]
+            if let a = attention { y["attention_factor"] = a }
+            if let m = mscale { y["mscale"] = m }
+            if let m = mscaleAllDim { y["mscale_all_dim"] = m }
+            c["rope_scaling"] = y
+        }
         if modelType != "qwen2" { c["attention_bias"] = qkvBias }
         if modelType == "llama" { c["mlp_bias"] = false }
         if modelType != "llama" { c["use_sliding_window"] = false }

@@ -61,7 +61,7 @@ public struct TrainModel: @unchecked Sendable {
         let d = s.hiddenSize, f = s.intermediateSize, eps = Float(s.rmsNormEps)
         let att = AttentionShape(heads: s.headCount, kvHeads: s.kvHeadCount, headDim: s.headDim)
         let segments = SegmentLayout(lengths: batch.lengths, heads: s.headCount)
-        let rope = RopeTable(positions: batch.positions, headDim: s.headDim, theta: s.ropeTheta, linearFactor: s.ropeLinearFactor)
+        let rope = RopeTable(positions: batch.positions, rotary: s.rotaryEmbedding)
 
         Embedding.forward(ids: batch.ids, table: P + layout.embedding, out: acts.resid[0], dim: d)  // (T, D)
         for (l, o) in layout.layers.enumerated() {
@@ -114,7 +114,7 @@ public struct TrainModel: @unchecked Sendable {
         let d = s.hiddenSize, f = s.intermediateSize
         let att = AttentionShape(heads: s.headCount, kvHeads: s.kvHeadCount, headDim: s.headDim)
         let segments = SegmentLayout(lengths: batch.lengths, heads: s.headCount)
-        let rope = RopeTable(positions: batch.positions, headDim: s.headDim, theta: s.ropeTheta, linearFactor: s.ropeLinearFactor)
+        let rope = RopeTable(positions: batch.positions, rotary: s.rotaryEmbedding)
 
         // head: dheadIn(R, D) = dz · W; dW += dzᵀ · headIn; scattered back to the counted rows of dnorm(T, D)
         gemm.linearBackward(dy: acts.logits, x: acts.headIn, w: P + layout.head, dx: acts.dheadIn, accumulateDx: false,

@@ -44,14 +44,15 @@ struct TrainReference: Decodable {
     }
 }
 
-let sharedPool = ThreadPool(threads: 2)
+
 
 @Suite struct GradientParityTests {
     @Test(arguments: ["qwen2-gqa", "llama-untied", "qwen3-tied", "qwen2-packed"])
     func gradientsMatchPyTorch(_ name: String) throws {
         let ref = try TrainReference.load(name)
         let loaded = try LoadedParameters(folder: trainFixtures.appendingPathComponent(name).path)
-        let model = TrainModel(layout: loaded.layout, pool: sharedPool)
+        let pool = ThreadPool(threads: 2)  // a pool per test: parallelFor is not reentrant, tests run concurrently
+        let model = TrainModel(layout: loaded.layout, pool: pool)
         let batch = try model.batch(ref.sequences)
         let grads = FlatBuffer(count: loaded.layout.count)
         let result = model.lossAndGradient(loaded.parameters, grads: grads, batch: batch, workspace: model.workspace(for: batch))
@@ -81,7 +82,8 @@ let sharedPool = ThreadPool(threads: 2)
         let ref = try TrainReference.load(name)
         let adam = try #require(ref.adamw)
         let loaded = try LoadedParameters(folder: trainFixtures.appendingPathComponent(name).path)
-        let model = TrainModel(layout: loaded.layout, pool: sharedPool)
+        let pool = ThreadPool(threads: 2)  // a pool per test: parallelFor is not reentrant, tests run concurrently
+        let model = TrainModel(layout: loaded.layout, pool: pool)
         var config = OptimizerConfig()
         config.learningRate = adam.lr
         config.beta1 = adam.beta1
@@ -109,7 +111,7 @@ let sharedPool = ThreadPool(threads: 2)
             }
             let loss = lossSum / total
             #expect(abs(loss - adam.losses[step]) <= 1e-4 * abs(adam.losses[step]), "\(name) step \(step): \(loss) vs \(adam.losses[step])")
-            optimizer.update(loaded.parameters, grads: grads, pool: sharedPool)
+            optimizer.update(loaded.parameters, grads: grads, pool: pool)
         }
     }
 }
