@@ -42,6 +42,17 @@ int r1c_f16_tile(const void *w, size_t row_bytes, int rows, const float *x, int 
 /// Returns 0 (and writes nothing) when it has no kernel for this CPU (no AVX-512) or shape (cols % 16 != 0).
 int r1c_f16_rows(const void *w, size_t row_bytes, int rows, const float *x, int cols, float *y);
 
+/// fp32 GEMM (sgemm.c): C[m×n] = op(A)·op(B) + beta·C, row-major with leading dimensions; op(A) is m×k (A stored
+/// k×m when ta != 0), op(B) is k×n (B stored n×k when tb != 0). beta 0 ignores C's old contents. Single-threaded:
+/// callers split C into tiles; K is never split, so results are bit-identical for any tiling.
+void r1c_sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta,
+               float *c, int ldc);
+/// The plain triple loop r1c_sgemm is tested against.
+void r1c_sgemm_ref(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta,
+                   float *c, int ldc);
+/// The micro-kernel r1c_sgemm runs on this CPU: 2 AVX-512F (6×32), 1 AVX2+FMA (6×16), 0 portable C.
+int r1c_sgemm_kernel(void);
+
 #ifdef __cplusplus
 }
 #endif

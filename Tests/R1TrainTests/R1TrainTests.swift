@@ -1,2 +1,0 @@
-// R1TrainTests
-import R1Train
