@@ -8,6 +8,6 @@ struct R1Command: AsyncParsableCommand {
         abstract: "Run DeepSeek-R1-style reasoning models on this machine.",
         subcommands: [DefaultCommand.self, GenerateCommand.self, ChatCommand.self, ServeCommand.self, BenchCommand.self,
                       InfoCommand.self, TokenizeCommand.self, DetokenizeCommand.self, TemplateCommand.self,
-                      TrainTokenizerCommand.self],  // tokgguf: temporary, until the lead wires `r1 train`
+                      TrainTokenizerCommand.self, TrainExportCommand.self],  // tokgguf: temporary, until the lead wires `r1 train`
         defaultSubcommand: DefaultCommand.self)
 }
