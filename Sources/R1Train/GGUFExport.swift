@@ -35,7 +35,7 @@ public enum GGUFExport {
         let config = try HFConfig(folder: folder)
         let model = try ExportedModel(config: config, folder: folder)
         try model.addMetadata(to: &writer, type: type)
-        try GGUFVocabulary(folder: folder).add(to: &writer)
+        try GGUFVocabulary(folder: folder, vocabSize: model.vocabSize).add(to: &writer)
         let checkpoint = try SafetensorsCheckpoint(folder: folder)
         try model.addTensors(from: checkpoint, to: &writer, type: type)
         try writer.write(to: output)

@@ -13,7 +13,8 @@ struct GGUFVocabulary {
     var addBos: Bool?, addEos: Bool?
     var chatTemplate: String?
 
-    init(folder: String) throws {
+    /// `vocabSize`: the model's embedding rows (config.json); ids the tokenizer leaves unused become `[PADn]`.
+    init(folder: String, vocabSize: Int) throws {
         let dir = URL(fileURLWithPath: folder)
         let jsonPath = dir.appendingPathComponent("tokenizer.json").path
         let root = try JSONValue.load(path: jsonPath)
@@ -40,7 +41,11 @@ struct GGUFVocabulary {
             guard let id = value.int, id >= 0 else { throw FormatError(jsonPath, "vocab entry '\(token)' has id \(value)") }
             byId[id] = token
         }
-        let count = max((byId.keys.max() ?? -1), (added.keys.max() ?? -1)) + 1
+        let largest = max((byId.keys.max() ?? -1), (added.keys.max() ?? -1))
+        guard largest < vocabSize else {
+            throw FormatError(jsonPath, "token id \(largest) is outside the model's vocab_size \(vocabSize)")
+        }
+        let count = vocabSize
         for id in 0..<count {
             if let (content, special) = added[id] {
                 tokens.append(content)

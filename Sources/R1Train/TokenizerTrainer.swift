@@ -143,7 +143,7 @@ struct PairMerger {
         var heap = Heap(pairCounts.filter { $0.value > 0 }.map { Candidate(count: $0.value, pair: $0.key) })
         while tokens.count < vocabSize, var top = heap.popMax() {
             let current = pairCounts[top.pair, default: 0]
-            if top.count != current {  // stale entry: counts only fall, so re-queue with the true count
+            if top.count != current {  // stale entry: re-queue with the true count (BpeTrainer's lazy update)
                 top.count = current
                 if current > 0 { heap.insert(top) }
                 continue
