@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // layer 0
@@ -56,7 +57,10 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // R1Train: forward with saved activations, backward, AdamW, SFT/GRPO loops, tokenizer trainer, checkpoints
-        .target(name: "R1Train", dependencies: ["R1Models", "R1Formats", "R1Kernels", "R1KernelsC", "R1Tokenizer", "R1Eval"]),
+        .target(name: "R1Train", dependencies: [
+            "R1Models", "R1Formats", "R1Kernels", "R1KernelsC", "R1Tokenizer", "R1Runtime", "R1Eval",
+            .product(name: "HeapModule", package: "swift-collections"),
+        ]),
         // R1Hub: model references, the Hugging Face cache and Hub protocol, Ollama's local store
         .target(name: "R1Hub", dependencies: [
             "R1Formats",
@@ -76,7 +80,7 @@ let package = Package(
         .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "r1"], swiftSettings: simdFlags),
         .testTarget(name: "R1EvalTests", dependencies: ["R1Eval", "R1Runtime"]),
-        .testTarget(name: "R1TrainTests", dependencies: ["R1Train", "R1Models", "R1Formats", "R1Kernels", "R1KernelsC"]),
+        .testTarget(name: "R1TrainTests", dependencies: ["R1Train", "R1Models", "R1Formats", "R1Tokenizer", "R1Kernels", "R1KernelsC"]),
         .testTarget(name: "R1HubTests", dependencies: ["R1Hub"]),
         .testTarget(name: "R1ServerTests", dependencies: [
             "R1Server", "R1Runtime",

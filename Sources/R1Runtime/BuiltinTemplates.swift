@@ -1,10 +1,10 @@
 // Chat templates the engine falls back on when a model ships none (`r1 info` says which one is in use).
 // Text copied from the checkpoints named beside each; rendered byte for byte like transformers (TemplateGoldenTests).
 
-enum BuiltinTemplates {
+public enum BuiltinTemplates {
     /// DeepSeek-R1-Distill (Qwen and Llama), the revision whose generation prompt opens `<think>\n`
     /// (deepseek-ai/DeepSeek-R1-Distill-Qwen-32B tokenizer_config.json).
-    static let deepseekR1 = #"""
+    public static let deepseekR1 = #"""
 {% if not add_generation_prompt is defined -%}
   {%- set add_generation_prompt = false -%}
 {%- endif -%}

@@ -9,7 +9,8 @@ import R1Train
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train models: gradients, supervised fine-tuning.",
-        subcommands: [TrainGradCommand.self, TrainSFTCommand.self, TrainBenchCommand.self])
+        subcommands: [TrainGradCommand.self, TrainSFTCommand.self, TrainTokenizerCommand.self, TrainExportCommand.self,
+                      TrainBenchCommand.self])
 }
 
 struct TrainGradCommand: AsyncParsableCommand {
