@@ -98,6 +98,8 @@ enum AnswerComparison {
     /// simplify(a - b) == 0: exact when both are rational, else equal values at several points for the symbols.
     static func symbolicEqual(_ a: MathExpr, _ b: MathExpr) -> Bool {
         if let x = ExactEvaluator.value(a), let y = ExactEvaluator.value(b) { return x == y }
+        // sympy's floats do not cancel against rationals unless the arithmetic comes out exactly: 7/12.0 ≠ 7/12
+        let tolerance = a.containsFloat || b.containsFloat ? 0 : 1e-10
         let symbols = a.freeSymbols.union(b.freeSymbols).sorted()
         var checked = 0
         for point in 0..<4 {
@@ -110,7 +112,7 @@ enum AnswerComparison {
                 checked += 1
                 continue
             }
-            guard abs(x - y) <= 1e-10 * max(1, abs(x), abs(y)) else { return false }
+            guard abs(x - y) <= tolerance * max(1, abs(x), abs(y)) else { return false }
             checked += 1
             if symbols.isEmpty { break }
         }
@@ -158,10 +160,28 @@ enum AnswerComparison {
         guard case .expr(let gl) = g.lhs, case .expr(let gr) = g.rhs, case .expr(let pl) = p.lhs, case .expr(let pr) = p.rhs else {
             return g.op == p.op && equal(gold: g.lhs, pred: p.lhs) && equal(gold: g.rhs, pred: p.rhs)
         }
-        let gd = MathExpr.add([gl, .neg(gr)])
-        if g.op == p.op, exprEqual(gd, .add([pl, .neg(pr)])) { return true }
+        let gd = MathExpr.add([gl, .neg(gr)]), pd = MathExpr.add([pl, .neg(pr)])
+        if g.op == p.op, exprEqual(gd, pd) { return true }
         if g.op.flipped == p.op, exprEqual(gd, .add([pr, .neg(pl)])) { return true }
-        return false
+        return g.op == .eq && p.op == .eq && sameSolutions(gd, pd)
+    }
+
+    /// sympy's solve-and-compare, for equations: two equations in the same unknowns whose sides' differences are
+    /// proportional (2x + 4y - 3 = 0 and y = -x/2 + 3/4) have the same solutions.
+    private static func sameSolutions(_ a: MathExpr, _ b: MathExpr) -> Bool {
+        let symbols = a.freeSymbols
+        guard !symbols.isEmpty, symbols == b.freeSymbols else { return false }
+        var ratio: Double? = nil
+        for point in 0..<4 {
+            var env: [String: Double] = [:]
+            for (k, s) in symbols.sorted().enumerated() { env[s] = samplePoint(point, k) }
+            guard let x = NumericEvaluator.evaluate(a, env), let y = NumericEvaluator.evaluate(b, env),
+                  x.isFinite, y.isFinite, x != 0, y != 0 else { return false }
+            let r = x / y
+            if let ratio, abs(r - ratio) > 1e-9 * abs(ratio) { return false }
+            ratio = r
+        }
+        return true
     }
 
     private static func exprEqual(_ a: MathExpr, _ b: MathExpr) -> Bool {
@@ -232,6 +252,23 @@ enum AnswerComparison {
 
 extension MathExpr {
     var isPercent: Bool { if case .percent = self { return true }; return false }
+    /// A symbol or an undefined function of symbols (math-verify's unwrap_fcs makes f(x) a symbol for as_set).
+    var isVariable: Bool {
+        switch self {
+        case .symbol: return true
+        case .function(let name, let args): return name.hasPrefix("f:") && args.allSatisfy(\.isOnlySymbols)
+        default: return false
+        }
+    }
+    var containsFloat: Bool {
+        switch self {
+        case .float: return true
+        case .add(let xs), .mul(let xs), .function(_, let xs): return xs.contains(where: \.containsFloat)
+        case .pow(let a, let b): return a.containsFloat || b.containsFloat
+        case .percent(let x): return x.containsFloat
+        default: return false
+        }
+    }
 }
 
 /// `1 < x < 2` as the interval it describes, for comparing a gold relation with a predicted set.
@@ -240,8 +277,8 @@ enum RelationSets {
         switch v {
         case .relation(let r):
             guard case .expr(let l) = r.lhs, case .expr(let rr) = r.rhs else { return nil }
-            if case .symbol = l, rr.freeSymbols.isEmpty { return half(r.op, bound: rr) }
-            if case .symbol = rr, l.freeSymbols.isEmpty { return half(r.op.flipped, bound: l) }
+            if l.isVariable, rr.freeSymbols.isEmpty { return half(r.op, bound: rr) }
+            if rr.isVariable, l.freeSymbols.isEmpty { return half(r.op.flipped, bound: l) }
             return nil
         case .and(let rs) where rs.count == 2:
             guard case .interval(let a1, let b1, let lo1, let ro1)? = asSet(.relation(rs[0])),

@@ -48,9 +48,17 @@ struct LatexLexer {
                 var j = i + 1
                 if j < chars.count, chars[j].isASCII, chars[j].isLetter {
                     while j < chars.count, chars[j].isASCII, chars[j].isLetter { j += 1 }
-                    let name = String(chars[(i + 1)..<j])
+                    var name = String(chars[(i + 1)..<j])
+                    // \quadx: the spacing command, then the letters (ANTLR's longest token match)
+                    if let space = ["qquad", "quad"].first(where: { name.hasPrefix($0) && name != $0 }) {
+                        j = i + 1 + space.count
+                        name = space
+                    }
                     if !ignoredCommands.contains(name) { out.append(.command(name)) }
                     i = j
+                } else if j < chars.count, "()[]".contains(chars[j]) {
+                    out.append(.punct(chars[j]))  // \( \) \[ \] left behind by \\left( after normalization
+                    i = j + 1
                 } else if j < chars.count {
                     let name = String(chars[j])
                     if !ignoredCommands.contains(name) { out.append(.command(name)) }

@@ -10,10 +10,12 @@ struct LatexParser {
     /// Plain-expression mode (sympy's parse_expr on "1/2", "3*4", "2**10"): no implicit products, no commands,
     /// and quotients left unevaluated as parse_expr(evaluate=False) leaves them.
     private let plain: Bool
+    private let complexSymbols: Bool
 
     private init(_ source: String, plain: Bool = false) throws(LatexParseError) {
         self.source = source
         self.plain = plain
+        complexSymbols = !plain && Self.complexPattern.firstMatch(source) != nil
         tokens = try LatexLexer.tokens(source)
         if plain {
             guard !tokens.contains(where: { if case .command = $0 { return true }; return false }) else {
@@ -32,9 +34,13 @@ struct LatexParser {
         var p = try LatexParser(text, plain: true)
         guard !p.tokens.isEmpty else { throw LatexParseError("nothing to parse") }
         let e = try p.parseAdditive()
-        guard p.pos == p.tokens.count else { throw LatexParseError("unexpected \(p.tokens[p.pos]) in '\(text)'") }
+        guard p.pos == p.tokens.count else { throw LatexParseError("unexpected \(p.peek.map { "\($0)" } ?? "end") in '\(text)'") }
         return e
     }
+
+    /// math-verify's should_treat_as_complex: such texts get non-real symbols.
+    private static let complexPattern = PyRegex(
+        #"\\mathbb\{C\}|\\i\b|\bi\b|\\text\{i\}|\\mathrm\{i\}|\\imath\b|\\det|\\operatorname\{tr\}|\\operatorname\{rank\}|\\text\{rank\}|\\arg\{|\\Re\{|\\Im\{|\\operatorname\{Re\}|\\operatorname\{Im\}|\\text\{Re\}|\\text\{Im\}"#)
 
     /// The whole input as one value; throws when any of it is left unparsed.
     static func parse(_ latex: String) throws(LatexParseError) -> MathValue {
@@ -42,7 +48,7 @@ struct LatexParser {
         var p = try LatexParser(latex)
         guard !p.tokens.isEmpty else { throw LatexParseError("nothing to parse") }
         let value = try p.parseTop()
-        guard p.pos == p.tokens.count else { throw LatexParseError("unexpected \(p.tokens[p.pos]) in '\(latex)'") }
+        guard p.pos == p.tokens.count else { throw LatexParseError("unexpected \(p.peek.map { "\($0)" } ?? "end") in '\(latex)'") }
         return value
     }
 
@@ -66,7 +72,11 @@ struct LatexParser {
 
     private var peek: LatexToken? { pos < tokens.count ? tokens[pos] : nil }
     private func peek(_ k: Int) -> LatexToken? { pos + k < tokens.count ? tokens[pos + k] : nil }
-    private mutating func next() -> LatexToken? { defer { pos += 1 }; return peek }
+    private mutating func next() -> LatexToken? {
+        guard let t = peek else { return nil }
+        pos += 1
+        return t
+    }
     private mutating func accept(_ t: LatexToken) -> Bool {
         if peek == t { pos += 1; return true }
         return false
@@ -112,8 +122,7 @@ struct LatexParser {
             return [.expr(.neg(x)), .expr(x)]
         }
         let start = pos
-        let lhs = try parseAdditive()
-        if accept(.command("pm")) {
+        if let lhs = try? parseAdditive(), accept(.command("pm")) {
             let rhs = try parseAdditive()
             return [.expr(.add([lhs, rhs])), .expr(.add([lhs, .neg(rhs)]))]
         }
@@ -124,6 +133,7 @@ struct LatexParser {
     private mutating func relationOp() -> RelationOp? {
         switch peek {
         case .punct("="): pos += 1; return .eq
+        case .punct("!") where peek(1) == .punct("="): pos += 2; return .ne
         case .punct("<"): pos += 1; return accept(.punct("=")) ? .le : .lt
         case .punct(">"): pos += 1; return accept(.punct("=")) ? .ge : .gt
         case .command(let c):
@@ -145,6 +155,9 @@ struct LatexParser {
                 continue
             }
             guard let op = relationOp() else { break }
+            if chain.isEmpty, case .interval(let lo, let hi, true, true) = lhs, lo.isOnlySymbols, hi.isOnlySymbols {
+                lhs = .tuple([.expr(lo), .expr(hi)])  // (p, q) = (3, 2): a tuple of unknowns, not an interval
+            }
             let rhs = try parseSetExpr()
             chain.append(Relation(op: op, lhs: chain.last?.rhs ?? lhs, rhs: rhs))
         }
@@ -163,15 +176,19 @@ struct LatexParser {
     }
 
     private mutating func parseSetAtom() throws(LatexParseError) -> MathValue {
-        if accept(.command("{")) {
-            if accept(.command("}")) { return .set([]) }
-            let groups = try parseElementGroups(until: [.command("}")])
-            try expect(.command("}"))
+        for (open, close) in [(LatexToken.command("{"), LatexToken.command("}")), (.punct("{"), .punct("}"))] where accept(open) {
+            if accept(close) { return .set([]) }
+            let groups = try parseElementGroups(until: [close])
+            try expect(close)
             return .set(groups.flatMap { $0 })
         }
         if accept(.command("emptyset")) || accept(.command("varnothing")) { return .set([]) }
-        if let m = try parseMatrix() { return .matrix(m) }
-        if peek == .punct("(") || peek == .punct("[") || peek == .command("langle") {
+        if accept(.command("pm")) {
+            let x = try parseAdditive()
+            return .set([.expr(.neg(x)), .expr(x)])
+        }
+        if let m = try parseMatrixExpression() { return .matrix(m) }
+        if peek == .punct("(") || peek == .punct("[") {
             let start = pos
             if let v = try? parseBracketList() { return v }
             pos = start
@@ -179,15 +196,14 @@ struct LatexParser {
         return .expr(try parseAdditive())
     }
 
-    /// `(a, b]`, `(a, b, c)`, `\langle a, b \rangle`; fails (for backtracking) when the brackets hold one element.
+    /// `(a, b]`, `(a, b, c)`; fails (for backtracking) when the brackets hold one element.
     private mutating func parseBracketList() throws(LatexParseError) -> MathValue {
         let open = next()!
-        let groups = try parseElementGroups(until: [.punct(")"), .punct("]"), .command("rangle")])
-        let close = next()
+        let groups = try parseElementGroups(until: [.punct(")"), .punct("]")])
+        guard let close = next() else { throw LatexParseError("'\(source)' leaves a bracket open") }
         let elements = groups.flatMap { $0 }
         guard elements.count >= 2 else { throw LatexParseError("a bracket with one element is a group") }
-        if elements.count == 2, open != .command("langle"), close != .command("rangle"),
-           case .expr(let lo) = elements[0], case .expr(let hi) = elements[1] {
+        if elements.count == 2, case .expr(let lo) = elements[0], case .expr(let hi) = elements[1] {
             let leftOpen = open == .punct("("), rightOpen = close == .punct(")")
             if let l = NumericEvaluator.real(lo), let h = NumericEvaluator.real(hi),
                (leftOpen && rightOpen && h <= l) || (!leftOpen && !rightOpen && h < l) {
@@ -269,7 +285,7 @@ struct LatexParser {
     private mutating func parsePostfix() throws(LatexParseError) -> MathExpr {
         var x = try parsePower()
         while true {
-            if accept(.punct("!")) { x = .function("factorial", [x]) }
+            if peek == .punct("!"), peek(1) != .punct("=") { pos += 1; x = .function("factorial", [x]) }
             else if accept(.command("%")) || accept(.punct("%")) { x = .percent(x) }
             else if accept(.punct("'")) { x = .symbol(Self.name(of: x) + "'") }
             else { return x }
@@ -311,14 +327,9 @@ struct LatexParser {
             try expect(.punct("}"))
             return e
         }
-        if case .number(let s) = peek {
-            pos += 1
-            let first = String(s.first!)
-            if s.count > 1 { tokens.insert(.number(String(s.dropFirst())), at: pos) }
-            return Self.numberExpr(first)!
-        }
+        if plain { return try parseUnary() }  // Python's ** binds its right operand as a unary expression
         if accept(.punct("-")) { return .neg(try parseScriptArgument()) }
-        return try parsePrimary()
+        return try parsePrimary()  // a whole number: x^23 is x to the 23rd, as PS.g4's NUMBER token reads it
     }
 
     // MARK: - atoms
@@ -330,7 +341,7 @@ struct LatexParser {
     ]
     static let functions: [String: String] = [
         "sin": "sin", "cos": "cos", "tan": "tan", "cot": "cot", "sec": "sec", "csc": "csc", "arcsin": "asin",
-        "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "exp": "exp", "ln": "log",
+        "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "exp": "exp", "ln": "ln",
         "log": "log", "lg": "log10", "det": "det", "gcd": "gcd", "lcm": "lcm", "max": "max", "min": "min",
     ]
     static let textCommands: Set<String> = ["text", "mbox", "textrm", "mathrm", "textbf", "mathbf", "textit", "mathit",
@@ -344,7 +355,9 @@ struct LatexParser {
             return n
         case .letter(let c):
             if c == "e" || c == "E" { return .e }
-            return try parseSubscript(String(c).lowercased())
+            let symbol = try parseSubscript(symbolName(String(c)))
+            if !plain, case .symbol(let f) = symbol, let args = functionArguments() { return .function("f:" + f, args) }
+            return symbol
         case .punct("("): return try closeGroup(.punct(")"))
         case .punct("["): return try closeGroup(.punct("]"))
         case .punct("{"): return try closeGroup(.punct("}"))
@@ -353,6 +366,24 @@ struct LatexParser {
         default: throw LatexParseError("unexpected \(t) at token \(pos - 1) of '\(source)'")
         }
     }
+
+    /// `f(x)`, `g(a, b)`: a letter applied to symbols is an undefined function (a product otherwise: x(x+1)).
+    private mutating func functionArguments() -> [MathExpr]? {
+        guard peek == .punct("(") else { return nil }
+        var k = pos + 1
+        var args: [MathExpr] = []
+        while k + 1 < tokens.count, case .letter(let c) = tokens[k] {
+            args.append(.symbol(symbolName(String(c))))
+            if tokens[k + 1] == .punct(")") { pos = k + 2; return args }
+            guard tokens[k + 1] == .punct(",") else { return nil }
+            k += 2
+        }
+        return nil
+    }
+
+    /// Symbols are lowercased (lowercase_symbols); in a text math-verify reads as complex, sympy's symbols are not
+    /// real and so differ from the real ones of another text: a suffix keeps them apart here.
+    private func symbolName(_ s: String) -> String { complexSymbols ? s.lowercased() + "\u{2102}" : s.lowercased() }
 
     private mutating func closeGroup(_ closer: LatexToken) throws(LatexParseError) -> MathExpr {
         let e = try parseAdditive()
@@ -374,11 +405,8 @@ struct LatexParser {
             return .symbol(text.count > 1 ? "\(name)_{\(text)}" : "\(name)_\(text)")
         }
         guard let t = next() else { throw LatexParseError("'\(source)' ends after _") }
-        if case .number(let s) = t, s.count > 1 {
-            tokens.insert(.number(String(s.dropFirst())), at: pos)
-            return .symbol("\(name)_\(s.first!)")
-        }
-        return .symbol("\(name)_\(Self.render(t))")
+        let sub = Self.render(t)
+        return .symbol(sub.count > 1 ? "\(name)_{\(sub)}" : "\(name)_\(sub)")
     }
 
     private static func render(_ t: LatexToken) -> String {
@@ -434,7 +462,6 @@ struct LatexParser {
         case "lfloor": return .function("floor", [try closeGroup(.command("rfloor"))])
         case "lceil": return .function("ceiling", [try closeGroup(.command("rceil"))])
         case "vert", "lvert", "|": return .function("abs", [try closeGroup(.command(c == "lvert" ? "rvert" : c))])
-        case "langle": return try closeGroup(.command("rangle"))
         case "$": return try parsePrimary()
         case "begin": return try parseEnvironment()
         case "overline", "bar", "vec", "hat", "tilde", "widetilde", "overrightarrow":
@@ -443,12 +470,12 @@ struct LatexParser {
         }
         if Self.textCommands.contains(c) {
             let text = try rawBraced()
-            if c == "mathbb" || c == "mathcal" { return .symbol(text.lowercased()) }
+            if c == "mathbb" || c == "mathcal" { return .symbol(symbolName(text)) }
             let cleaned = text.filter { $0 != "(" && $0 != ")" }.trimmingCharacters(in: .whitespaces)
             guard !cleaned.isEmpty else { throw LatexParseError("empty \\\(c){}") }
-            return .symbol(cleaned.lowercased())
+            return .symbol(symbolName(cleaned))
         }
-        if Self.greek.contains(c) { return try parseSubscript(c.lowercased()) }
+        if Self.greek.contains(c) { return try parseSubscript(symbolName(c)) }
         if let f = Self.functions[c] { return try parseFunction(f) }
         throw LatexParseError("unknown command \\\(c) in '\(source)'")
     }
@@ -471,7 +498,8 @@ struct LatexParser {
         }
         var f: MathExpr
         switch name {
-        case "log": f = .function("log", [args[0], base ?? .e])
+        case "log": f = .function("log", [args[0], base ?? .integer(10)])  // latex2sympy: \\log is base 10
+        case "ln": f = .function("log", [args[0], .e])
         case "log10": f = .function("log", [args[0], .integer(10)])
         case "exp": f = .pow(.e, args[0])
         default: f = .function(name, args)
@@ -483,6 +511,33 @@ struct LatexParser {
     private mutating func parseEnvironment() throws(LatexParseError) -> MathExpr {
         let env = try rawBraced()
         throw LatexParseError("environment \(env) inside an expression")
+    }
+
+    /// Matrices, optionally in brackets, with + and products between them (sympy evaluates them on doit).
+    private mutating func parseMatrixExpression() throws(LatexParseError) -> [[MathExpr]]? {
+        let start = pos
+        var wrapped: LatexToken? = nil
+        if peek == .punct("[") || peek == .punct("("), peek(1) == .command("begin") {
+            wrapped = peek == .punct("[") ? .punct("]") : .punct(")")
+            pos += 1
+        }
+        guard var m = try parseMatrix() else { pos = start; return nil }
+        if let wrapped { try expect(wrapped) }
+        while true {
+            if peek == .punct("+"), peek(1) == .command("begin") {
+                pos += 1
+                guard let n = try parseMatrix(), n.count == m.count, n[0].count == m[0].count else {
+                    throw LatexParseError("matrix sizes differ in a sum")
+                }
+                m = zip(m, n).map { zip($0, $1).map { .add([$0, $1]) } }
+            } else if peek == .command("begin") || (isCommand(["cdot", "times"]) && peek(1) == .command("begin")) {
+                if peek != .command("begin") { pos += 1 }
+                guard let n = try parseMatrix(), m[0].count == n.count else { throw LatexParseError("matrix sizes differ in a product") }
+                m = m.map { row in (0..<n[0].count).map { j in .add(row.indices.map { k in .mul([row[k], n[k][j]]) }) } }
+            } else {
+                return m
+            }
+        }
     }
 
     /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` and the bmatrix, matrix, vmatrix, array forms.

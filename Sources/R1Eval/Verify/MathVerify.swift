@@ -18,6 +18,9 @@ public struct ParsedAnswer: Sendable, Hashable {
     }
 
     var isEmpty: Bool { value == nil && fallback == nil }
+
+    /// The parsed structure, for debugging a verdict (nil when only a string was found).
+    public var valueDescription: String? { value.map { "\($0)" } }
 }
 
 public enum MathVerify {
