@@ -1,5 +1,5 @@
 // `builtin:countdown`: reach a target from given numbers with + − × ÷, each number at most once. Difficulty D sets
-// how many numbers are given (3 + D / 3, at most 6) and how large the target may be; every problem is confirmed
+// how many numbers are given (3 + D / 4: 3 to 5) and how large the target may be; every problem is confirmed
 // solvable by `solve` before it is kept.
 
 public enum CountdownTask {
@@ -15,7 +15,7 @@ public enum CountdownTask {
         }
     }
 
-    static func numberCount(_ difficulty: Int) -> Int { min(3 + difficulty / 3, 6) }
+    static func numberCount(_ difficulty: Int) -> Int { min(3 + difficulty / 4, 5) }
 
     static func question(_ numbers: [Int], _ target: Int) -> String {
         let list = numbers.dropLast().map(String.init).joined(separator: ", ") + " and \(numbers.last!)"
@@ -55,15 +55,21 @@ public enum CountdownTask {
         var seen: Set<[ExactRational]> = []
         func search(_ items: [(ExactRational, String)]) -> String? {
             if let hit = items.first(where: { $0.0 == goal }) { return hit.1 }
-            guard items.count > 1, seen.insert(items.map(\.0).sorted { ($0.numerator, $0.denominator) < ($1.numerator, $1.denominator) }).inserted else { return nil }
-            for i in 0..<items.count {
-                for j in 0..<items.count where j != i {
+            guard items.count > 1 else { return nil }
+            let key = items.map(\.0).sorted { ($0.numerator, $0.denominator) < ($1.numerator, $1.denominator) }
+            guard seen.insert(key).inserted else { return nil }
+            for i in 0..<(items.count - 1) {
+                for j in (i + 1)..<items.count {
                     let (a, sa) = items[i], (b, sb) = items[j]
                     var rest = items
-                    rest.remove(at: max(i, j)); rest.remove(at: min(i, j))
-                    var results: [(ExactRational?, String)] = [(a.multiplied(by: b), "\(sa) * \(sb)"), (a.adding(b.negated()), "\(sa) - (\(sb))")]
-                    if i < j { results += [(a.adding(b), "\(sa) + \(sb)")] }
-                    if !b.isZero { results.append((b.reciprocal().flatMap(a.multiplied(by:)), "(\(sa)) / (\(sb))")) }
+                    rest.remove(at: j)
+                    rest.remove(at: i)
+                    var results: [(ExactRational?, String)] = [
+                        (a.adding(b), "\(sa) + \(sb)"), (a.multiplied(by: b), "\(sa) * \(sb)"),
+                        (a.adding(b.negated()), "\(sa) - \(sb)"), (b.adding(a.negated()), "\(sb) - \(sa)"),
+                    ]
+                    if !b.isZero { results.append((b.reciprocal().flatMap(a.multiplied(by:)), "\(sa) / \(sb)")) }
+                    if !a.isZero { results.append((a.reciprocal().flatMap(b.multiplied(by:)), "\(sb) / \(sa)")) }
                     for case let (v?, s) in results {
                         if let found = search(rest + [(v, "(\(s))")]) { return found }
                     }
