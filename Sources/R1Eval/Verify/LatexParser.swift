@@ -11,12 +11,20 @@ struct LatexParser {
     /// and quotients left unevaluated as parse_expr(evaluate=False) leaves them.
     private let plain: Bool
     private let complexSymbols: Bool
+    static let maxNesting = 64
 
     private init(_ source: String, plain: Bool = false) throws(LatexParseError) {
         self.source = source
         self.plain = plain
         complexSymbols = !plain && Self.complexPattern.firstMatch(source) != nil
         tokens = try LatexLexer.tokens(source)
+        // recursion follows nesting: refuse what no answer needs rather than exhaust the stack
+        var depth = 0
+        for t in tokens {
+            if t == .punct("(") || t == .punct("[") || t == .punct("{") || t == .command("{") { depth += 1 }
+            if t == .punct(")") || t == .punct("]") || t == .punct("}") || t == .command("}") { depth -= 1 }
+            guard depth <= Self.maxNesting else { throw LatexParseError("brackets nested deeper than \(Self.maxNesting)") }
+        }
         if plain {
             guard !tokens.contains(where: { if case .command = $0 { return true }; return false }) else {
                 throw LatexParseError("'\(source)' is not a Python expression")
