@@ -58,8 +58,10 @@ struct EvalVerifyCommand: AsyncParsableCommand {
         } catch DecodingError.keyNotFound(let key, _) {
             throw CLIError("\(place): no \"\(key.stringValue)\" field")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.dataCorrupted(let context) {
-            let field = context.codingPath.first.map { "\"\($0.stringValue)\": " } ?? ""
-            throw CLIError("\(place): \(field)not a JSON object with string \"gold\" and \"answer\"")
+            if let field = context.codingPath.first?.stringValue {
+                throw CLIError("\(place): \"\(field)\" is not a string or a number")
+            }
+            throw CLIError("\(place): not a JSON object with string \"gold\" and \"answer\"")
         } catch {
             throw CLIError("\(place): not a JSON object with string \"gold\" and \"answer\"")
         }
