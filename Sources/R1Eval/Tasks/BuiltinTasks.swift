@@ -1,0 +1,51 @@
+// The built-in generated task sets, `builtin:arithmetic` and `builtin:countdown`: deterministic from (seed,
+// difficulty), so a run can be repeated and two engines compared on the same problems.
+import R1Sampling
+
+public enum BuiltinTasks {
+    public static let names = ["builtin:arithmetic", "builtin:countdown"]
+
+    public struct UnknownTaskSet: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String { "unknown built-in task set '\(name)' (known: \(BuiltinTasks.names.joined(separator: ", ")))" }
+    }
+    public struct BadDifficulty: Error, CustomStringConvertible {
+        public let difficulty: Int
+        public var description: String { "difficulty \(difficulty) is out of range 1...\(BuiltinTasks.maxDifficulty)" }
+    }
+
+    public static let maxDifficulty = 10
+
+    /// `count` problems of the named set; the same (name, seed, difficulty) always gives the same problems, and a
+    /// shorter count gives a prefix of a longer one.
+    public static func problems(named name: String, seed: UInt64, difficulty: Int, count: Int) throws -> [EvalProblem] {
+        guard (1...maxDifficulty).contains(difficulty) else { throw BadDifficulty(difficulty: difficulty) }
+        switch name {
+        case "builtin:arithmetic": return ArithmeticTask.generate(seed: seed, difficulty: difficulty, count: count)
+        case "builtin:countdown": return CountdownTask.generate(seed: seed, difficulty: difficulty, count: count)
+        default: throw UnknownTaskSet(name: name)
+        }
+    }
+}
+
+/// Platform-independent draws from the sampler's xoshiro256** (the standard library's `random(in:using:)` does not
+/// promise the same numbers across Swift versions).
+struct TaskRandom {
+    private var generator: Xoshiro256StarStar
+
+    init(seed: UInt64, stream: UInt64) { generator = Xoshiro256StarStar(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ stream) }
+
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        let span = UInt64(range.upperBound - range.lowerBound) + 1
+        return range.lowerBound + Int(generator.next() % span)
+    }
+
+    mutating func pick<T>(_ xs: [T]) -> T { xs[int(0...(xs.count - 1))] }
+
+    /// A number with exactly `digits` decimal digits.
+    mutating func number(digits: Int) -> Int {
+        digits <= 1 ? int(1...9) : int(pow10(digits - 1)...(pow10(digits) - 1))
+    }
+
+    private func pow10(_ k: Int) -> Int { (0..<k).reduce(1) { r, _ in r * 10 } }
+}
