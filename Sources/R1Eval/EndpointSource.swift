@@ -117,7 +117,7 @@ public final class EndpointSource: SampleSource {
             var wait = min(60, 0.5 * pow(2, Double(attempt - 1)))
             var failure: String
             do {
-                let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+                let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout / .milliseconds(1))))
                 let bytes = try await response.body.collect(upTo: 64 << 20)
                 let text = String(buffer: bytes)
                 let status = response.status.code

@@ -57,7 +57,8 @@ public struct EvalRunner: Sendable {
     public func run(_ problems: [EvalProblem], results: ResultsFile?,
                     progress: @escaping @Sendable (EvalProgress) -> Void = { _ in }) async throws -> EvalRunSummary {
         let k = configuration.samples
-        precondition(k >= 1 && configuration.concurrency >= 1, "validated by the caller")
+        guard k >= 1 else { throw EvalError("samples must be at least 1, got \(k)") }
+        guard configuration.concurrency >= 1 else { throw EvalError("concurrency must be at least 1, got \(configuration.concurrency)") }
         let previous = results?.done ?? [:]
         let todo = problems.indices.filter { previous[problems[$0].id]?.samples.count != k }
         var jobs = todo.flatMap { p in (0..<k).map { (p, $0) } }.makeIterator()

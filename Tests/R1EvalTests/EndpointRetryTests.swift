@@ -110,6 +110,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
         } catch {
             #expect("\(error)".contains("gave up after 2 attempts"), "\(error)")
         }
+        #expect(ContinuousClock.now - start >= .milliseconds(900), "two attempts of 0.5 s and a 0.5 s backoff")
         #expect(ContinuousClock.now - start < .seconds(3))
         await slow.shutdown()
 
