@@ -7,6 +7,7 @@ struct R1Command: AsyncParsableCommand {
         commandName: "r1",
         abstract: "Run DeepSeek-R1-style reasoning models on this machine.",
         subcommands: [DefaultCommand.self, GenerateCommand.self, ChatCommand.self, ServeCommand.self, BenchCommand.self,
-                      InfoCommand.self, TokenizeCommand.self, DetokenizeCommand.self, TemplateCommand.self, TrainCommand.self],
+                      InfoCommand.self, TokenizeCommand.self, DetokenizeCommand.self, TemplateCommand.self, TrainCommand.self,
+                      EvalCommand.self],
         defaultSubcommand: DefaultCommand.self)
 }
