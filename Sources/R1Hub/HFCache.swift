@@ -85,6 +85,15 @@ public struct HFCache: Sendable {
 
     // MARK: - Writing
 
+    /// The cache directory tag huggingface_hub writes at the root so backup tools skip the cache (bford.info/cachedir).
+    public func writeCacheDirTag() {
+        let path = root + "/CACHEDIR.TAG"
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        let text = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by huggingface_hub.\n"
+            + "# For information about cache directory tags, see:\n#\thttps://bford.info/cachedir/\n"
+        try? Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
     /// Writes `refs/REVISION` when the revision is a name (huggingface_hub writes the bare hash, no newline).
     public func writeRef(_ repo: String, revision: String, commit: String) throws {
         guard revision != commit else { return }

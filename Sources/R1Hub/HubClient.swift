@@ -1,6 +1,6 @@
 // The Hugging Face Hub's HTTP protocol as huggingface_hub 2.4 speaks it (hf_api.model_info, file_download.py):
 // GET /api/models/REPO/revision/REV?blobs=true for the commit and file list; HEAD /REPO/resolve/REV/FILE, following
-// relative redirects only, for X-Repo-Commit, X-Linked-Etag or ETag, X-Linked-Size and the download Location.
+// redirects that stay on the same host only, for X-Repo-Commit, X-Linked-Etag or ETag, X-Linked-Size and the download Location.
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -93,13 +93,14 @@ public final class HubClient: Sendable {
         return RepoInfo(commit: sha, files: files)
     }
 
-    /// HEAD on the resolve URL, following relative redirects only (a renamed repository), as huggingface_hub does.
+    /// HEAD on the resolve URL, following redirects on the same host only (a renamed repository), as huggingface_hub
+    /// does; a redirect elsewhere (the CDN) carries the file's headers itself.
     public func metadata(_ repo: String, revision: String, file: String) async throws -> FileMetadata {
         var url = "\(endpoint)/\(repo)/resolve/\(escapeSegment(revision))/\(escapePath(file))"
         for _ in 0..<10 {
             let r = try await send(url, method: .HEAD, headers: [("Accept-Encoding", "identity")])
             let h = r.headers
-            if (300..<400).contains(r.status.code), let loc = h.first(name: "Location"), loc.hasPrefix("/") {
+            if (300..<400).contains(r.status.code), let loc = h.first(name: "Location"), sameHost(absolute(loc, base: url), url) {
                 url = absolute(loc, base: url)
                 continue
             }

@@ -38,6 +38,7 @@ public struct HubPull: Sendable {
             names = info.files.map(\.path)
         }
         try createDirectory(cache.repoFolder(repo) + "/blobs")
+        cache.writeCacheDirTag()
         try cache.writeRef(repo, revision: revision, commit: info.commit)
         let byPath = Dictionary(info.files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         for name in names {
