@@ -6,7 +6,7 @@ struct R1Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "r1",
         abstract: "Run DeepSeek-R1-style reasoning models on this machine.",
-        subcommands: [DefaultCommand.self, PullCommand.self, ListCommand.self, GenerateCommand.self, ChatCommand.self, ServeCommand.self, BenchCommand.self,
+        subcommands: [DefaultCommand.self, RunCommand.self, PullCommand.self, ListCommand.self, GenerateCommand.self, ChatCommand.self, ServeCommand.self, BenchCommand.self,
                       InfoCommand.self, TokenizeCommand.self, DetokenizeCommand.self, TemplateCommand.self],
         defaultSubcommand: DefaultCommand.self)
 }
