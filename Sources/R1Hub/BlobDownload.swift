@@ -76,8 +76,8 @@ struct BlobDownload {
     private func parallel(fd: Int32, from start: Int, size: Int, hasher: inout SHA256) async throws {
         let ranges = stride(from: start, to: size, by: chunkSize).map { $0..<min($0 + chunkSize, size) }
         var next = 0, written = 0
-        var ready: [Int: ByteBuffer] = [:]
-        try await withThrowingTaskGroup(of: (Int, ByteBuffer).self) { group in
+        var ready: [Int: [ByteBuffer]] = [:]
+        try await withThrowingTaskGroup(of: (Int, [ByteBuffer]).self) { group in
             while written < ranges.count {
                 while next < ranges.count && next < written + connections {
                     let i = next, range = ranges[i]
@@ -86,28 +86,30 @@ struct BlobDownload {
                 }
                 guard let (i, buffer) = try await group.next() else { break }
                 ready[i] = buffer
-                while let b = ready.removeValue(forKey: written) {
-                    try write(fd, b, hasher: &hasher)
+                while let buffers = ready.removeValue(forKey: written) {
+                    for b in buffers { try write(fd, b, hasher: &hasher) }
                     written += 1
                 }
             }
         }
     }
 
-    private func fetch(_ range: Range<Int>) async throws -> ByteBuffer {
+    /// One range as the buffers it arrived in (no copy into one).
+    private func fetch(_ range: Range<Int>) async throws -> [ByteBuffer] {
         let r = try await client.get(url, headers: [("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
         guard r.status.code == 206 else { throw HubError.http(url: url, status: Int(r.status.code)) }
-        var out = ByteBuffer()
-        out.reserveCapacity(range.count)
+        var out: [ByteBuffer] = []
+        var count = 0
         do {
-            for try await var b in r.body {
+            for try await b in r.body {
                 progress.add(b.readableBytes)
-                out.writeBuffer(&b)
+                count += b.readableBytes
+                out.append(b)
             }
         } catch {
             throw HubError.interrupted(file: name, received: range.lowerBound, expected: size ?? range.upperBound)
         }
-        guard out.readableBytes == range.count else {
+        guard count == range.count else {
             throw HubError.interrupted(file: name, received: range.lowerBound, expected: size ?? range.upperBound)
         }
         return out

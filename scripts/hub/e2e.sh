@@ -114,10 +114,16 @@ export HF_HUB_CACHE=$WORK/hf-cut
 control '{"cut_after": 300000}'
 if r1 pull test/tiny-GGUF:Q4_K_M > /dev/null 2> "$WORK/cut.err"; then fail "a cut transfer succeeded"; fi
 grep -q "run the command again to resume" "$WORK/cut.err" || fail "cut transfer error: $(cat "$WORK/cut.err")"
+INC=$(ls "$HF_HUB_CACHE"/models--test--tiny-GGUF/blobs/*.incomplete 2>/dev/null | head -1 || true)
+[[ -n "$INC" ]] || fail "no .incomplete file after the cut"
+have=$(stat -c %s "$INC")
+(( have > 0 && have <= 300000 )) || fail ".incomplete holds $have bytes after a cut at 300000"
 clear_log
 r1 pull test/tiny-GGUF:Q4_K_M > /dev/null 2>&1 || fail "pull after a cut transfer"
-curl -sf "$URL/_log" | grep -q '"range": "bytes=300000-"' || fail "no Range: bytes=300000- after the cut"
-ok "a cut transfer says to run again, and the next pull resumes at byte 300000"
+curl -sf "$URL/_log" | grep -q "\"range\": \"bytes=$have-\"" || fail "no Range: bytes=$have- after the cut"
+blob=$HF_HUB_CACHE/models--test--tiny-GGUF/blobs/$(sha "$M/qwen2-k-gguf/qwen2-k-q4_k_m.gguf")
+[[ -f "$blob" && $(sha "$blob") == $(sha "$M/qwen2-k-gguf/qwen2-k-q4_k_m.gguf") ]] || fail "the resumed blob after the cut is wrong"
+ok "a cut transfer says to run again, and the next pull resumes at byte $have with the right sha256"
 
 # 8. A corrupted transfer is refused: error names sha256, nothing left in blobs/ or snapshots/.
 export HF_HUB_CACHE=$WORK/hf-bad
