@@ -197,32 +197,29 @@ struct PreTokenizer: Sendable {
 
 // MARK: - GGUF names
 
-/// Pre-tokenizer steps and normaliser for a GGUF `tokenizer.ggml.pre` name, as the matching tokenizer.json has them.
+/// Pre-tokenizer steps and normaliser for a GGUF `tokenizer.ggml.pre` name, as llama.cpp maps it (PreTokenizerNames).
+/// Unknown names, and types llama.cpp handles outside its regexes, are errors naming them.
 func ggufPreTokenizer(named name: String) throws -> (PreTokenizer, [Normalization]) {
-    let qwen2 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
-    let llama3 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
-    // As DeepSeek-V3's tokenizer.json spells them, with literal CR and LF inside the third pattern's classes.
-    let deepseekV3 = [
-        #"\p{N}{1,3}"#,
-        "[\u{4e00}-\u{9fa5}\u{3040}-\u{309f}\u{30a0}-\u{30ff}]+",
-        ##"[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\##r\##n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\##r\##n]*|\s*[\##r\##n]+|\s+(?!\S)|\s+"##,
-    ]
-    let patterns: [String]
-    var normalizers: [Normalization] = []
-    switch name {
-    case "qwen2", "deepseek-r1-qwen":
-        patterns = [qwen2]
-        normalizers = [.nfc]
-    case "llama3", "llama-v3", "llama-bpe":
-        patterns = [llama3]
-    case "deepseek-v3":
-        patterns = deepseekV3
-    case "gpt-2", "gpt2", "default":
-        return (PreTokenizer(steps: [.byteLevel(addPrefixSpace: false, useRegex: true)]), [])
-    default:
-        throw TokenizerError.unknownPreTokenizer(name)
+    guard let type = llamaPreTokenizerTypes[name] else { throw TokenizerError.unknownPreTokenizer(name) }
+    if let why = llamaPreTokenizerSpecial[type] {
+        throw TokenizerError.unsupported("pre-tokenizer '\(name)' (\(why))")
     }
-    var steps = try patterns.map { PreTokenizerStep.split(try PreTokenizerRegex($0), .isolated, invert: false) }
+    if type == "gpt2" {  // GPT-2's one regex is ByteLevel's own
+        return (PreTokenizer(steps: [.byteLevel(addPrefixSpace: false, useRegex: true)]), [])
+    }
+    guard let patterns = llamaPreTokenizerRegexes[type] else { throw TokenizerError.unknownPreTokenizer(name) }
+    var steps: [PreTokenizerStep] = []
+    for p in patterns {
+        do {
+            steps.append(.split(try PreTokenizerRegex(p), .isolated, invert: false))
+        } catch {
+            throw TokenizerError.unsupported("pre-tokenizer '\(name)': its regex \(p) uses what R1Tokenizer's regex engine lacks (\(error))")
+        }
+    }
     steps.append(.byteLevel(addPrefixSpace: false, useRegex: false))
-    return (PreTokenizer(steps: steps), normalizers)
+    // Qwen's tokenizer.json normalises to NFC before splitting (llama.cpp does not).
+    return (PreTokenizer(steps: steps), type == "qwen2" || type == "qwen35" ? [.nfc] : [])
 }
+
+/// Whether BPE takes a whole word found in the vocabulary without merging, for a GGUF pre-tokenizer name.
+func ggufIgnoresMerges(_ name: String) -> Bool { llamaIgnoreMergesNames.contains(name) }

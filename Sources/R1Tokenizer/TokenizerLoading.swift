@@ -35,7 +35,7 @@ extension Tokenizer {
         }
         var spec = TokenizerSpec()
         (spec.preTokenizer, spec.normalizers) = try ggufPreTokenizer(named: preTokenizer)
-        spec.ignoreMerges = ["llama3", "llama-v3", "llama-bpe"].contains(preTokenizer)
+        spec.ignoreMerges = ggufIgnoresMerges(preTokenizer)
         for (id, token) in tokens.enumerated() {
             switch tokenTypes.isEmpty ? 1 : tokenTypes[id] {
             case 3: spec.addedTokens.append(AddedToken(id: id, content: token, special: true))

@@ -9,7 +9,7 @@ import R1Models
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure prompt and generation speed.")
 
-    @Argument(help: "A .gguf file, or a folder with config.json and safetensors.")
+    @Argument(help: "A .gguf file, a safetensors folder, ORG/REPO[@REV], [hf.co/]ORG/REPO:QUANT, or an Ollama NAME[:TAG].")
     var model: String
     @Option(name: .customLong("prompt-tokens"), help: "Prompt length of the prefill test (0 skips it).")
     var promptTokens: Int = 512
@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let context = depth + max(promptTokens, genTokens) + 1
-        let loaded = try ModelLoader.load(path: model, contextLength: context)
+        let loaded = try ModelLoader.load(path: try resolveModelPath(model), contextLength: context)
         let decoder = loaded.decoder
         let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount)
         let type = KVCacheType(rawValue: cacheType)!

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import R1Hub
 import R1Runtime
 
 struct ChatCommand: AsyncParsableCommand {
@@ -23,12 +24,16 @@ struct ChatCommand: AsyncParsableCommand {
         if maxTokens <= 0 { throw ValidationError("--max-tokens must be positive, got \(maxTokens)") }
     }
 
-    func run() async throws {
+    func run() async throws { try await converse() }
+
+    /// The chat; `input` reads a line after showing the prompt (r1 run's line editor; default: readLine), `ollama`
+    /// fills sampling defaults the flags leave open.
+    func converse(input: ((String) -> String?)? = nil, ollama: OllamaParams? = nil) async throws {
         let interactive = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0
         let style = TerminalStyle(enabled: interactive)
         let started = Date()
         if interactive { Output.write("\(style.dim)loading \(modelOptions.model)…\(style.reset)") }
-        let engine = try modelOptions.load()
+        var engine = try modelOptions.load()
         if interactive, let loaded = engine.loaded {
             // Read the mapped weights in now, with a bar, rather than during the first answer.
             let mib = loaded.weightBytes >> 20
@@ -47,7 +52,8 @@ struct ChatCommand: AsyncParsableCommand {
         guard engine.formatter != nil else { throw CLIError("\(modelOptions.model): the model has no tokenizer, so it cannot chat") }
         var parameters = GenerationParameters(maxTokens: maxTokens, sampling: try samplingOptions.parameters(for: engine))
         thinkingOptions.apply(to: &parameters)
-        let session = ChatSession(engine: engine, system: system)
+        if let o = ollama { parameters.applyDefaults(o, flags: samplingOptions) }
+        var session = ChatSession(engine: engine, system: system)
 
         let current = CurrentGeneration()
         signal(SIGINT, SIG_IGN)
@@ -59,10 +65,26 @@ struct ChatCommand: AsyncParsableCommand {
         defer { sigint.cancel() }
 
         while true {
-            if interactive { Output.write("\(style.bold)> \(style.reset)") }
-            guard let line = readLine() else { if interactive { Output.line("") }; break }
+            let prompt = "\(style.bold)> \(style.reset)"
+            let next: String?
+            if let input { next = input(interactive ? prompt : "") } else { if interactive { Output.write(prompt) }; next = readLine() }
+            guard let line = next else { if interactive && input == nil { Output.line("") }; break }
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
+            if text.hasPrefix("/load") {  // another model, a fresh conversation
+                let ref = text.dropFirst(5).trimmingCharacters(in: .whitespaces)
+                guard !ref.isEmpty else { Output.error("usage: /load MODEL\n"); continue }
+                do {
+                    var options = modelOptions
+                    options.model = ref
+                    engine = try options.load()
+                    session = ChatSession(engine: engine, system: system)
+                    Output.line(style.dim + "(loaded \(ref))" + style.reset)
+                } catch {
+                    Output.error("r1: \(error)\n")
+                }
+                continue
+            }
             if text.hasPrefix("/") {
                 if try command(text, session: session, parameters: &parameters, style: style) { break }
                 continue
@@ -147,6 +169,8 @@ struct ChatCommand: AsyncParsableCommand {
             } else {
                 say("usage: /think N (0 skips thinking) or /think off (no budget); now \(parameters.thinkingBudget.map(String.init) ?? "unlimited")")
             }
+        case "/set":
+            say(parameters.set(parts.count > 1 ? parts[1] : ""))
         case "/max":
             if parts.count > 1, let n = Int(parts[1].trimmingCharacters(in: .whitespaces)), n > 0 {
                 parameters.maxTokens = n
@@ -173,7 +197,7 @@ struct ChatCommand: AsyncParsableCommand {
                 say("cannot write \(path): \(error.localizedDescription)")
             }
         default:
-            say("commands: /reset, /think N, /think off, /max N, /stats, /save FILE, /quit")
+            say("commands: /reset, /think N, /think off, /max N, /set PARAM VALUE, /load MODEL, /stats, /save FILE, /quit")
         }
         return false
     }

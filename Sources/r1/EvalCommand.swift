@@ -98,7 +98,7 @@ struct EvalRunCommand: AsyncParsableCommand {
 
         let source: any SampleSource
         if let path = model {
-            let loaded = try ModelLoader.load(path: path, contextLength: context)
+            let loaded = try ModelLoader.load(path: try resolveModelPath(path), contextLength: context)
             let engine = try Engine(model: loaded, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             source = try LocalSource(engine: engine, label: "local \(path)", concurrency: concurrency)
         } else {

@@ -8,11 +8,11 @@ import R1Runtime
 struct InfoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a model.")
 
-    @Argument(help: "A .gguf file, or a folder with config.json and safetensors.")
+    @Argument(help: "A .gguf file, a safetensors folder, ORG/REPO[@REV], [hf.co/]ORG/REPO:QUANT, or an Ollama NAME[:TAG].")
     var model: String
 
     func run() async throws {
-        let m = try ModelLoader.load(path: model)
+        let m = try ModelLoader.load(path: try resolveModelPath(model))
         let c = m.decoder.config
         print("model:          \(m.path) (\(m.format.rawValue))")
         print("architecture:   \(m.architecture.name)")

@@ -12,7 +12,7 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 struct ModelOptions: ParsableArguments {
-    @Argument(help: "A .gguf file, or a folder with config.json and safetensors.")
+    @Argument(help: "A .gguf file, a safetensors folder, ORG/REPO[@REV], [hf.co/]ORG/REPO:QUANT, or an Ollama NAME[:TAG].")
     var model: String
 
     @Option(help: "Context length (default: the model's).")
@@ -30,7 +30,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load() throws -> Engine {
-        let m = try ModelLoader.load(path: model, contextLength: context)
+        let m = try ModelLoader.load(path: try resolveModelPath(model), contextLength: context)
         return try Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, cacheType: cacheType)
     }
 }

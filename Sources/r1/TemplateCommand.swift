@@ -17,7 +17,7 @@ struct TemplateCommand: AsyncParsableCommand {
     var variables: [String] = []
 
     func run() async throws {
-        let formatter = try PromptFormatter(path: model)
+        let formatter = try PromptFormatter(path: try resolveModelPath(model))
         guard let data = FileManager.default.contents(atPath: messages) else { throw CLIError("\(messages): cannot read") }
         let body: JinjaValue
         do { body = try JinjaValue(json: data) } catch { throw CLIError("\(messages): \(error)") }

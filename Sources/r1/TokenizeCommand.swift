@@ -24,7 +24,7 @@ struct TokenizeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let t = try PromptFormatter.tokenizer(path: tokenizer)
+        let t = try PromptFormatter.tokenizer(path: try resolveModelPath(tokenizer))
         if let text {
             let ids = t.encode(text, addSpecialTokens: bos)
             Output.line(json ? JSONOut.ints(ids).text : ids.map(String.init).joined(separator: ","))
@@ -56,7 +56,7 @@ struct DetokenizeCommand: AsyncParsableCommand {
     var skipSpecial = false
 
     func run() async throws {
-        let t = try PromptFormatter.tokenizer(path: tokenizer)
+        let t = try PromptFormatter.tokenizer(path: try resolveModelPath(tokenizer))
         let list = try parseIds(ids, flag: "--ids")
         if let bad = list.first(where: { t.tokenString($0) == nil }) {
             throw CLIError("--ids: token id \(bad) is outside the vocabulary (0..<\(t.vocabularySize))")

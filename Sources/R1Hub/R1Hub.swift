@@ -1,1 +1,0 @@
-// R1Hub: model references, the Hugging Face cache and Hub download protocol, Ollama's local model store.

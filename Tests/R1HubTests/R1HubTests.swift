@@ -1,2 +1,0 @@
-// R1HubTests
-import R1Hub
