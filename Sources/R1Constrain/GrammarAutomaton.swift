@@ -16,6 +16,9 @@ struct GrammarAutomaton: Sendable {
     /// 256 entries per state: `unknown`, `dead` or the next state.
     private(set) var transitions: [Int32] = []
     private(set) var initialState: Int32 = 0
+    /// Fewest bytes from each element position to the end of its alternative, and from each stack node to acceptance.
+    private var restLength: [Int] = []
+    private var nodeDistance: [Int] = []
 
     static let unknown: Int32 = -1
     static let dead: Int32 = -2
@@ -24,6 +27,7 @@ struct GrammarAutomaton: Sendable {
 
     init(rules: CompiledRules) {
         self.rules = rules
+        restLength = GrammarAutomaton.restLengths(rules)
         var start = Set<Int32>()
         var seen = Set<Int64>()
         for alternative in rules.alternatives[Int(rules.root)] {
@@ -33,6 +37,47 @@ struct GrammarAutomaton: Sendable {
     }
 
     var stateCount: Int { states.count }
+
+    // MARK: - Distance to acceptance
+
+    private static func restLengths(_ rules: CompiledRules) -> [Int] {
+        let infinity = Int.max / 4
+        var ruleLength = [Int](repeating: infinity, count: rules.alternatives.count)
+        var rest = [Int](repeating: 0, count: rules.elements.count)
+        var changed = true
+        while changed {
+            changed = false
+            for (r, starts) in rules.alternatives.enumerated() {
+                for start in starts {
+                    var end = Int(start)
+                    while rules.elements[end] != CompiledRules.end { end += 1 }
+                    rest[end] = 0
+                    for p in stride(from: end - 1, through: Int(start), by: -1) {
+                        let e = rules.elements[p]
+                        rest[p] = min(infinity, rest[p + 1] + (e >= 0 ? 1 : ruleLength[Int(CompiledRules.rule(of: e))]))
+                    }
+                    if rest[Int(start)] < ruleLength[r] { ruleLength[r] = rest[Int(start)]; changed = true }
+                }
+            }
+        }
+        return rest
+    }
+
+    private mutating func distance(ofNode node: Int32) -> Int {
+        if node == GrammarAutomaton.acceptNode || node == GrammarAutomaton.rootParent { return 0 }
+        if nodeDistance.count <= Int(node) { nodeDistance += repeatElement(-1, count: Int(node) + 1 - nodeDistance.count) }
+        if nodeDistance[Int(node)] >= 0 { return nodeDistance[Int(node)] }
+        let d = restLength[Int(nodePositions[Int(node)])] + distance(ofNode: nodeParents[Int(node)])
+        nodeDistance[Int(node)] = d
+        return d
+    }
+
+    /// The fewest bytes that complete a sentence from `state`.
+    mutating func distanceToAccept(_ state: Int32) -> Int {
+        var best = Int.max
+        for node in states[Int(state)] { best = min(best, distance(ofNode: node)) }
+        return best
+    }
 
     // MARK: - Stacks
 

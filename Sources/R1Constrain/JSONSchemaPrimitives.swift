@@ -1,6 +1,7 @@
 // The fixed rules a JSON Schema grammar draws on, as llama.cpp's json-schema-to-grammar writes them (PRIMITIVE_RULES,
-// SPACE_RULE: after every value up to two newlines and 20 spaces/tabs, or one space), with exact calendar dates
-// (month lengths, leap years, no year 0000) so Python's `date.fromisoformat` accepts every date; and integer ranges.
+// SPACE_RULE: after every value up to two newlines and 20 spaces/tabs, or one space), except: exponents of at most two
+// digits (every number a finite double), exact calendar dates (month lengths, leap years, no year 0000, so Python's
+// `date.fromisoformat` accepts them); and integer ranges.
 
 enum JSONSchemaPrimitives {
     /// name -> (body, rules it uses)
@@ -8,11 +9,12 @@ enum JSONSchemaPrimitives {
         "space": (#"| " " | "\n"{1,2} [ \t]{0,20}"#, []),
         "boolean": (#"("true" | "false") space"#, ["space"]),
         "null": (#""null" space"#, ["space"]),
-        "char": (#"[^"\\\x7F\x00-\x1F] | [\\] (["\\/bfnrt] | "u" [0-9a-fA-F]{4})"#, []),
+        // \u escapes never name a surrogate (a lone one is not Unicode; characters above U+FFFF are written raw)
+        "char": (#"[^"\\\x7F\x00-\x1F] | [\\] (["\\/bfnrt] | "u" ([0-9a-cA-CefEF] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2}))"#, []),
         "string": (#""\"" char* "\"" space"#, ["char", "space"]),
         "integral-part": (#"[0] | [1-9] [0-9]{0,15}"#, []),
         "decimal-part": (#"[0-9]{1,16}"#, []),
-        "number": (#"("-"? integral-part) ("." decimal-part)? ([eE] [-+]? integral-part)? space"#,
+        "number": (#"("-"? integral-part) ("." decimal-part)? ([eE] [-+]? [0-9]{1,2})? space"#,
                    ["integral-part", "decimal-part", "space"]),
         "integer": (#"("-"? integral-part) space"#, ["integral-part", "space"]),
         "value": ("object | array | string | number | boolean | null",
@@ -46,7 +48,7 @@ enum JSONSchemaPrimitives {
         if lo == nil || lo! < 0 {
             let hiNegative = min(hi ?? -1, -1)
             if lo == nil || lo! <= hiNegative {
-                alternatives.append("\"-\" " + naturalRange(from: -hiNegative, to: lo.map { -$0 }))
+                alternatives.append("\"-\" (" + naturalRange(from: -hiNegative, to: lo.map { -$0 }) + ")")
             }
         }
         if hi == nil || hi! >= 0 {

@@ -57,6 +57,19 @@ public final class TokenMatcher {
         state = next
     }
 
+    /// The fewest bytes that would complete the grammar after `token` (nil: not allowed), for samplers that steer
+    /// toward an end.
+    public func distanceToComplete(after token: Int) -> Int? {
+        guard token >= 0 && token < vocabulary.size, !vocabulary.excluded.contains(token) else { return nil }
+        if vocabulary.endOfSequence.contains(token) { return isComplete ? 0 : nil }
+        let bytes = vocabulary.tokens[token]
+        let state = self.state
+        return grammar.shared.withLock { shared in
+            let next = shared.automaton.step(state, bytes: bytes)
+            return next == GrammarAutomaton.dead ? nil : shared.automaton.distanceToAccept(next)
+        }
+    }
+
     /// Back to the start of the grammar.
     public func reset() {
         state = initialState
