@@ -56,7 +56,8 @@ struct JSONSchemaConverter {
         if name.isEmpty { name = "rule" }
         var unique = name
         var n = 1
-        while ruleNames.contains(unique) { n += 1; unique = "\(name)\(n)" }
+        // primitive names stay free for primitive(_:), which may be asked for later
+        while ruleNames.contains(unique) || JSONSchemaPrimitives.rules[unique] != nil { n += 1; unique = "\(name)\(n)" }
         ruleNames.insert(unique)
         rules.append((unique, body))
         return unique

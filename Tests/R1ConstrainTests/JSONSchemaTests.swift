@@ -34,6 +34,9 @@ import Testing
     let optional = try Grammar(jsonSchema: #"{"properties": {"a": {"type": "null"}, "b": {"type": "null"}}}"#)
     for ok in ["{}", #"{"a":null}"#, #"{"b":null}"#, #"{"a":null,"b":null}"#] { #expect(optional.accepts(ok), "\(ok)") }
     for bad in [#"{,"b":null}"#, #"{"a":null,}"#, #"{"b":null,"a":null}"#] { #expect(!optional.accepts(bad), "\(bad)") }
+    let nested = try Grammar(jsonSchema: #"{"type": "object", "properties": {"a": {"type": "object"}}, "required": ["a"]}"#)
+    #expect(nested.accepts(#"{"a": {"x": [1], "y": {}}}"#))
+    #expect(nested.accepts(#"{"a": {}}"#))  // the any-object rule is not the outer object's rule
     let extra = try Grammar(jsonSchema: #"{"properties": {"ab": {"type": "null"}}, "additionalProperties": {"type": "integer"}}"#)
     #expect(extra.accepts(#"{"ab":null,"a":1,"abc":2,"b":3}"#))
     #expect(!extra.accepts(#"{"ab":null,"ab":1}"#))

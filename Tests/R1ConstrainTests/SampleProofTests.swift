@@ -1,7 +1,8 @@
 // The proof: 1,000+ outputs sampled at random from the masks over the real R1-Distill vocabulary, 24 schemas and
 // llama.cpp's example grammars. Every output must be complete, parse as JSON and be accepted by the recognizer; the
-// samples are committed (Tests/Fixtures/constrain/*-samples.jsonl) and scripts/fixtures/check_constrain_samples.py
-// validates them with Python's jsonschema. Regenerate with R1_WRITE_FIXTURES=1.
+// samples and each schema's GBNF are committed (Tests/Fixtures/constrain/*-samples.jsonl, schema-grammars/) and
+// scripts/fixtures/check_constrain_samples.py validates them with Python's jsonschema and llama.cpp's grammar
+// recognizer. Regenerate with R1_WRITE_FIXTURES=1.
 import Foundation
 import Testing
 @testable import R1Constrain
@@ -29,6 +30,7 @@ private func checkOrWrite(_ text: String, _ name: String) throws {
     var total = 0
     for (index, (name, text)) in schemas.enumerated() {
         let grammar = try Grammar(jsonSchema: text)
+        try checkOrWrite(grammar.gbnf, "schema-grammars/" + name.replacingOccurrences(of: ".json", with: ".gbnf"))
         var rng = TestRNG(state: UInt64(index + 1) * 7919)
         let clock = ContinuousClock.now
         var tokens = 0
