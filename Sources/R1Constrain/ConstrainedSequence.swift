@@ -54,8 +54,12 @@ extension TokenMask {
         for w in 0..<((n + 63) / 64) {
             let word = words[w]
             if word == ~0 { continue }
-            let end = min(n, (w + 1) * 64)
-            for id in (w * 64)..<end where word & (1 << UInt64(id & 63)) == 0 { logits[id] = -.infinity }
+            let base = w * 64, end = min(n, base + 64)
+            if word == 0 {
+                for id in base..<end { logits[id] = -.infinity }
+            } else {
+                for id in base..<end where (word >> UInt64(id - base)) & 1 == 0 { logits[id] = -.infinity }
+            }
         }
         for id in n..<logits.count { logits[id] = -.infinity }
     }
