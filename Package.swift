@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "R1Kernels", targets: ["R1Kernels"]),
         .library(name: "R1Formats", targets: ["R1Formats"]),
         .library(name: "R1Sampling", targets: ["R1Sampling"]),
+        .library(name: "R1Constrain", targets: ["R1Constrain"]),
         .library(name: "R1Tokenizer", targets: ["R1Tokenizer"]),
         .library(name: "R1Models", targets: ["R1Models"]),
         .library(name: "R1Runtime", targets: ["R1Runtime"]),
@@ -41,6 +42,8 @@ let package = Package(
         // layer 1
         .target(name: "R1Formats", dependencies: ["R1Kernels"], swiftSettings: fast),
         .target(name: "R1Sampling", dependencies: ["R1Kernels"], swiftSettings: fast),
+        // R1Constrain: GBNF, regex and JSON Schema compiled to a byte-level grammar; token masks over a vocabulary
+        .target(name: "R1Constrain"),
         // layer 2
         .target(name: "R1Tokenizer", dependencies: ["R1Formats"], swiftSettings: fast),
         .target(name: "R1Models", dependencies: ["R1Kernels", "R1Formats"], swiftSettings: fast),
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "R1KernelsTests", dependencies: ["R1Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "R1FormatsTests", dependencies: ["R1Formats"], swiftSettings: simdFlags),
         .testTarget(name: "R1SamplingTests", dependencies: ["R1Sampling"], swiftSettings: simdFlags),
+        .testTarget(name: "R1ConstrainTests", dependencies: ["R1Constrain", "R1Tokenizer"]),
         .testTarget(name: "R1TokenizerTests", dependencies: ["R1Tokenizer"], swiftSettings: simdFlags),
         .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "r1"], swiftSettings: simdFlags),
