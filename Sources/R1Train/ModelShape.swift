@@ -47,9 +47,9 @@ public struct ModelShape: Sendable, Equatable {
         self.headDim = headDim ?? (headCount > 0 ? hiddenSize / headCount : 0)
         qkvBias = arch.qkvBias ?? false
         qkNorm = arch.qkNorm
-        rmsNormEps = arch.defaults.rmsNormEps
-        ropeTheta = arch.defaults.ropeTheta
-        tieWordEmbeddings = arch.defaults.tieWordEmbeddings
+        rmsNormEps = arch.defaultValue("rms_norm_eps") ?? 1e-6
+        ropeTheta = 10_000  // transformers' default for llama, qwen2 and qwen3 configs
+        tieWordEmbeddings = arch.defaultValue("tie_word_embeddings") == 1
         try validate()
     }
 
@@ -76,10 +76,10 @@ public struct ModelShape: Sendable, Equatable {
         try self.init(modelType: modelType, vocabSize: try required("vocab_size"), hiddenSize: hidden,
                       intermediateSize: try required("intermediate_size"), layerCount: try required("num_hidden_layers"),
                       headCount: heads, kvHeadCount: config.int("num_key_value_heads") ?? heads,
-                      headDim: config.int("head_dim") ?? arch.defaults.headDim ?? hidden / heads)
-        rmsNormEps = config.double("rms_norm_eps") ?? arch.defaults.rmsNormEps
-        maxPositionEmbeddings = config.int("max_position_embeddings") ?? arch.defaults.maxPositionEmbeddings
-        tieWordEmbeddings = config.bool("tie_word_embeddings") ?? arch.defaults.tieWordEmbeddings
+                      headDim: config.int("head_dim") ?? arch.defaultValue("head_dim").map { Int($0) } ?? hidden / heads)
+        rmsNormEps = config.double("rms_norm_eps") ?? arch.defaultValue("rms_norm_eps") ?? 1e-6
+        maxPositionEmbeddings = config.int("max_position_embeddings") ?? arch.defaultValue("max_position_embeddings").map { Int($0) } ?? 2048
+        tieWordEmbeddings = config.bool("tie_word_embeddings") ?? (arch.defaultValue("tie_word_embeddings") == 1)
         qkvBias = arch.qkvBias ?? config.bool("attention_bias") ?? false
         let p = try config.ropeParameters()
         let original = p.originalMaxPositionEmbeddings ?? maxPositionEmbeddings
@@ -157,5 +157,13 @@ public struct ModelShape: Sendable, Equatable {
         if let b = bosTokenId { c["bos_token_id"] = b }
         if let e = eosTokenId { c["eos_token_id"] = e }
         return c
+    }
+}
+
+extension Architecture {
+    /// The table's constant default for a config.json key (nil: required, or derived from other fields).
+    func defaultValue(_ key: String) -> Double? {
+        guard let f = hyperparameters.first(where: { $0.hf == key }), case .value(let v) = f.fallback else { return nil }
+        return v
     }
 }

@@ -38,16 +38,18 @@ private func greedy(_ model: LoadedModel, prompt: [Int], steps: Int) -> (ids: [I
     let decoder = model.decoder, vocab = decoder.config.vocabSize
     let pool = ThreadPool(threads: 2)
     let cache = decoder.makeCache(type: .f32)
-    var logits = Array(decoder.forward(prompt, cache: cache, pool: pool).suffix(vocab))
+    let workspace = decoder.makeWorkspace()
+    var logits = Array(decoder.forward(prompt, cache: cache, workspace: workspace, pool: pool).suffix(vocab))
     var ids: [Int] = [], all: [[Float]] = []
     for _ in 0..<steps {
-        let m = logits.max()!
-        let lse = m + Float(log(logits.reduce(0.0) { $0 + exp(Double($1 - m)) }))
-        let lp = logits.map { $0 - lse }
+        let m: Float = logits.max()!
+        let sum: Double = logits.reduce(0.0) { (acc: Double, x: Float) in acc + exp(Double(x - m)) }
+        let lse: Float = m + Float(log(sum))
+        let lp: [Float] = logits.map { $0 - lse }
         let best = lp.indices.max { lp[$0] < lp[$1] || (lp[$0] == lp[$1] && $0 > $1) }!
         ids.append(best)
         all.append(lp)
-        logits = decoder.forward([best], cache: cache, pool: pool)
+        logits = decoder.forward([best], cache: cache, workspace: workspace, pool: pool)
     }
     return (ids, all)
 }
