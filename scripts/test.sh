@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
-# The project's test command (README, .ci/run): the Swift test suite, then the server end-to-end check with the
-# official `openai` Python client against `r1 serve` on a tiny fixture model (scripts/server/e2e.sh).
+# The project's test command (README, .ci/run): the Swift test suite, then the end-to-end checks that need Python
+# clients, in a venv this script makes: the server with the official `openai` client (scripts/server/e2e.sh), `r1 pull`
+# against a loopback hub that the real `huggingface_hub` also downloads from (scripts/hub/e2e.sh), and HumanEval's 164
+# canonical solutions through r1's code sandbox (scripts/eval/humaneval_check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift test --parallel
+VENV=${VENV:-/opt/r1venv}
+if ! "$VENV/bin/python" -c "import openai, huggingface_hub" 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet openai huggingface_hub
+fi
+export VENV
 bash scripts/server/e2e.sh
+PATH="$VENV/bin:$PATH" bash scripts/hub/e2e.sh
+PATH="$VENV/bin:$PATH" bash scripts/eval/humaneval_check.sh

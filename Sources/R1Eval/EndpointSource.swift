@@ -117,9 +117,7 @@ public final class EndpointSource: SampleSource {
             var wait = min(60, 0.5 * pow(2, Double(attempt - 1)))
             var failure: String
             do {
-                let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout / .milliseconds(1))))
-                let bytes = try await response.body.collect(upTo: 64 << 20)
-                let text = String(buffer: bytes)
+                let (response, text) = try await exchange(request)
                 let status = response.status.code
                 if status == 200 {
                     do { return try JSONValue.parse(Data(text.utf8)) } catch {
@@ -138,6 +136,31 @@ public final class EndpointSource: SampleSource {
             }
             guard attempt < maxAttempts else { throw EvalError("\(url): gave up after \(attempt) attempts: \(failure)") }
             try await Task.sleep(for: .seconds(wait))
+        }
+    }
+
+    struct Timeout: Error, CustomStringConvertible {
+        let limit: Duration
+        var description: String { "no complete response within \(limit)" }
+    }
+
+    /// One request and its whole body, within `timeout` from the first byte sent to the last byte read (the
+    /// client's own deadline covers only the response head).
+    private func exchange(_ request: HTTPClientRequest) async throws -> (HTTPClientResponse, String) {
+        let client = self.client, limit = timeout
+        return try await withThrowingTaskGroup(of: (HTTPClientResponse, String)?.self) { group in
+            group.addTask {
+                let response = try await client.execute(request, timeout: .milliseconds(Int64(limit / .milliseconds(1))))
+                let bytes = try await response.body.collect(upTo: 64 << 20)
+                return (response, String(buffer: bytes))
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else { throw Timeout(limit: limit) }
+            return result
         }
     }
 }
