@@ -61,7 +61,7 @@ let package = Package(
         ]),
         // R1Train: forward with saved activations, backward, AdamW, SFT/GRPO loops, tokenizer trainer, checkpoints
         .target(name: "R1Train", dependencies: [
-            "R1Models", "R1Formats", "R1Kernels", "R1KernelsC", "R1Tokenizer", "R1Runtime", "R1Eval",
+            "R1Models", "R1Formats", "R1Kernels", "R1KernelsC", "R1Tokenizer", "R1Sampling", "R1Runtime", "R1Eval",
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         // R1Hub: model references, the Hugging Face cache and Hub protocol, Ollama's local store

@@ -2,8 +2,9 @@
 // Integer-only, so one seed gives one stream on every platform.
 
 /// SplitMix64: expands one 64-bit seed into well-mixed state words.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
+    /// The whole state: `SplitMix64(seed: state)` continues this stream (checkpoints save it).
+    public private(set) var state: UInt64
     public init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {

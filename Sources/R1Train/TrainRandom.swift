@@ -1,19 +1,16 @@
-// The training engine's seeded generator (initialisation, data shuffling): SplitMix64, whose whole state is one
-// UInt64, so a checkpoint saves it and a resumed run continues the same stream (Steele, Lea & Flood 2014).
+// The training engine's seeded generator (initialisation, data shuffling): R1Sampling's SplitMix64, whose whole
+// state is one UInt64, so a checkpoint saves it and a resumed run continues the same stream.
 import Foundation
+import R1Sampling
 
 public struct TrainRandom: RandomNumberGenerator, Sendable, Equatable {
-    public var state: UInt64
+    private var mix: SplitMix64
+    /// `TrainRandom(seed: state)` continues this stream.
+    public var state: UInt64 { mix.state }
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { mix = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { mix.next() }
 
     /// Uniform in (0, 1] from the top 24 bits.
     public mutating func nextUnitFloat() -> Float { Float((next() >> 40) + 1) / Float(1 << 24) }
