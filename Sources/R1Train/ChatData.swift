@@ -1,6 +1,9 @@
 // SFT data: JSONL of chat conversations rendered through the model's chat template (R1Tokenizer's ChatTemplate), loss
 // only on the assistant's tokens. Each assistant turn is the text its conversation prefix adds when rendered, so the
 // pieces are tokenized separately: prompt pieces get mask 0, assistant pieces mask 1.
+// A prompt-completion line (TRL's format: {"prompt": messages, "completion": text or [assistant message]}) is the
+// prompt rendered with the generation prompt followed by the completion text as is and the EOS token, loss on the
+// completion: the way to train reasoning, which R1's template strips from assistant turns in a conversation.
 import Foundation
 import R1Tokenizer
 
@@ -17,16 +20,18 @@ public enum ChatData {
             if text.isEmpty { continue }
             let value: JinjaValue
             do { value = try JinjaValue(jsonString: text) } catch { throw TrainError("\(path):\(n + 1): not JSON: \(error)") }
-            var messages: [JinjaValue]
-            switch value {
-            case .array(let a): messages = a
-            case .object(let o):
-                guard case .array(let a)? = o["messages"] else { throw TrainError("\(path):\(n + 1): no 'messages' array") }
-                messages = a
-            default: throw TrainError("\(path):\(n + 1): expected an object with 'messages' or an array of messages")
-            }
             do {
-                var seq = try render(messages: messages, tokenizer: tokenizer, template: template)
+                var seq: TrainSequence
+                switch value {
+                case .array(let messages): seq = try render(messages: messages, tokenizer: tokenizer, template: template)
+                case .object(let o) where o["prompt"] != nil || o["completion"] != nil:
+                    seq = try renderCompletion(prompt: o["prompt"], completion: o["completion"], tokenizer: tokenizer,
+                                               template: template)
+                case .object(let o):
+                    guard case .array(let messages)? = o["messages"] else { throw TrainError("no 'messages' array") }
+                    seq = try render(messages: messages, tokenizer: tokenizer, template: template)
+                default: throw TrainError("expected an object with 'messages' or 'prompt' and 'completion', or an array of messages")
+                }
                 if seq.ids.count > maxTokens {
                     seq.ids = Array(seq.ids.prefix(maxTokens))
                     seq.lossMask = seq.lossMask.map { Array($0.prefix(maxTokens)) }
@@ -40,6 +45,35 @@ public enum ChatData {
         }
         guard !out.isEmpty else { throw TrainError("\(path): no conversations") }
         return out
+    }
+
+    /// The ids of a prompt (messages, or a string taken as one user message) rendered with the generation prompt, then
+    /// the completion's text and EOS; the mask is 1 on the completion and EOS.
+    public static func renderCompletion(prompt: JinjaValue?, completion: JinjaValue?, tokenizer: Tokenizer,
+                                        template: ChatTemplate) throws -> TrainSequence {
+        let messages: [JinjaValue]
+        switch prompt {
+        case .array(let a)?: messages = a
+        case .string(let s)?: messages = [["role": "user", "content": .string(s)]]
+        default: throw TrainError("'prompt' must be a string or an array of messages")
+        }
+        let text: String
+        switch completion {
+        case .string(let s)?: text = s
+        case .array(let a)? where a.count == 1:
+            guard case .object(let m) = a[0], case .string(let s)? = m["content"] else {
+                throw TrainError("'completion' must hold one message with a string 'content'")
+            }
+            text = s
+        default: throw TrainError("'completion' must be a string or an array of one assistant message")
+        }
+        let rendered = try template.render(messages: messages, addGenerationPrompt: true,
+                                           bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+        let head = tokenizer.encode(rendered, addSpecialTokens: false)
+        var tail = tokenizer.encode(text, addSpecialTokens: false)
+        guard let eos = tokenizer.eosIds.first else { throw TrainError("the tokenizer has no EOS token to end a completion") }
+        tail.append(eos)
+        return TrainSequence(ids: head + tail, lossMask: [Float](repeating: 0, count: head.count) + [Float](repeating: 1, count: tail.count))
     }
 
     /// The ids of a conversation and a mask that is 1 on the assistant turns' tokens.

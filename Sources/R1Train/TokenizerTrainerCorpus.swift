@@ -1,5 +1,6 @@
 // Corpus files for the tokenizer trainer: plain text one line per sequence, newline kept (as `tokenizers`'
-// `train(files)` reads them), or JSONL: a string, {"text": ...} or {"messages": [{"content": ...}, ...]} per line.
+// `train(files)` reads them), or JSONL: a string, {"text": ...}, {"messages": [{"content": ...}, ...]} or
+// {"prompt": ..., "completion": ...} per line.
 import Foundation
 import R1Formats
 
@@ -56,9 +57,13 @@ public enum TokenizerCorpus {
                     }
                     out.append(content)
                 }
+            } else if let completion = value["completion"]?.string {
+                // prompt-completion (TRL's format): a string prompt and a string completion
+                if let prompt = value["prompt"]?.string { out.append(prompt) }
+                out.append(completion)
             } else {
                 throw TokenizerTrainerError.badCorpus(
-                    "\(where_): expected a JSON string or an object with \"text\" or \"messages\"")
+                    "\(where_): expected a JSON string or an object with \"text\", \"messages\" or \"completion\"")
             }
         }
         return out

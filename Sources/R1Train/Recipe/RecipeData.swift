@@ -1,0 +1,81 @@
+// The recipe's SFT data: problems of the built-in task sets with completions written by the search programs
+// (ArithmeticTrace, CountdownTrace), as prompt-completion JSONL lines ChatData reads. Held-out problems (the ones
+// `r1 eval run` draws with the given seeds) are never written.
+import Foundation
+import R1Eval
+import R1Formats
+
+public struct RecipeDataRequest: Sendable {
+    public var task: String
+    public var difficulties: [Int]
+    public var count: Int
+    public var seed: UInt64
+    /// Seeds whose problems (at each difficulty, `heldOutCount` of them) are left out.
+    public var heldOutSeeds: [UInt64]
+    public var heldOutCount: Int
+
+    public init(task: String, difficulties: [Int], count: Int, seed: UInt64, heldOutSeeds: [UInt64] = [0], heldOutCount: Int = 1000) {
+        self.task = task
+        self.difficulties = difficulties
+        self.count = count
+        self.seed = seed
+        self.heldOutSeeds = heldOutSeeds
+        self.heldOutCount = heldOutCount
+    }
+}
+
+public enum RecipeData {
+    /// `count` lines, the difficulties taken in turn; each line {"id", "difficulty", "prompt", "completion"}.
+    public static func lines(_ request: RecipeDataRequest) throws -> [String] {
+        guard !request.difficulties.isEmpty else { throw TrainError("give at least one difficulty") }
+        guard request.count >= 0 else { throw TrainError("count \(request.count) is negative") }
+        var heldOut: Set<String> = []
+        for seed in request.heldOutSeeds {
+            for d in request.difficulties {
+                for p in try BuiltinTasks.problems(named: request.task, seed: seed, difficulty: d, count: request.heldOutCount) {
+                    heldOut.insert(p.question)
+                }
+            }
+        }
+        var rng = TrainRandom(seed: request.seed)
+        var out: [String] = []
+        out.reserveCapacity(request.count)
+        // Problems are drawn in blocks per difficulty from the training seed; a block is a prefix, so the set only
+        // grows with count.
+        let perDifficulty = (request.count + request.difficulties.count - 1) / request.difficulties.count
+        var pools: [[EvalProblem]] = []
+        for d in request.difficulties {
+            // Extra problems cover the held-out ones dropped and the questions already used (repeats are skipped).
+            pools.append(try BuiltinTasks.problems(named: request.task, seed: request.seed, difficulty: d,
+                                                   count: perDifficulty * 2 + 64))
+        }
+        var cursor = [Int](repeating: 0, count: pools.count)
+        var seen: Set<String> = []
+        var k = 0
+        var exhausted = 0
+        while out.count < request.count, exhausted < pools.count {
+            let slot = k % pools.count
+            k += 1
+            guard cursor[slot] < pools[slot].count else { exhausted += 1; continue }
+            let problem = pools[slot][cursor[slot]]
+            cursor[slot] += 1
+            guard !heldOut.contains(problem.question), seen.insert(problem.question).inserted else { continue }
+            guard let completion = try completion(for: problem, rng: &rng) else {
+                throw TrainError("\(problem.id): no search trace for '\(problem.question)'")
+            }
+            let line = JSONOut.object([("id", .string(problem.id)), ("difficulty", .int(request.difficulties[slot])),
+                                       ("prompt", .string(EvalPrompt.userMessage(for: problem))),
+                                       ("completion", .string(completion))]).text
+            out.append(line)
+        }
+        return out
+    }
+
+    public static func completion(for problem: EvalProblem, rng: inout TrainRandom) throws -> String? {
+        switch problem.check {
+        case .math: return ArithmeticTrace.completion(question: problem.question, rng: &rng)
+        case .countdown(let numbers, let target): return CountdownTrace.completion(numbers: numbers, target: target, rng: &rng)
+        case .code: throw TrainError("\(problem.id): code problems have no search trace")
+        }
+    }
+}

@@ -1,0 +1,103 @@
+// The recipe's search traces: every trace ends in an answer the checker accepts, every step it writes is true
+// arithmetic, held-out problems are never written, and prompt-completion lines learn the completion and EOS only.
+import Foundation
+import Testing
+import R1Eval
+import R1Tokenizer
+import R1Train
+
+/// Every "a op b = c" a trace claims (op one of + − × ÷), checked.
+func falseClaims(_ trace: String) -> [String] {
+    var bad: [String] = []
+    let pattern = try! NSRegularExpression(pattern: "(\\d+) ([+−×÷]) (\\d+) = (\\d+)")
+    let ns = trace as NSString
+    for m in pattern.matches(in: trace, range: NSRange(location: 0, length: ns.length)) {
+        let a = Int(ns.substring(with: m.range(at: 1)))!, op = ns.substring(with: m.range(at: 2))
+        let b = Int(ns.substring(with: m.range(at: 3)))!, c = Int(ns.substring(with: m.range(at: 4)))!
+        // "x + y + z = s" and "x − 1 − y = r" chains are read from their first pair only when that pair is the
+        // whole left side; skip matches preceded by another operand.
+        let start = m.range.location
+        if start >= 3, ["+ ", "− "].contains(ns.substring(with: NSRange(location: start - 2, length: 2))) { continue }
+        let end = m.range(at: 3).location + m.range(at: 3).length
+        if end + 2 < ns.length, ["+ ", "− "].contains(ns.substring(with: NSRange(location: end + 1, length: 2))) { continue }
+        let value: Int?
+        switch op {
+        case "+": value = a + b
+        case "−": value = a - b
+        case "×": value = a * b
+        default: value = b == 0 || a % b != 0 ? nil : a / b
+        }
+        if value != c { bad.append(ns.substring(with: m.range)) }
+    }
+    return bad
+}
+
+@Suite struct RecipeDataTests {
+    @Test(arguments: [1, 2, 3, 4])
+    func arithmeticTracesAreRightAtEveryStep(difficulty: Int) throws {
+        var rng = TrainRandom(seed: 7)
+        for p in try BuiltinTasks.problems(named: "builtin:arithmetic", seed: 99, difficulty: difficulty, count: 200) {
+            let c = try #require(ArithmeticTrace.completion(question: p.question, rng: &rng), "\(p.question)")
+            #expect(checkAnswer(p, response: c), "\(p.question)\n\(c)")
+            #expect(falseClaims(c).isEmpty, "\(p.question): \(falseClaims(c))")
+            #expect(c.components(separatedBy: "</think>").count == 2)
+        }
+    }
+
+    @Test(arguments: [1, 4, 8])
+    func countdownTracesReachTheTarget(difficulty: Int) throws {
+        var rng = TrainRandom(seed: 3)
+        var backtracked = 0
+        for p in try BuiltinTasks.problems(named: "builtin:countdown", seed: 5, difficulty: difficulty, count: 60) {
+            guard case .countdown(let numbers, let target) = p.check else { Issue.record("not countdown"); continue }
+            let c = try #require(CountdownTrace.completion(numbers: numbers, target: target, rng: &rng), "\(p.question)")
+            #expect(checkAnswer(p, response: c), "\(p.question)\n\(c)")
+            #expect(falseClaims(c).isEmpty, "\(p.question): \(falseClaims(c))")
+            if c.contains("Back") { backtracked += 1 }
+        }
+        #expect(backtracked > 0, "a search that never backtracks is not a search")
+    }
+
+    @Test func questionsOutsideTheFormatGetNoTrace() {
+        var rng = TrainRandom(seed: 1)
+        for q in ["What is ?", "What is 3 +?", "How much is 2 + 2?", "What is 5 ÷ 0?", "What is 7 ÷ 2?", "What is -3 + 4?"] {
+            #expect(ArithmeticTrace.completion(question: q, rng: &rng) == nil, "\(q)")
+        }
+    }
+
+    @Test func heldOutProblemsAreLeftOut() throws {
+        // Difficulty 1 has few distinct questions, so a large training set would hit held-out ones if not filtered.
+        let lines = try RecipeData.lines(RecipeDataRequest(task: "builtin:arithmetic", difficulties: [1], count: 3000, seed: 11,
+                                                           heldOutSeeds: [0], heldOutCount: 1000))
+        #expect(lines.count == 3000)
+        let heldOut = Set(try BuiltinTasks.problems(named: "builtin:arithmetic", seed: 0, difficulty: 1, count: 1000)
+            .map { EvalPrompt.userMessage(for: $0) })
+        var prompts: Set<String> = []
+        for line in lines {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let prompt = try #require(o["prompt"] as? String)
+            #expect(!heldOut.contains(prompt))
+            #expect(prompts.insert(prompt).inserted, "repeated: \(prompt)")
+        }
+        #expect(throws: (any Error).self) {
+            try RecipeData.lines(RecipeDataRequest(task: "builtin:nope", difficulties: [1], count: 3, seed: 1))
+        }
+    }
+
+    @Test func promptCompletionLearnsTheCompletionAndEOS() throws {
+        let folder = try tokenizerFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let tok = try Tokenizer(directory: URL(fileURLWithPath: folder))
+        let template = try ChatTemplate(miniTemplate)
+        let seq = try ChatData.renderCompletion(prompt: .string("What is 2+2?"), completion: .string("<think>2+2=4</think> 4"),
+                                                tokenizer: tok, template: template)
+        let prompt = try template.render(messages: [["role": "user", "content": "What is 2+2?"]], addGenerationPrompt: true,
+                                         bosToken: tok.bosToken, eosToken: tok.eosToken)
+        #expect(tok.decode(seq.ids) == prompt + "<think>2+2=4</think> 4" + tok.eosToken!)
+        let learned = zip(seq.ids, seq.lossMask!).filter { $0.1 == 1 }.map(\.0)
+        #expect(tok.decode(learned) == "<think>2+2=4</think> 4" + tok.eosToken!)
+        #expect(throws: (any Error).self) {
+            try ChatData.renderCompletion(prompt: .int(3), completion: .string("x"), tokenizer: tok, template: template)
+        }
+    }
+}
