@@ -37,6 +37,7 @@ struct TrainDataCommand: AsyncParsableCommand {
         do { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: out)) } catch {
             throw ValidationError("\(out): cannot write: \(error.localizedDescription)")
         }
-        Output.line("\(out): \(lines.count) examples")
+        Output.line("\(out): \(lines.count) examples" +
+                    (lines.count < count ? " (every distinct question of these difficulties; \(count) asked)" : ""))
     }
 }

@@ -51,6 +51,17 @@ import Testing
         }
     }
 
+    /// Two-number sets such as [1, 2] reach no target ≥ 10; generation draws new numbers instead of looping forever
+    /// (seed 3000 at difficulty 1 hung before).
+    @Test func countdownGenerationEndsForDeadNumberSets() throws {
+        let problems = try BuiltinTasks.problems(named: "builtin:countdown", seed: 3000, difficulty: 1, count: 2000)
+        #expect(problems.count == 2000)
+        for p in problems {
+            guard case .countdown(let numbers, let target) = p.check else { continue }
+            #expect(target >= 10 && !numbers.contains(target))
+        }
+    }
+
     @Test func solverFindsAndRefuses() {
         #expect(CountdownTask.solve(numbers: [3, 4], target: 12) != nil)
         #expect(CountdownTask.solve(numbers: [1, 1], target: 100) == nil)

@@ -40,26 +40,35 @@ public enum RecipeData {
         var rng = TrainRandom(seed: request.seed)
         var out: [String] = []
         out.reserveCapacity(request.count)
-        // Problems are drawn in blocks per difficulty from the training seed; a block is a prefix, so the set only
-        // grows with count.
+        // Problems are drawn per difficulty from the training seed, as prefixes of one stream (a longer pool starts
+        // with the shorter one), so the set only grows with count. Repeats and held-out questions are skipped; a pool
+        // that runs out is drawn again four times longer, until a whole extension brings no new question (the
+        // difficulty's space of distinct questions is used up; fewer lines than asked are then written).
         let perDifficulty = (request.count + request.difficulties.count - 1) / request.difficulties.count
         var pools: [[EvalProblem]] = []
         for d in request.difficulties {
-            // Extra problems cover the held-out ones dropped and the questions already used (repeats are skipped).
             pools.append(try BuiltinTasks.problems(named: request.task, seed: request.seed, difficulty: d,
                                                    count: perDifficulty * 2 + 64))
         }
         var cursor = [Int](repeating: 0, count: pools.count)
+        var newSinceExtension = [Bool](repeating: true, count: pools.count)
+        var exhausted = [Bool](repeating: false, count: pools.count)
         var seen: Set<String> = []
         var k = 0
-        var exhausted = 0
-        while out.count < request.count, exhausted < pools.count {
+        while out.count < request.count, exhausted.contains(false) {
             let slot = k % pools.count
             k += 1
-            guard cursor[slot] < pools[slot].count else { exhausted += 1; continue }
+            if exhausted[slot] { continue }
+            if cursor[slot] == pools[slot].count {
+                guard newSinceExtension[slot] else { exhausted[slot] = true; continue }
+                newSinceExtension[slot] = false
+                pools[slot] = try BuiltinTasks.problems(named: request.task, seed: request.seed,
+                                                        difficulty: request.difficulties[slot], count: pools[slot].count * 4)
+            }
             let problem = pools[slot][cursor[slot]]
             cursor[slot] += 1
             guard !heldOut.contains(problem.question), seen.insert(problem.question).inserted else { continue }
+            newSinceExtension[slot] = true
             guard let completion = try completion(for: problem, rng: &rng) else {
                 throw TrainError("\(problem.id): no search trace for '\(problem.question)'")
             }

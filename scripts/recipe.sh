@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The R1 recipe at small scale, from nothing, on a laptop CPU: search-program traces -> tokenizer -> SFT from scratch
+# -> GRPO -> held-out evaluation (8 samples, temperature 0.6, top-p 0.95, seed 0 problems never trained on).
+# Every step is seeded; every training step checkpoints and resumes, so an interrupted run picks up where it stopped
+# (rerun the script). Usage: scripts/recipe.sh [WORKDIR]   (default .recipe; R1=path/to/r1 to use a built binary)
+# Stages can be skipped by STAGES="data tokenizer sft eval grpo eval-grpo" (default: all, in that order).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+W=${1:-.recipe}
+R1=${R1:-}
+if [[ -z "$R1" ]]; then swift build -c release --product r1 >&2; R1=$(swift build -c release --show-bin-path)/r1; fi
+THREADS=${THREADS:-2}
+STAGES=${STAGES:-"data tokenizer sft eval grpo eval-grpo"}
+EVAL_COUNT=${EVAL_COUNT:-1000}
+mkdir -p "$W"
+has() { [[ " $STAGES " == *" $1 "* ]]; }
+
+# 1. SFT traces: difficulty-1 arithmetic (two-digit +, −, ×, ÷), written by a randomised search program (random trial
+#    digits, checked and corrected), held-out seed-0 problems excluded; a small validation set from another seed.
+data() {  # FILE TASK DIFFICULTY COUNT SEED
+  [[ -s "$W/$1" ]] || "$R1" train data --task "builtin:$2" --difficulty "$3" --count "$4" --seed "$5" --out "$W/$1"
+}
+if has data; then
+  data d1_sft.jsonl arithmetic 1 13973 1000  # the count of the run that made the shipped model
+  data d1_val.jsonl arithmetic 1 200 2000
+  data d2_tok.jsonl arithmetic 2 2000 3000
+  data cd_tok.jsonl countdown 1 2000 3000
+fi
+
+# 2. A byte-level BPE tokenizer trained on the traces, with R1's chat template and special tokens.
+if has tokenizer && [[ ! -s "$W/tok/tokenizer.json" ]]; then
+  cat "$W/d1_sft.jsonl" "$W/d2_tok.jsonl" "$W/cd_tok.jsonl" > "$W/tokcorpus.jsonl"
+  "$R1" train tokenizer --corpus "$W/tokcorpus.jsonl" --vocab-size 512 --pre-tokenizer qwen2 --out "$W/tok"
+fi
+
+# 3. SFT from scratch: a 4-layer qwen2 (hidden 192), ~1.9M parameters.
+if has sft; then
+  cat > "$W/sft_d1.yaml" <<YAML
+shape:
+  model_type: qwen2
+  hidden_size: 192
+  intermediate_size: 576
+  num_hidden_layers: 4
+  num_attention_heads: 4
+  num_key_value_heads: 4
+  tie_word_embeddings: true
+  max_position_embeddings: 1024
+tokenizer: $W/tok
+data: $W/d1_sft.jsonl
+eval_data: $W/d1_val.jsonl
+output: $W/sft_d1
+steps: 1500
+batch_size: 32
+seq_len: 256
+learning_rate: 0.001
+warmup_steps: 50
+min_lr_ratio: 0.1
+eval_every: 100
+save_every: 100
+seed: 1
+threads: $THREADS
+YAML
+  last=$(ls -d "$W"/sft_d1/checkpoint-* 2>/dev/null | sort -t- -k2 -n | tail -1 || true)
+  if [[ -s "$W/sft_d1/model.safetensors" ]]; then :
+  elif [[ -n "$last" ]]; then "$R1" train sft --config "$W/sft_d1.yaml" --resume "$last"
+  else "$R1" train sft --config "$W/sft_d1.yaml"; fi
+fi
+
+# 4. Held-out evaluation: 1,000 seed-0 problems per difficulty, 8 samples each, R1's sampling settings.
+evaluate() {  # MODEL NAME DIFFICULTY
+  "$R1" eval run builtin:arithmetic --model "$1" --difficulty "$3" --count "$EVAL_COUNT" --seed 0 --samples 8 \
+    --temperature 0.6 --top-p 0.95 --max-tokens 768 --concurrency 16 --threads "$THREADS" \
+    --out "$W/eval_$2_d$3.jsonl" --report "$W/eval_$2_d$3.md" --json | tee "$W/eval_$2_d$3.json"
+}
+if has eval; then evaluate "$W/sft_d1" sft 1; evaluate "$W/sft_d1" sft 2; fi
