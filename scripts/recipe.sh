@@ -17,12 +17,13 @@ has() { [[ " $STAGES " == *" $1 "* ]]; }
 
 # 1. SFT traces: difficulty-1 arithmetic (two-digit +, −, ×, ÷), written by a randomised search program (random trial
 #    digits, checked and corrected), held-out seed-0 problems excluded; a small validation set from another seed.
-data() {  # FILE TASK DIFFICULTY COUNT SEED
-  [[ -s "$W/$1" ]] || "$R1" train data --task "builtin:$2" --difficulty "$3" --count "$4" --seed "$5" --out "$W/$1"
+data() {  # FILE TASK DIFFICULTY COUNT SEED [--repeats]
+  [[ -s "$W/$1" ]] || "$R1" train data --task "builtin:$2" --difficulty "$3" --count "$4" --seed "$5" --out "$W/$1" ${6:-}
 }
 if has data; then
-  data d1_sft.jsonl arithmetic 1 13973 1000  # the count of the run that made the shipped model
-  data d1_val.jsonl arithmetic 1 200 2000
+  # The task's own mix (a third each of ±, × and ÷; held-out questions never drawn), one fresh example per step.
+  data d1_sft.jsonl arithmetic 1 48000 1000 --repeats
+  data d1_val.jsonl arithmetic 1 200 2000 --repeats
   data d2_tok.jsonl arithmetic 2 2000 3000
   data cd_tok.jsonl countdown 1 2000 3000
 fi
@@ -49,7 +50,7 @@ tokenizer: $W/tok
 data: $W/d1_sft.jsonl
 eval_data: $W/d1_val.jsonl
 output: $W/sft_d1
-steps: 1500
+steps: 1000
 batch_size: 32
 seq_len: 256
 learning_rate: 0.001

@@ -21,6 +21,8 @@ struct TrainDataCommand: AsyncParsableCommand {
     var heldOutSeeds = "0"
     @Option(name: .customLong("held-out-count"), help: "How many problems per held-out seed and difficulty.")
     var heldOutCount = 1000
+    @Flag(help: "Keep the task's distribution: a question drawn again is written again, with a new trace (default: each question once).")
+    var repeats = false
     @Option(help: "Output JSONL file.")
     var out: String
 
@@ -32,7 +34,8 @@ struct TrainDataCommand: AsyncParsableCommand {
             }
         }
         let request = RecipeDataRequest(task: task, difficulties: try ints(difficulty, "--difficulty"), count: count, seed: seed,
-                                        heldOutSeeds: try ints(heldOutSeeds, "--held-out-seeds"), heldOutCount: heldOutCount)
+                                        heldOutSeeds: try ints(heldOutSeeds, "--held-out-seeds"), heldOutCount: heldOutCount,
+                                        distinct: !repeats)
         let lines = try RecipeData.lines(request)
         do { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: out)) } catch {
             throw ValidationError("\(out): cannot write: \(error.localizedDescription)")

@@ -84,6 +84,26 @@ func falseClaims(_ trace: String) -> [String] {
         }
     }
 
+    /// Distinct questions under-represent the kinds with a small space (difficulty 1 × and ÷: 810 each); with
+    /// repeats the lines follow the task's own mix and still leave the held-out questions out.
+    @Test func repeatsKeepTheTaskMix() throws {
+        func kinds(_ lines: [String]) throws -> (mulDiv: Int, prompts: [String]) {
+            let prompts = try lines.map { line -> String in
+                let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return try #require(o["prompt"] as? String)
+            }
+            return (prompts.filter { $0.contains("×") || $0.contains("÷") }.count, prompts)
+        }
+        let heldOut = Set(try BuiltinTasks.problems(named: "builtin:arithmetic", seed: 0, difficulty: 1, count: 1000)
+            .map { EvalPrompt.userMessage(for: $0) })
+        let mixed = try kinds(RecipeData.lines(RecipeDataRequest(task: "builtin:arithmetic", difficulties: [1], count: 3000,
+                                                                 seed: 5, distinct: false)))
+        #expect(mixed.prompts.count == 3000)
+        #expect(Set(mixed.prompts).count < 3000)
+        #expect(mixed.mulDiv > 1200, "× and ÷ are a third each of the task, less the held-out ones: \(mixed.mulDiv)")
+        #expect(mixed.prompts.allSatisfy { !heldOut.contains($0) })
+    }
+
     @Test func promptCompletionLearnsTheCompletionAndEOS() throws {
         let folder = try tokenizerFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -13,8 +13,14 @@ public struct RecipeDataRequest: Sendable {
     /// Seeds whose problems (at each difficulty, `heldOutCount` of them) are left out.
     public var heldOutSeeds: [UInt64]
     public var heldOutCount: Int
+    /// Each question at most once (default). Off: problems keep the task's own distribution (a question drawn twice
+    /// is written twice, each time with its own search trace); small difficulties have few distinct questions of
+    /// some kinds (two-digit × one-digit: 810), so distinct questions over-represent the large kinds.
+    public var distinct: Bool = true
 
-    public init(task: String, difficulties: [Int], count: Int, seed: UInt64, heldOutSeeds: [UInt64] = [0], heldOutCount: Int = 1000) {
+    public init(task: String, difficulties: [Int], count: Int, seed: UInt64, heldOutSeeds: [UInt64] = [0], heldOutCount: Int = 1000,
+                distinct: Bool = true) {
+        self.distinct = distinct
         self.task = task
         self.difficulties = difficulties
         self.count = count
@@ -67,7 +73,7 @@ public enum RecipeData {
             }
             let problem = pools[slot][cursor[slot]]
             cursor[slot] += 1
-            guard !heldOut.contains(problem.question), seen.insert(problem.question).inserted else { continue }
+            guard !heldOut.contains(problem.question), !request.distinct || seen.insert(problem.question).inserted else { continue }
             newSinceExtension[slot] = true
             guard let completion = try completion(for: problem, rng: &rng) else {
                 throw TrainError("\(problem.id): no search trace for '\(problem.question)'")
