@@ -242,13 +242,13 @@ public enum Distill {
         let run: EvalRunSummary
         do {
             run = try await EvalRunner(source: source, checker: checker, configuration: configuration)
-                .run(picked.map(\.problem), results: results, progress: progress) { record in
+                .run(picked.map(\.problem), results: results, progress: progress, problemDone: { record in
                     guard let (problem, difficulty) = byId[record.id] else { return }
                     let completions = select(record, keep: request.keep, seen: &seen[record.id, default: []], rejected: &rejected)
                     try output.append(completions.map { RecipeData.line(problem: problem, difficulty: difficulty, completion: $0) },
                                       id: record.id, completions: completions)
                     written += completions.count
-                }
+                })
         } catch let e as EvalError {
             throw TrainError(e.description)
         }
