@@ -98,7 +98,7 @@ extension DistillKeep: ExpressibleByArgument {}
 private func integers<T: FixedWidthInteger>(_ text: String, flag: String) throws -> [T] {
     try text.split(separator: ",", omittingEmptySubsequences: false).map {
         let s = $0.trimmingCharacters(in: .whitespaces)
-        guard let v = T(s) else { throw ValidationError("\(flag): '\(s)' is not a non-negative integer") }
+        guard let v = T(s) else { throw CLIError("\(flag): '\(s)' is not \(T.isSigned ? "an" : "a non-negative") integer") }
         return v
     }
 }

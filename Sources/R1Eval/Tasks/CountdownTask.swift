@@ -28,23 +28,27 @@ public enum CountdownTask {
     private static func candidate(_ rng: inout TaskRandom, difficulty: Int) -> ([Int], Int) {
         let n = numberCount(difficulty)
         let large = [25, 50, 75, 100]
-        var numbers: [Int] = []
-        let largeCount = rng.int(0...min(2, n - 2))
-        for _ in 0..<largeCount { numbers.append(rng.pick(large)) }
-        while numbers.count < n { numbers.append(rng.int(1...10)) }
         let maxTarget = difficulty <= 3 ? 100 : (difficulty <= 6 ? 500 : 999)
+        // Some hands reach no target in range (1, 1, 2 makes at most 4; seed 0 at difficulty 1 drew one and never
+        // returned): after 10,000 tries the numbers are drawn again. Hands that reach a target sooner are unchanged.
         while true {
-            var pool = numbers.map { ExactRational($0) }.shuffledPrefix(rng.int(2...n), &rng)
-            while pool.count > 1 {
-                let b = pool.removeLast(), a = pool.removeLast()
-                let options = [a.adding(b), a.adding(b.negated()), b.adding(a.negated()), a.multiplied(by: b),
-                               b.isZero ? nil : b.reciprocal().flatMap(a.multiplied(by:)),
-                               a.isZero ? nil : a.reciprocal().flatMap(b.multiplied(by:))].compactMap { $0 }
-                pool.insert(rng.pick(options), at: rng.int(0...pool.count))
-            }
-            let v = pool[0]
-            if v.isInteger, v.numerator >= 10, v.numerator <= Int128(maxTarget), !numbers.contains(Int(v.numerator)) {
-                return (numbers, Int(v.numerator))
+            var numbers: [Int] = []
+            let largeCount = rng.int(0...min(2, n - 2))
+            for _ in 0..<largeCount { numbers.append(rng.pick(large)) }
+            while numbers.count < n { numbers.append(rng.int(1...10)) }
+            for _ in 0..<10_000 {
+                var pool = numbers.map { ExactRational($0) }.shuffledPrefix(rng.int(2...n), &rng)
+                while pool.count > 1 {
+                    let b = pool.removeLast(), a = pool.removeLast()
+                    let options = [a.adding(b), a.adding(b.negated()), b.adding(a.negated()), a.multiplied(by: b),
+                                   b.isZero ? nil : b.reciprocal().flatMap(a.multiplied(by:)),
+                                   a.isZero ? nil : a.reciprocal().flatMap(b.multiplied(by:))].compactMap { $0 }
+                    pool.insert(rng.pick(options), at: rng.int(0...pool.count))
+                }
+                let v = pool[0]
+                if v.isInteger, v.numerator >= 10, v.numerator <= Int128(maxTarget), !numbers.contains(Int(v.numerator)) {
+                    return (numbers, Int(v.numerator))
+                }
             }
         }
     }
