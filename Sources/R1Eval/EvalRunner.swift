@@ -54,8 +54,11 @@ public struct EvalRunner: Sendable {
         self.configuration = configuration
     }
 
+    /// `problemDone` sees each problem's record as its K samples are in, before the results file does (so what it writes
+    /// for a problem is on disk before a rerun would skip that problem).
     public func run(_ problems: [EvalProblem], results: ResultsFile?,
-                    progress: @escaping @Sendable (EvalProgress) -> Void = { _ in }) async throws -> EvalRunSummary {
+                    progress: @escaping @Sendable (EvalProgress) -> Void = { _ in },
+                    problemDone: (ProblemRecord) throws -> Void = { _ in }) async throws -> EvalRunSummary {
         let k = configuration.samples
         guard k >= 1 else { throw EvalError("samples must be at least 1, got \(k)") }
         guard configuration.concurrency >= 1 else { throw EvalError("concurrency must be at least 1, got \(configuration.concurrency)") }
@@ -96,6 +99,7 @@ public struct EvalRunner: Sendable {
                 state.tokens += record.generated.reasoningTokens + record.generated.answerTokens
                 if pending[p]!.count == k {
                     let done = ProblemRecord(id: problems[p].id, samples: pending.removeValue(forKey: p)!.sorted { $0.index < $1.index })
+                    try problemDone(done)
                     try results?.append(done)
                     finished[done.id] = done
                     state.problemsDone += 1

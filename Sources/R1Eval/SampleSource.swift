@@ -24,13 +24,33 @@ public struct GeneratedSample: Sendable, Equatable {
     public var answerTokens: Int
     /// "stop" or "length".
     public var finishReason: String
+    /// What the engine generated before the reasoning/answer split (local samples only; not in results files).
+    public var tokens: GeneratedTokens?
 
-    public init(reasoning: String, content: String, reasoningTokens: Int, answerTokens: Int, finishReason: String) {
+    public init(reasoning: String, content: String, reasoningTokens: Int, answerTokens: Int, finishReason: String,
+                tokens: GeneratedTokens? = nil) {
         self.reasoning = reasoning
         self.content = content
         self.reasoningTokens = reasoningTokens
         self.answerTokens = answerTokens
         self.finishReason = finishReason
+        self.tokens = tokens
+    }
+}
+
+/// Every generated id (sampled and forced, the stop token included) and their text as the tokens spell it (special
+/// tokens other than `<think>` / `</think>` give none): the text after the prompt, before the split trims whitespace
+/// around the tags and drops them.
+public struct GeneratedTokens: Sendable, Equatable {
+    public var ids: [Int]
+    public var text: String
+    /// Ids the runtime inserted (the thinking budget's or the loop guard's closing), not sampled.
+    public var forced: Int
+
+    public init(ids: [Int], text: String, forced: Int) {
+        self.ids = ids
+        self.text = text
+        self.forced = forced
     }
 }
 
@@ -76,16 +96,20 @@ public final class LocalSource: SampleSource {
         parameters.maxTokens = max(1, min(parameters.maxTokens, engine.contextLength - promptTokens))
         var reasoning = "", content = ""
         var stats = GenerationStats()
+        var tokens = GeneratedTokens(ids: [], text: "", forced: 0)
         for try await event in scheduler.generate(request, parameters: parameters) {
             switch event {
             case .reasoning(let s): reasoning += s
             case .content(let s): content += s
             case .done(let s): stats = s
-            case .token: break
+            case .token(let t):
+                tokens.ids.append(t.id)
+                tokens.text += t.text
+                if t.forced { tokens.forced += 1 }
             }
         }
         return GeneratedSample(reasoning: reasoning, content: content, reasoningTokens: stats.reasoningTokens,
                                answerTokens: stats.contentTokens,
-                               finishReason: stats.finishReason == .stop ? "stop" : stats.finishReason.rawValue)
+                               finishReason: stats.finishReason == .stop ? "stop" : stats.finishReason.rawValue, tokens: tokens)
     }
 }

@@ -10,7 +10,7 @@ struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train models: gradients, supervised fine-tuning.",
         subcommands: [TrainGradCommand.self, TrainSFTCommand.self, TrainTokenizerCommand.self, TrainExportCommand.self,
-                      TrainBenchCommand.self, TrainDataCommand.self])
+                      TrainBenchCommand.self, TrainDataCommand.self, TrainDistillCommand.self])
 }
 
 struct TrainGradCommand: AsyncParsableCommand {

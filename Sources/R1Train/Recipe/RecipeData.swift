@@ -78,12 +78,16 @@ public enum RecipeData {
             guard let completion = try completion(for: problem, rng: &rng) else {
                 throw TrainError("\(problem.id): no search trace for '\(problem.question)'")
             }
-            let line = JSONOut.object([("id", .string(problem.id)), ("difficulty", .int(request.difficulties[slot])),
-                                       ("prompt", .string(EvalPrompt.userMessage(for: problem))),
-                                       ("completion", .string(completion))]).text
-            out.append(line)
+            out.append(line(problem: problem, difficulty: request.difficulties[slot], completion: completion))
         }
         return out
+    }
+
+    /// One SFT line, {"id", "difficulty", "prompt", "completion"}: the prompt is the eval harness's user message, the
+    /// completion the text after the R1 generation prompt (which opens `<think>\n`): reasoning, `\n</think>\n\n`, answer.
+    public static func line(problem: EvalProblem, difficulty: Int, completion: String) -> String {
+        JSONOut.object([("id", .string(problem.id)), ("difficulty", .int(difficulty)),
+                        ("prompt", .string(EvalPrompt.userMessage(for: problem))), ("completion", .string(completion))]).text
     }
 
     public static func completion(for problem: EvalProblem, rng: inout TrainRandom) throws -> String? {
