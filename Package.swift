@@ -84,7 +84,9 @@ let package = Package(
         .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "r1"], swiftSettings: simdFlags),
         .testTarget(name: "R1EvalTests", dependencies: ["R1Eval", "R1Runtime"]),
-        .testTarget(name: "R1TrainTests", dependencies: ["R1Train", "R1Eval", "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Kernels", "R1KernelsC"]),
+        .testTarget(name: "R1TrainTests", dependencies: [
+            "R1Train", "R1Eval", "R1Models", "R1Runtime", "R1Formats", "R1Tokenizer", "R1Kernels", "R1KernelsC",
+        ]),
         .testTarget(name: "R1HubTests", dependencies: ["R1Hub"]),
         .testTarget(name: "R1ServerTests", dependencies: [
             "R1Server", "R1Runtime",

@@ -89,6 +89,17 @@ public enum ModelLoader {
 
     static func loadFolder(_ path: String, contextLength: Int?) throws -> LoadedModel {
         let config = try HFConfig(folder: path)
+        let store = try SafetensorsCheckpoint(folder: path)
+        return try load(config: config, store: store, path: path, contextLength: contextLength,
+                        generationConfig: try GenerationConfig(folder: path))
+    }
+
+    /// A model from config.json's values and any tensor store holding the HF names: a checkpoint folder, or weights
+    /// in memory (a trainer's parameters, sampled from without a disk round-trip). The model keeps `store` alive;
+    /// its matrices point into the store's bytes, so they must not change while the model runs.
+    public static func load(config: HFConfig, store: some TensorStore & AnyObject, path: String, contextLength: Int? = nil,
+                            generationConfig: GenerationConfig? = nil) throws -> LoadedModel {
+        if let c = contextLength, c <= 0 { throw ModelError("context length must be positive, got \(c)") }
         let cfgPath = (path as NSString).appendingPathComponent("config.json")
         guard let modelType = config.modelType else { throw ModelError("\(cfgPath): no model_type") }
         guard let arch = ArchitectureRegistry.forModelType(modelType) else {
@@ -104,16 +115,14 @@ public enum ModelLoader {
             return .other(v.string.map { "\"\($0)\"" } ?? "a list or object")
         }
         let hp = Hyperparameters.Dense(values, qkvBias: arch.qkvBias, rope: try config.ropeParameters())
-        let store = try SafetensorsCheckpoint(folder: path)
         let builder = WeightBuilder(store: store, path: path, names: arch.names, gguf: false)
         if let v = config.int("vocab_size"), let e = store.tensor(arch.names.name(.embedding, gguf: false)!), e.shape.first != v {
             throw ModelError("\(cfgPath): vocab_size \(v) disagrees with tensor '\(e.name)' of shape \(e.shape)")
         }
         let decoder = try build(arch: arch, hp: hp, builder: builder, ropeStyle: .halves, freqFactors: nil,
                                 contextLength: contextLength, storage: [store])
-        let generation = try GenerationConfig(folder: path)
         return LoadedModel(path: path, format: .safetensors, architecture: arch, decoder: decoder, gguf: nil, hfConfig: config,
-                           generationConfig: generation, trainedContextLength: hp.maxPositionEmbeddings,
+                           generationConfig: generationConfig, trainedContextLength: hp.maxPositionEmbeddings,
                            tensorSummary: store.tensorNames.compactMap { n in store.tensor(n).map { (n, $0.type, $0.elementCount, $0.data.count) } })
     }
 

@@ -34,7 +34,7 @@ public final class Activations: @unchecked Sendable {
     let normF, rstdF: FloatPointer       // (T, D), (T)
     let headIn: FloatPointer             // (R, D): normF's counted rows
     let logits: FloatPointer             // (R, V), then its gradient
-    let terms, logprobs: FloatPointer    // (R)
+    let terms, logprobs, entropies: FloatPointer    // (R)
     // gradient scratch
     let dres, dnorm, datt, dq, dk, dv: FloatPointer
     let dqPre, dkPre: FloatPointer?
@@ -65,6 +65,7 @@ public final class Activations: @unchecked Sendable {
         logits = b.make(r * s.vocabSize)
         terms = b.make(r)
         logprobs = b.make(r)
+        entropies = b.make(r)
         dres = b.make(t * d)
         dnorm = b.make(t * d)
         datt = b.make(t * qd)

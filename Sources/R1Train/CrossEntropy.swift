@@ -1,15 +1,52 @@
 // Cross-entropy of the counted rows' logits against their targets, fused with its backward (llm.c's
 // crossentropy_softmax_backward): term = w · (logsumexp(z) - z[target]); dz = scale · w · (softmax(z) - onehot).
+// A sampling temperature T divides the logits first (TRL's GRPO forward does `logits /= temperature`), so the
+// log-probs are those the sampler drew from and dz picks up the factor 1/T.
 import Foundation
 import R1Kernels
 
 enum CrossEntropy {
-    /// For logits(R, V) of the R counted rows: writes each row's weighted term and log p(target) to `terms`/`logprobs`
-    /// (R), and when `gradScale` is non-nil overwrites the logits with their gradient dz(R, V).
+    /// For logits(R, V) of the R counted rows: divides them by `temperature` in place, writes each row's weighted term,
+    /// log p(target) and entropy to `terms`/`logprobs`/`entropies` (R), and when `gradScale` is non-nil overwrites the
+    /// logits with their gradient dz(R, V).
     static func forwardBackward(pool: ThreadPool, logits: FloatPointer, targets: [Int32], weights: [Float], vocab: Int,
-                                gradScale: Float?, terms: FloatPointer, logprobs: FloatPointer) {
+                                temperature: Float = 1, gradScale: Float?, terms: FloatPointer, logprobs: FloatPointer,
+                                entropies: FloatPointer) {
         targets.withUnsafeBufferPointer { tb in
             weights.withUnsafeBufferPointer { wb in
+                pool.parallelRanges(tb.count, grain: 1) { range in
+                    for r in range {
+                        let z = logits + r * vocab
+                        if temperature != 1 { for i in 0..<vocab { z[i] /= temperature } }
+                        var mx = -Float.infinity
+                        for i in 0..<vocab { mx = max(mx, z[i]) }
+                        var sum: Double = 0, weighted: Double = 0
+                        for i in 0..<vocab {
+                            let e = Double(expf(z[i] - mx))
+                            sum += e
+                            weighted += e * Double(z[i])
+                        }
+                        let lse = mx + Float(log(sum))
+                        entropies[r] = lse - Float(weighted / sum)  // H = lse - Σ p·z
+                        let target = Int(tb[r])
+                        logprobs[r] = z[target] - lse
+                        terms[r] = -wb[r] * logprobs[r]
+                        guard let scale = gradScale else { continue }
+                        let g = scale * wb[r] / temperature
+                        for i in 0..<vocab { z[i] = g * expf(z[i] - lse) }
+                        z[target] -= g
+                    }
+                }
+            }
+        }
+    }
+
+    /// The backward of log p(target) alone, for a loss given as ∂L/∂logp per row (the RL objective): over logits the
+    /// forward left divided by T, dz = ∂L/∂logp · (onehot - softmax(z)) / T, overwriting them.
+    static func logprobBackward(pool: ThreadPool, logits: FloatPointer, targets: [Int32], dlogp: [Float], vocab: Int,
+                                temperature: Float) {
+        targets.withUnsafeBufferPointer { tb in
+            dlogp.withUnsafeBufferPointer { db in
                 pool.parallelRanges(tb.count, grain: 1) { range in
                     for r in range {
                         let z = logits + r * vocab
@@ -18,13 +55,9 @@ enum CrossEntropy {
                         var sum: Double = 0
                         for i in 0..<vocab { sum += Double(expf(z[i] - mx)) }
                         let lse = mx + Float(log(sum))
-                        let target = Int(tb[r])
-                        logprobs[r] = z[target] - lse
-                        terms[r] = -wb[r] * logprobs[r]
-                        guard let scale = gradScale else { continue }
-                        let g = scale * wb[r]
+                        let g = -db[r] / temperature
                         for i in 0..<vocab { z[i] = g * expf(z[i] - lse) }
-                        z[target] -= g
+                        z[Int(tb[r])] -= g
                     }
                 }
             }

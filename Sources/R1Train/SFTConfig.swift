@@ -1,5 +1,5 @@
 // `r1 train sft --config FILE`: the run's settings from JSON or a YAML subset (top-level `key: value` lines and one
-// nested mapping such as `shape:`, scalars only), snake_case keys.
+// nested mapping such as `shape:`, scalars and `[a, b]` lists), snake_case keys.
 import Foundation
 import R1Formats
 
@@ -178,6 +178,11 @@ public struct SFTConfig: Sendable, Codable {
     }
 
     static func scalar(_ v: String) -> Any {
+        // a flow sequence of scalars: [1, 2, 3]
+        if v.hasPrefix("["), v.hasSuffix("]") {
+            let inner = v.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+            return inner.isEmpty ? [Any]() : inner.split(separator: ",").map { scalar($0.trimmingCharacters(in: .whitespaces)) }
+        }
         if v.count >= 2, (v.hasPrefix("\"") && v.hasSuffix("\"")) || (v.hasPrefix("'") && v.hasSuffix("'")) {
             return String(v.dropFirst().dropLast())
         }

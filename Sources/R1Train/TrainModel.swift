@@ -10,6 +10,8 @@ public struct ForwardResult: Sendable {
     public let termCount: Int
     /// For each token: log p(id t+1 | ids ≤ t) where that term counts, else nil.
     public let logprobs: [Float?]
+    /// For each token: the entropy of its predicted distribution where its term counts, else nil.
+    public let entropies: [Float?]
     /// Mean over counted terms (0 when none count).
     public var meanLoss: Double { termCount == 0 ? 0 : lossSum / Double(termCount) }
 }
@@ -37,9 +39,9 @@ public struct TrainModel: @unchecked Sendable {
         return Activations(shape: shape, tokens: batch.tokenCount, probCount: probs, termRows: batch.termCount)
     }
 
-    /// The loss without gradients (evaluation, log-probs for RL).
-    public func evaluate(_ params: FlatBuffer, batch: TrainBatch, workspace: Activations) -> ForwardResult {
-        forward(params, batch: batch, acts: workspace, gradScale: nil)
+    /// The loss without gradients (evaluation, log-probs for RL); logits divided by `temperature` first.
+    public func evaluate(_ params: FlatBuffer, batch: TrainBatch, workspace: Activations, temperature: Float = 1) -> ForwardResult {
+        forward(params, batch: batch, acts: workspace, temperature: temperature, gradScale: nil)
     }
 
     /// Forward and backward: `grads` += ∂(Σ weighted terms / normalizer)/∂params. For gradient accumulation pass the
@@ -52,9 +54,24 @@ public struct TrainModel: @unchecked Sendable {
         return result
     }
 
+    /// Forward, then `grads` += ∂L/∂params for a loss given through its gradient with respect to each counted term's
+    /// log p(target) (logits divided by `temperature`): `dlogp` maps the forward's result to one ∂L/∂logp per counted
+    /// term, in `batch.termRows` order. The RL objectives (GRPOObjective) take this path; the term weights are unused.
+    public func logprobGradient(_ params: FlatBuffer, grads: FlatBuffer, batch: TrainBatch, workspace: Activations,
+                                temperature: Float, dlogp: (ForwardResult) -> [Float]) -> ForwardResult {
+        let result = forward(params, batch: batch, acts: workspace, temperature: temperature, gradScale: nil)
+        let g = dlogp(result)
+        precondition(g.count == batch.termCount, "logprobGradient: \(g.count) gradients for \(batch.termCount) terms")
+        CrossEntropy.logprobBackward(pool: pool, logits: workspace.logits, targets: batch.termRows.map { batch.targets[$0] },
+                                     dlogp: g, vocab: shape.vocabSize, temperature: temperature)
+        backward(params, grads: grads, batch: batch, acts: workspace)
+        return result
+    }
+
     // MARK: - forward
 
-    func forward(_ params: FlatBuffer, batch: TrainBatch, acts: Activations, gradScale: Float?) -> ForwardResult {
+    func forward(_ params: FlatBuffer, batch: TrainBatch, acts: Activations, temperature: Float = 1,
+                 gradScale: Float?) -> ForwardResult {
         let s = shape, P = params.pointer, T = batch.tokenCount, R = batch.termCount
         precondition(acts.fits(tokens: T, probCount: SegmentLayout(lengths: batch.lengths, heads: s.headCount).probCount,
                                termRows: R), "workspace too small for the batch")
@@ -96,14 +113,16 @@ public struct TrainModel: @unchecked Sendable {
         gemm.linear(acts.headIn, P + layout.head, bias: nil, acts.logits, tokens: R, inFeatures: d, outFeatures: s.vocabSize)
         let targets = batch.termRows.map { batch.targets[$0] }, weights = batch.termRows.map { batch.termWeights[$0] }
         CrossEntropy.forwardBackward(pool: pool, logits: acts.logits, targets: targets, weights: weights, vocab: s.vocabSize,
-                                     gradScale: gradScale, terms: acts.terms, logprobs: acts.logprobs)
+                                     temperature: temperature, gradScale: gradScale, terms: acts.terms,
+                                     logprobs: acts.logprobs, entropies: acts.entropies)
         var lossSum: Double = 0
-        var logprobs = [Float?](repeating: nil, count: T)
+        var logprobs = [Float?](repeating: nil, count: T), entropies = [Float?](repeating: nil, count: T)
         for (i, t) in batch.termRows.enumerated() {
             lossSum += Double(acts.terms[i])
             logprobs[t] = acts.logprobs[i]
+            entropies[t] = acts.entropies[i]
         }
-        return ForwardResult(lossSum: lossSum, termCount: R, logprobs: logprobs)
+        return ForwardResult(lossSum: lossSum, termCount: R, logprobs: logprobs, entropies: entropies)
     }
 
     // MARK: - backward

@@ -8,9 +8,9 @@ import R1Train
 
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train models: gradients, supervised fine-tuning.",
-        subcommands: [TrainGradCommand.self, TrainSFTCommand.self, TrainTokenizerCommand.self, TrainExportCommand.self,
-                      TrainBenchCommand.self, TrainDataCommand.self, TrainDistillCommand.self])
+        commandName: "train", abstract: "Train models: gradients, supervised fine-tuning, GRPO, distillation data.",
+        subcommands: [TrainGradCommand.self, TrainSFTCommand.self, TrainGRPOCommand.self, TrainTokenizerCommand.self,
+                      TrainExportCommand.self, TrainBenchCommand.self, TrainDataCommand.self, TrainDistillCommand.self])
 }
 
 struct TrainGradCommand: AsyncParsableCommand {

@@ -3,12 +3,15 @@
 
 public enum ArithmeticTask {
     public static func generate(seed: UInt64, difficulty: Int, count: Int) -> [EvalProblem] {
-        (0..<max(0, count)).map { i in
-            var rng = TaskRandom(seed: seed, stream: UInt64(i) &* 2 &+ 1)
-            let (text, value) = expression(&rng, difficulty: difficulty)
-            return EvalProblem(id: "arithmetic-\(seed)-\(difficulty)-\(i)", question: "What is \(text)?",
-                               check: .math(gold: "\(value)"))
-        }
+        (0..<max(0, count)).map { problem(seed: seed, difficulty: difficulty, index: $0) }
+    }
+
+    /// Problem `index` alone (each has its own random stream).
+    public static func problem(seed: UInt64, difficulty: Int, index i: Int) -> EvalProblem {
+        var rng = TaskRandom(seed: seed, stream: UInt64(i) &* 2 &+ 1)
+        let (text, value) = expression(&rng, difficulty: difficulty)
+        return EvalProblem(id: "arithmetic-\(seed)-\(difficulty)-\(i)", question: "What is \(text)?",
+                           check: .math(gold: "\(value)"))
     }
 
     static func digits(_ difficulty: Int) -> Int { min(difficulty + 1, 8) }

@@ -26,6 +26,16 @@ public enum BuiltinTasks {
         default: throw UnknownTaskSet(name: name)
         }
     }
+
+    /// Problem `index` of `problems(named:seed:difficulty:count:)` without generating the ones before it.
+    public static func problem(named name: String, seed: UInt64, difficulty: Int, index: Int) throws -> EvalProblem {
+        guard (1...maxDifficulty).contains(difficulty) else { throw BadDifficulty(difficulty: difficulty) }
+        switch name {
+        case "builtin:arithmetic": return ArithmeticTask.problem(seed: seed, difficulty: difficulty, index: index)
+        case "builtin:countdown": return CountdownTask.problem(seed: seed, difficulty: difficulty, index: index)
+        default: throw UnknownTaskSet(name: name)
+        }
+    }
 }
 
 /// Platform-independent draws from the sampler's xoshiro256** (the standard library's `random(in:using:)` does not

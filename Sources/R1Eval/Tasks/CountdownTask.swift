@@ -4,14 +4,17 @@
 
 public enum CountdownTask {
     public static func generate(seed: UInt64, difficulty: Int, count: Int) -> [EvalProblem] {
-        (0..<max(0, count)).map { i in
-            var rng = TaskRandom(seed: seed, stream: UInt64(i) &* 2 &+ 2)
-            while true {
-                let (numbers, target) = candidate(&rng, difficulty: difficulty)
-                guard solve(numbers: numbers, target: target) != nil else { continue }
-                return EvalProblem(id: "countdown-\(seed)-\(difficulty)-\(i)", question: question(numbers, target),
-                                   check: .countdown(numbers: numbers, target: target))
-            }
+        (0..<max(0, count)).map { problem(seed: seed, difficulty: difficulty, index: $0) }
+    }
+
+    /// Problem `index` alone (each has its own random stream).
+    public static func problem(seed: UInt64, difficulty: Int, index i: Int) -> EvalProblem {
+        var rng = TaskRandom(seed: seed, stream: UInt64(i) &* 2 &+ 2)
+        while true {
+            let (numbers, target) = candidate(&rng, difficulty: difficulty)
+            guard solve(numbers: numbers, target: target) != nil else { continue }
+            return EvalProblem(id: "countdown-\(seed)-\(difficulty)-\(i)", question: question(numbers, target),
+                               check: .countdown(numbers: numbers, target: target))
         }
     }
 
