@@ -47,7 +47,7 @@ struct DefaultCommand: AsyncParsableCommand {
         if outcome.correct {
             write("✓ correct: \(demo.expected)\n")
         } else {
-            let why = outcome.answer.isEmpty ? " (no answer within \(maxTokens) tokens)" : ""
+            let why = outcome.answer.allSatisfy(\.isWhitespace) ? " (no answer within \(maxTokens) tokens)" : ""
             write("✗ wrong\(why); the answer is \(demo.expected)\n")
         }
         write(style.dim + statsLine(outcome.stats) + style.reset + "\n\n")

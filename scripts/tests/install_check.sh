@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=$(mktemp -d /tmp/r1install-XXXX)
 trap 'rm -rf "$WORK"' EXIT
-CONFIGURATION=${CONFIGURATION:-debug} scripts/install.sh "$WORK/prefix" >/dev/null
 fail() { echo "FAIL: $1" >&2; exit 1; }
+CONFIGURATION=${CONFIGURATION:-debug} scripts/install.sh "$WORK/prefix" >"$WORK/install.log" 2>&1 \
+  || fail "scripts/install.sh: $(tail -20 "$WORK/install.log")"
 MODEL="$WORK/prefix/share/swift-r1/default-model"
 # The build folder's resource bundle is not beside the installed binary; nothing of the source tree is on the way.
 [[ ! -e "$WORK/prefix/bin/swift-r1_R1DefaultModel.resources" ]] || fail "a resource bundle beside the installed binary"
@@ -21,7 +22,7 @@ for want in "$MODEL" "Question: What is" "r1 chat" "r1 pull unsloth/DeepSeek-R1-
   grep -qF -- "$want" <<<"$out" || fail "r1's output lacks '$want':"$'\n'"$out"
 done
 grep -qE "✓|✗" <<<"$out" || fail "no verdict in r1's output:"$'\n'"$out"
-"$WORK/prefix/bin/r1" list | grep -qE "^default .*builtin$" || fail "r1 list does not show the default model"
+"$WORK/prefix/bin/r1" list 2>/dev/null | grep -qE "^default .*builtin$" || fail "r1 list does not show the default model"
 "$WORK/prefix/bin/r1" info default | grep -qF "$MODEL" || fail "r1 info default does not use $MODEL"
 mv "$MODEL" "$WORK/moved"
 if "$WORK/prefix/bin/r1" 2>"$WORK/stderr" >/dev/null; then fail "r1 ran without its default model"; fi
