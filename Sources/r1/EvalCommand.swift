@@ -1,5 +1,6 @@
-// `r1 eval run DATASET [--model MODEL | --endpoint URL]` (default: the built-in model): sample every problem K times on the local engine (batched)
-// or an OpenAI-compatible endpoint, check each answer, and report pass@1, pass@k and cons@k (R1Eval).
+// `r1 eval run DATASET [--model MODEL | --endpoint URL]` (neither: the model `default`): sample every problem K times
+// on the local engine (batched) or an OpenAI-compatible endpoint, check each answer, and report pass@1, pass@k and
+// cons@k (R1Eval).
 import ArgumentParser
 import Foundation
 import R1DefaultModel

@@ -32,7 +32,8 @@ struct ListCommand: ParsableCommand {
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
         if entries.allSatisfy({ $0.source == "builtin" }) {
-            Output.error("no models in \(resolver.cache.root) or \(resolver.ollama.root); get one with `r1 pull ORG/REPO:QUANT`\n")
+            let besides = entries.isEmpty ? "" : " besides the built-in default"
+            Output.error("no models in \(resolver.cache.root) or \(resolver.ollama.root)\(besides); get one with `r1 pull ORG/REPO:QUANT`\n")
         }
     }
 }
