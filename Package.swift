@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "R1Eval", targets: ["R1Eval"]),
         .library(name: "R1Train", targets: ["R1Train"]),
         .library(name: "R1Hub", targets: ["R1Hub"]),
+        .library(name: "R1DefaultModel", targets: ["R1DefaultModel"]),
         .executable(name: "r1", targets: ["r1"]),
     ],
     dependencies: [
@@ -64,16 +65,18 @@ let package = Package(
             "R1Models", "R1Formats", "R1Kernels", "R1KernelsC", "R1Tokenizer", "R1Sampling", "R1Runtime", "R1Eval",
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
-        // R1Hub: model references, the Hugging Face cache and Hub protocol, Ollama's local store
+        // R1DefaultModel: the built-in default model (a Hugging Face folder as a resource) and where to find it at run time
+        .target(name: "R1DefaultModel", resources: [.copy("DefaultModel")]),
+        // R1Hub: model references (`default` included), the Hugging Face cache and Hub protocol, Ollama's local store
         .target(name: "R1Hub", dependencies: [
-            "R1Formats",
+            "R1Formats", "R1DefaultModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // layer 5
         .executableTarget(name: "r1", dependencies: [
             "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Sampling", "R1Server", "R1Eval", "R1Train", "R1Hub",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "R1DefaultModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
         .testTarget(name: "R1KernelsTests", dependencies: ["R1Kernels"], swiftSettings: simdFlags),
@@ -87,7 +90,7 @@ let package = Package(
         .testTarget(name: "R1TrainTests", dependencies: [
             "R1Train", "R1Eval", "R1Models", "R1Runtime", "R1Formats", "R1Tokenizer", "R1Kernels", "R1KernelsC",
         ]),
-        .testTarget(name: "R1HubTests", dependencies: ["R1Hub"]),
+        .testTarget(name: "R1HubTests", dependencies: ["R1Hub", "R1DefaultModel"]),
         .testTarget(name: "R1ServerTests", dependencies: [
             "R1Server", "R1Runtime",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -2,10 +2,12 @@
 # The project's test command (README, .ci/run): the Swift test suite, then the end-to-end checks that need Python
 # clients, in a venv this script makes: the server with the official `openai` client (scripts/server/e2e.sh), `r1 pull`
 # against a loopback hub that the real `huggingface_hub` also downloads from (scripts/hub/e2e.sh), and HumanEval's 164
-# canonical solutions through r1's code sandbox (scripts/eval/humaneval_check.sh).
+# canonical solutions through r1's code sandbox (scripts/eval/humaneval_check.sh). First, without Python, an installed
+# r1 running on its built-in default model away from the build folder (scripts/tests/install_check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift test --parallel
+bash scripts/tests/install_check.sh
 VENV=${VENV:-/opt/r1venv}
 if ! "$VENV/bin/python" -c "import openai, huggingface_hub" 2>/dev/null; then
   python3 -m venv "$VENV"

@@ -1,11 +1,12 @@
-// The models on this machine for `r1 list`: every snapshot of the Hugging Face cache (a safetensors model, or each
+// The models on this machine for `r1 list`: the built-in default, every snapshot of the Hugging Face cache (a safetensors model, or each
 // GGUF) and every model of Ollama's store, with size, format, architecture and quant.
 import Foundation
+import R1DefaultModel
 import R1Formats
 
 public struct CatalogEntry: Sendable, Equatable {
     public let reference: String
-    public let source: String  // "huggingface" or "ollama"
+    public let source: String  // "builtin", "huggingface" or "ollama"
     public let path: String
     public let size: Int
     public let format: String  // "gguf" or "safetensors"
@@ -23,8 +24,31 @@ public enum ModelCatalog {
         36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4_MOE",
     ]
 
-    public static func entries(cache: HFCache, ollama: OllamaStore) -> [CatalogEntry] {
-        huggingFace(cache) + ollamaModels(ollama)
+    /// `builtinDefault`: the built-in model's path (`ModelResolver.defaultModelPath()`), listed first as `default`.
+    public static func entries(cache: HFCache, ollama: OllamaStore, builtinDefault: String? = nil) -> [CatalogEntry] {
+        (builtinDefault.map { [builtin($0)] } ?? []) + huggingFace(cache) + ollamaModels(ollama)
+    }
+
+    /// The built-in default model: a folder, or a .gguf file when R1_DEFAULT_MODEL names one.
+    static func builtin(_ path: String) -> CatalogEntry {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            return safetensors(reference: DefaultModel.name, source: "builtin", folder: path, files: files)
+        }
+        let (arch, type) = ggufSummary(path)
+        return CatalogEntry(reference: DefaultModel.name, source: "builtin", path: path, size: fileSize(path), format: "gguf",
+                            architecture: arch, quant: type)
+    }
+
+    /// A safetensors folder: architecture and dtype from its config.json, size of all its files.
+    static func safetensors(reference: String, source: String, folder: String, files: [String]) -> CatalogEntry {
+        let config = (try? JSONValue.load(path: folder + "/config.json"))
+        let arch = config?["model_type"]?.string ?? config?["architectures"]?.array?.first?.string
+        let dtype = (config?["torch_dtype"] ?? config?["dtype"])?.string
+        return CatalogEntry(reference: reference, source: source, path: folder,
+                            size: files.reduce(0) { $0 + fileSize(folder + "/" + $1) },
+                            format: "safetensors", architecture: arch, quant: dtype)
     }
 
     static func huggingFace(_ cache: HFCache) -> [CatalogEntry] {
@@ -38,12 +62,7 @@ public enum ModelCatalog {
                 let folder = cache.snapshotFolder(repo, commit: commit)
                 let files = cache.snapshotFiles(repo, commit: commit)
                 if ModelResolver.isSafetensorsModel(files) {
-                    let config = (try? JSONValue.load(path: folder + "/config.json"))
-                    let arch = config?["model_type"]?.string ?? config?["architectures"]?.array?.first?.string
-                    let dtype = (config?["torch_dtype"] ?? config?["dtype"])?.string
-                    out.append(CatalogEntry(reference: repo + suffix, source: "huggingface", path: folder,
-                                            size: files.reduce(0) { $0 + fileSize(folder + "/" + $1) },
-                                            format: "safetensors", architecture: arch, quant: dtype))
+                    out.append(safetensors(reference: repo + suffix, source: "huggingface", folder: folder, files: files))
                 }
                 for g in GGUFSelection.groups(files) {
                     let paths = g.parts.map { folder + "/" + $0 }

@@ -1,8 +1,13 @@
-// What a MODEL argument can mean: a path; ORG/REPO[@REVISION] or [hf.co/]ORG/REPO:QUANT on the Hugging Face Hub;
-// [HOST/][NAMESPACE/]NAME[:TAG] in Ollama's store. `readings` lists every meaning the text can have.
+// What a MODEL argument can mean: `default` (the built-in model); a path; ORG/REPO[@REVISION] or
+// [hf.co/]ORG/REPO:QUANT on the Hugging Face Hub; [HOST/][NAMESPACE/]NAME[:TAG] in Ollama's store. `readings` lists
+// every meaning the text can have.
 import Foundation
+import R1DefaultModel
 
 public enum ModelReference: Equatable, Sendable, CustomStringConvertible {
+    /// `default`: the model R1DefaultModel ships (a file or folder named `default` is `./default`; an Ollama model
+    /// named `default` is `library/default`).
+    case builtinDefault
     case path(String)
     /// `quant` nil: the repository's safetensors, or its one GGUF (Q4_K_M where there are several).
     case huggingFace(repo: String, revision: String, quant: String?)
@@ -10,6 +15,7 @@ public enum ModelReference: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .builtinDefault: return "the built-in default model"
         case .path(let p): return "the path \(p)"
         case .huggingFace(let repo, let rev, let q):
             return "the Hugging Face repository \(repo)" + (rev != "main" ? "@\(rev)" : "") + (q.map { " (quant \($0))" } ?? "")
@@ -23,6 +29,7 @@ public enum ModelReference: Equatable, Sendable, CustomStringConvertible {
     public static func readings(_ text: String) throws -> [ModelReference] {
         let t = text.trimmingCharacters(in: .whitespaces)
         guard !t.isEmpty else { throw HubError.badReference(text, reason: "it is empty") }
+        if t == DefaultModel.name { return [.builtinDefault] }
         if t.hasPrefix("/") || t.hasPrefix("./") || t.hasPrefix("../") || t.hasPrefix("~") || t == "." || t == ".."
             || t.lowercased().hasSuffix(".gguf") || t.lowercased().hasSuffix(".json") {
             return [.path(expandTilde(t))]
@@ -41,7 +48,7 @@ public enum ModelReference: Equatable, Sendable, CustomStringConvertible {
         if let hf = try huggingFace(t, original: text) { out.append(hf) }
         if !t.contains("@"), let n = OllamaName(t) { out.append(.ollama(n)) }
         if out.isEmpty {
-            throw HubError.badReference(text, reason: "not a path that exists, ORG/REPO[@REVISION], [hf.co/]ORG/REPO:QUANT or an Ollama NAME[:TAG]")
+            throw HubError.badReference(text, reason: "not `default`, a path that exists, ORG/REPO[@REVISION], [hf.co/]ORG/REPO:QUANT or an Ollama NAME[:TAG]")
         }
         return out
     }

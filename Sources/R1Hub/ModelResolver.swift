@@ -1,10 +1,12 @@
-// Turns a MODEL argument into files on disk: a path as is; a Hugging Face reference from the cache, pulled first when
-// missing (never with HF_HUB_OFFLINE=1); an Ollama name from its store, run in place. Several local readings of
-// one text are an error that lists them.
+// Turns a MODEL argument into files on disk: `default` where R1DefaultModel finds it; a path as is; a Hugging Face
+// reference from the cache, pulled first when missing (never with HF_HUB_OFFLINE=1); an Ollama name from its store,
+// run in place. Several local readings of one text are an error that lists them.
 import Foundation
+import R1DefaultModel
 
 public struct ResolvedModel: Sendable {
     public enum Source: Sendable {
+        case builtinDefault
         case path
         case huggingFace(repo: String, commit: String)
         case ollama(OllamaModel)
@@ -37,10 +39,16 @@ public struct ModelResolver: Sendable {
         offline = ["1", "ON", "YES", "TRUE"].contains((env["HF_HUB_OFFLINE"] ?? "").uppercased())
     }
 
+    /// The built-in default model's file or folder (`$R1_DEFAULT_MODEL` of this resolver's environment first).
+    public func defaultModelPath() throws -> String { try DefaultModel.locate(environment: environment) }
+
     /// Resolves from disk only; nil when a Hugging Face reading could be pulled. Throws for ambiguity and for
     /// references nothing can satisfy.
     public func resolveLocal(_ text: String) throws -> ResolvedModel? {
         let readings = try ModelReference.readings(text)
+        if readings == [.builtinDefault] {
+            return ResolvedModel(reference: text, paths: [try defaultModelPath()], source: .builtinDefault)
+        }
         var found: [(ModelReference, ResolvedModel)] = []
         for r in readings {
             if case .path(let p) = r {
@@ -63,6 +71,7 @@ public struct ModelResolver: Sendable {
             case .huggingFace(let repo, let rev, _): tried.append("\(cache.repoFolder(repo)) (revision \(rev))")
             case .ollama(let n): tried.append(ollama.manifestPath(n))
             case .path(let p): tried.append(p)
+            case .builtinDefault: break
             }
         }
         if pullable { throw HubError.offline(text) }
@@ -94,7 +103,7 @@ public struct ModelResolver: Sendable {
 
     func local(_ r: ModelReference, text: String) throws -> ResolvedModel? {
         switch r {
-        case .path:
+        case .path, .builtinDefault:
             return nil
         case .huggingFace(let repo, let revision, let quant):
             guard let commit = cache.commit(repo, revision: revision) else { return nil }

@@ -2,6 +2,7 @@
 // over repetitions, peak RSS and the KV cache size. Speed claims live in BENCHMARKS.md (scripts/bench/compare_llamacpp.py).
 import ArgumentParser
 import Foundation
+import R1DefaultModel
 import R1Formats
 import R1Kernels
 import R1Models
@@ -9,8 +10,8 @@ import R1Models
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure prompt and generation speed.")
 
-    @Argument(help: "A .gguf file, a safetensors folder, ORG/REPO[@REV], [hf.co/]ORG/REPO:QUANT, or an Ollama NAME[:TAG].")
-    var model: String
+    @Argument(help: modelArgumentHelp)
+    var model: String = DefaultModel.name
     @Option(name: .customLong("prompt-tokens"), help: "Prompt length of the prefill test (0 skips it).")
     var promptTokens: Int = 512
     @Option(name: .customLong("gen-tokens"), help: "Tokens of the generation test (0 skips it).")

@@ -1,7 +1,9 @@
-// `r1 eval run DATASET (--model PATH | --endpoint URL)`: sample every problem K times on the local engine (batched)
-// or an OpenAI-compatible endpoint, check each answer, and report pass@1, pass@k and cons@k (R1Eval).
+// `r1 eval run DATASET [--model MODEL | --endpoint URL]` (neither: the model `default`): sample every problem K times
+// on the local engine (batched) or an OpenAI-compatible endpoint, check each answer, and report pass@1, pass@k and
+// cons@k (R1Eval).
 import ArgumentParser
 import Foundation
+import R1DefaultModel
 import R1Eval
 import R1Models
 import R1Runtime
@@ -20,7 +22,7 @@ struct EvalRunCommand: AsyncParsableCommand {
 
     @Argument(help: "A JSONL file (GSM8K, MATH, AIME or HumanEval layout, or any with --question/--answer).")
     var dataset: String
-    @Option(help: "A local model: a .gguf file or a folder with config.json and safetensors.")
+    @Option(help: "A local model, as MODEL arguments are given (default: `default`, the built-in model).")
     var model: String?
     @Option(help: "An OpenAI-compatible server (http://host:port, its /v1, or the /v1/chat/completions URL).")
     var endpoint: String?
@@ -68,8 +70,8 @@ struct EvalRunCommand: AsyncParsableCommand {
     var codeTimeout: Double = 10
 
     func validate() throws {
-        if (model == nil) == (endpoint == nil) { throw ValidationError("give exactly one of --model and --endpoint") }
-        if model != nil, apiKey != nil || modelName != nil { throw ValidationError("--api-key and --model-name go with --endpoint") }
+        if model != nil && endpoint != nil { throw ValidationError("give one of --model and --endpoint, not both") }
+        if endpoint == nil, apiKey != nil || modelName != nil { throw ValidationError("--api-key and --model-name go with --endpoint") }
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
         if !(temperature >= 0) { throw ValidationError("--temperature must be >= 0, got \(temperature)") }
         if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
@@ -97,7 +99,8 @@ struct EvalRunCommand: AsyncParsableCommand {
         let checker: any AnswerChecking = sandbox.map { CodeChecker(sandbox: $0, answers: evalAnswerChecker) } ?? evalAnswerChecker
 
         let source: any SampleSource
-        if let path = model {
+        if endpoint == nil {
+            let path = model ?? DefaultModel.name
             let loaded = try ModelLoader.load(path: try resolveModelPath(path), contextLength: context)
             let engine = try Engine(model: loaded, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             source = try LocalSource(engine: engine, label: "local \(path)", concurrency: concurrency)

@@ -1,6 +1,7 @@
 // `r1 info MODEL`: architecture, size, tensor types, context, special tokens, chat template presence.
 import ArgumentParser
 import Foundation
+import R1DefaultModel
 import R1Kernels
 import R1Models
 import R1Runtime
@@ -8,8 +9,8 @@ import R1Runtime
 struct InfoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a model.")
 
-    @Argument(help: "A .gguf file, a safetensors folder, ORG/REPO[@REV], [hf.co/]ORG/REPO:QUANT, or an Ollama NAME[:TAG].")
-    var model: String
+    @Argument(help: modelArgumentHelp)
+    var model: String = DefaultModel.name
 
     func run() async throws {
         let m = try ModelLoader.load(path: try resolveModelPath(model))

@@ -1,5 +1,5 @@
-// The one place a MODEL argument becomes files: R1Hub's resolver (path, Hugging Face cache or pull, Ollama store),
-// called from synchronous command code.
+// The one place a MODEL argument becomes files: R1Hub's resolver (`default`, path, Hugging Face cache or pull,
+// Ollama store), called from synchronous command code.
 import Dispatch
 import Foundation
 import R1Hub

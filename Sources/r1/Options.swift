@@ -1,6 +1,7 @@
 // Option groups shared by subcommands, and the one-line error type the CLI prints.
 import ArgumentParser
 import Foundation
+import R1DefaultModel
 import R1Formats
 import R1Models
 import R1Runtime
@@ -11,9 +12,13 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
+/// The help of every MODEL argument.
+let modelArgumentHelp = ArgumentHelp(
+    "`default` (the built-in model), a .gguf file, a safetensors folder, ORG/REPO[@REV], [hf.co/]ORG/REPO:QUANT, or an Ollama NAME[:TAG].")
+
 struct ModelOptions: ParsableArguments {
-    @Argument(help: "A .gguf file, a safetensors folder, ORG/REPO[@REV], [hf.co/]ORG/REPO:QUANT, or an Ollama NAME[:TAG].")
-    var model: String
+    @Argument(help: modelArgumentHelp)
+    var model: String = DefaultModel.name
 
     @Option(help: "Context length (default: the model's).")
     var context: Int?

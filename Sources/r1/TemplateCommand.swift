@@ -1,14 +1,15 @@
 // `r1 template MODEL --messages F.json [--no-generation-prompt] [--set KEY=JSON]...`: the rendered prompt, exactly.
 import ArgumentParser
 import Foundation
+import R1DefaultModel
 import R1Runtime
 import R1Tokenizer
 
 struct TemplateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "template", abstract: "Render the chat template.")
 
-    @Argument(help: "A .gguf file or a model folder.")
-    var model: String
+    @Argument(help: modelArgumentHelp)
+    var model: String = DefaultModel.name
     @Option(help: "A JSON file {\"messages\": [...], \"tools\": [...]} as the OpenAI API takes them.")
     var messages: String
     @Flag(name: .customLong("no-generation-prompt"), help: "Leave out the assistant's generation prompt.")

@@ -1,6 +1,7 @@
-// `r1 tokenize TOKENIZER (--text T | --file F.jsonl) [--bos] [--json]` and `r1 detokenize TOKENIZER --ids 1,2,3`.
+// `r1 tokenize [TOKENIZER] (--text T | --file F.jsonl) [--bos] [--json]` and `r1 detokenize [TOKENIZER] --ids 1,2,3`.
 import ArgumentParser
 import Foundation
+import R1DefaultModel
 import R1Formats
 import R1Runtime
 import R1Tokenizer
@@ -8,8 +9,8 @@ import R1Tokenizer
 struct TokenizeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Text to token ids.")
 
-    @Argument(help: "A .gguf file, a model folder, or a tokenizer.json.")
-    var tokenizer: String
+    @Argument(help: "A MODEL as other commands take it (default: `default`), or a tokenizer.json.")
+    var tokenizer: String = DefaultModel.name
     @Option(help: "Text to encode.")
     var text: String?
     @Option(help: "A file with one JSON string per line; writes one JSON array of ids per line.")
@@ -48,8 +49,8 @@ struct TokenizeCommand: AsyncParsableCommand {
 struct DetokenizeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "detokenize", abstract: "Token ids to text.")
 
-    @Argument(help: "A .gguf file, a model folder, or a tokenizer.json.")
-    var tokenizer: String
+    @Argument(help: "A MODEL as other commands take it (default: `default`), or a tokenizer.json.")
+    var tokenizer: String = DefaultModel.name
     @Option(help: "Comma-separated token ids.")
     var ids: String
     @Flag(name: .customLong("skip-special"), help: "Leave out special tokens.")
