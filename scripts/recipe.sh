@@ -74,3 +74,38 @@ evaluate() {  # MODEL NAME DIFFICULTY
     --out "$W/eval_$2_d$3.jsonl" --report "$W/eval_$2_d$3.md" --json | tee "$W/eval_$2_d$3.json"
 }
 if has eval; then evaluate "$W/sft_d1" sft 1; evaluate "$W/sft_d1" sft 2; fi
+
+# 5. GRPO from the SFT model on difficulty-1 training problems (seed 1, held-out questions skipped): 8 prompts x 8
+#    samples per step, DAPO's clip-higher and dynamic sampling, token-level loss, no KL term.
+if has grpo; then
+  cat > "$W/grpo_d1.yaml" <<YAML
+model: $W/sft_d1
+output: $W/grpo_d1
+task: arithmetic
+difficulty: [1]
+train_seed: 1
+steps: ${GRPO_STEPS:-150}
+prompts_per_step: 8
+group_size: 8
+max_new_tokens: 256
+temperature: 1.0
+top_p: 1.0
+learning_rate: 0.0001
+warmup_steps: 5
+schedule: constant
+beta: 0
+epsilon_low: 0.2
+epsilon_high: 0.28
+loss_type: token
+dynamic_sampling: true
+format_reward: 0.1
+save_every: 10
+seed: 1
+threads: $THREADS
+YAML
+  last=$(ls -d "$W"/grpo_d1/checkpoint-* 2>/dev/null | sort -t- -k2 -n | tail -1 || true)
+  if [[ -s "$W/grpo_d1/model.safetensors" ]]; then :
+  elif [[ -n "$last" ]]; then "$R1" train grpo --config "$W/grpo_d1.yaml" --resume "$last"
+  else "$R1" train grpo --config "$W/grpo_d1.yaml"; fi
+fi
+if has eval-grpo; then evaluate "$W/grpo_d1" grpo 1; evaluate "$W/grpo_d1" grpo 2; fi
