@@ -11,7 +11,7 @@ import R1Runtime
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Measure a model on reasoning benchmarks with rule-checked answers.",
-        subcommands: [EvalRunCommand.self, EvalVerifyCommand.self, EvalCodeCheckCommand.self])
+        subcommands: [EvalRunCommand.self, EvalVerifyCommand.self, EvalCodeCheckCommand.self, EvalCompareCommand.self])
 }
 
 /// The answer checker of `r1 eval`: math-verify's rules for math, exact evaluation for countdown.
