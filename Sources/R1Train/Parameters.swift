@@ -108,6 +108,7 @@ public struct ParameterLayout: Sendable {
 
     /// transformers' `_init_weights`: matrices N(0, std), norms 1 (biases 0), from `seed` alone.
     public func initialize(_ buffer: FlatBuffer, seed: UInt64, std: Float = 0.02) {
+        precondition(buffer.count == count, "ParameterLayout.initialize: a buffer of \(buffer.count) for \(count) parameters")
         var rng = TrainRandom(seed: seed)
         buffer.zero()
         for t in tensors {

@@ -143,7 +143,8 @@ struct TrainBenchCommand: AsyncParsableCommand {
         // GEMM alone at the MLP's shapes: forward (T, D)·(F, D)ᵀ, the same FLOPs as each backward product.
         let t = batch * seq
         let a = FlatBuffer(count: t * hidden), w = FlatBuffer(count: intermediate * hidden), c = FlatBuffer(count: t * intermediate)
-        layout.initialize(a, seed: 3)
+        var fill = TrainRandom(seed: 3)
+        for i in 0..<a.count { a.pointer[i] = fill.nextNormal() }
         let gemm = Gemm(pool: pool)
         var gemmTimes: [Double] = []
         for _ in 0..<5 {
