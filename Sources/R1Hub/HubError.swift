@@ -21,7 +21,6 @@ public enum HubError: Error, CustomStringConvertible, Equatable, Sendable {
     case offline(String)
     case missingBlob(manifest: String, blob: String)
     case badManifest(path: String, reason: String)
-    case splitGGUF(parts: [String])
 
     public var description: String {
         switch self {
@@ -64,8 +63,6 @@ public enum HubError: Error, CustomStringConvertible, Equatable, Sendable {
             return "Ollama manifest \(manifest) points at the missing blob \(blob); run `ollama pull` again for this model"
         case .badManifest(let path, let why):
             return "Ollama manifest \(path): \(why)"
-        case .splitGGUF(let parts):
-            return "\(parts[0]) is split into \(parts.count) files; loading split GGUF files is not supported yet (merge them with llama-gguf-split --merge)"
         }
     }
 }

@@ -58,8 +58,10 @@ public enum ModelLoader {
 
     // MARK: - GGUF
 
+    /// A `.gguf` file, or the first shard of a split model (the other shards beside it: GGUFModelFiles).
     static func loadGGUF(_ path: String, contextLength: Int?) throws -> LoadedModel {
-        let file = try GGUFFile(path: path)
+        let store = try GGUFModelFiles(path: path)
+        let file = store.metadataFile
         guard let archName = file.architecture else { throw ModelError("\(path): no general.architecture in metadata") }
         guard let arch = ArchitectureRegistry.forGGUF(archName) else {
             throw ModelError("\(path): unknown architecture '\(archName)' (supported: \(ArchitectureRegistry.all.flatMap(\.ggufArchitectures).joined(separator: ", ")))")
@@ -72,17 +74,17 @@ public enum ModelLoader {
             if let d = v.double { return .number(d) }
             return .other("a string or array")
         }
-        values["tie_word_embeddings"] = file.tensor(arch.names.name(.output, gguf: true)!) == nil ? 1 : 0
-        values["attention_bias"] = file.tensor(arch.names.name(.qBias, layer: 0, gguf: true)!) != nil ? 1 : 0
+        values["tie_word_embeddings"] = store.tensor(arch.names.name(.output, gguf: true)!) == nil ? 1 : 0
+        values["attention_bias"] = store.tensor(arch.names.name(.qBias, layer: 0, gguf: true)!) != nil ? 1 : 0
         var hp = Hyperparameters.Dense(values, qkvBias: arch.qkvBias, rope: try RopeParameters.gguf(file, arch: archName))
         if hp.rope.dimensionCount == nil { hp.rope.dimensionCount = file.int("\(archName).rope.dimension_count") }
-        let builder = WeightBuilder(store: file, path: path, names: arch.names, gguf: true)
-        let freqFactors = try file.tensor(arch.names.name(.ropeFreqs, gguf: true)!).map { try builder.vector($0.name, count: $0.elementCount) }
+        let builder = WeightBuilder(store: store, path: path, names: arch.names, gguf: true)
+        let freqFactors = try store.tensor(arch.names.name(.ropeFreqs, gguf: true)!).map { try builder.vector($0.name, count: $0.elementCount) }
         let decoder = try build(arch: arch, hp: hp, builder: builder, ropeStyle: arch.ggufRopeStyle, freqFactors: freqFactors,
-                                contextLength: contextLength, storage: [file])
+                                contextLength: contextLength, storage: [store])
         return LoadedModel(path: path, format: .gguf, architecture: arch, decoder: decoder, gguf: file, hfConfig: nil,
                            generationConfig: nil, trainedContextLength: hp.maxPositionEmbeddings,
-                           tensorSummary: file.tensors.map { ($0.name, $0.type, $0.elementCount, $0.byteCount) })
+                           tensorSummary: store.tensors.map { ($0.name, $0.type, $0.elementCount, $0.byteCount) })
     }
 
     // MARK: - Hugging Face folder

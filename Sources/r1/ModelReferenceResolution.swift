@@ -11,11 +11,10 @@ func resolveModel(_ reference: String) throws -> ResolvedModel {
     return try runBlocking { try await resolver.resolve(reference) }
 }
 
-/// The file or folder ModelLoader opens for a reference.
+/// The file or folder ModelLoader opens for a reference; for a split GGUF its first shard (ModelLoader finds the others
+/// beside it).
 func resolveModelPath(_ reference: String) throws -> String {
-    let m = try resolveModel(reference)
-    if m.paths.count > 1 { throw HubError.splitGGUF(parts: m.paths) }
-    return m.path
+    try resolveModel(reference).paths[0]
 }
 
 /// Runs async work from synchronous code (ModelOptions.load is synchronous); the calling thread waits.

@@ -28,6 +28,11 @@ ln -s "$M/qwen2-tiny-gguf/qwen2-tiny-f16.gguf" "$WORK/repos/test/tiny-GGUF/tiny-
 ln -s "$M/qwen2-k-gguf/qwen2-k-q4_k_m.gguf" "$WORK/repos/test/tiny-GGUF/tiny-Q4_K_M.gguf"
 echo "# tiny" > "$WORK/repos/test/tiny-GGUF/README.md"
 ln -s "$M/qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf" "$WORK/repos/test/gated-GGUF/gated-Q8_0.gguf"
+# A quant split into three shards (gguf-py's split_max_tensors; Tests/Fixtures/models/qwen2-tiny-split).
+mkdir -p "$WORK/repos/test/split-GGUF"
+for k in 1 2 3; do
+  ln -s "$M/qwen2-tiny-split/qwen2-tiny-q8_0-0000$k-of-00003.gguf" "$WORK/repos/test/split-GGUF/split-Q8_0-0000$k-of-00003.gguf"
+done
 mkdir -p "$WORK/repos/test/big" && head -c 50000000 /dev/urandom > "$WORK/repos/test/big/weights.bin"
 
 python3 scripts/hub/fake_hub.py "$WORK/repos" --port-file "$WORK/port" > "$WORK/server.log" 2>&1 &
@@ -173,4 +178,14 @@ grep -q "^test/qwen2-tiny .*safetensors.*qwen2" "$WORK/list.out" && grep -q "^te
   || fail "r1 list: $(cat "$WORK/list.out")"
 HF_HUB_CACHE=$WORK/hf-r1 r1 list --json | python3 -c "import json,sys; d=json.load(sys.stdin); assert any(e['reference']=='test/tiny-GGUF:F16' and e['quant']=='F16' for e in d), d"
 ok "r1 list (table and --json)"
+# 13. A split GGUF: `r1 pull ORG/REPO:QUANT` fetches every shard, and the model runs as the unsplit file does.
+export HF_HUB_CACHE=$WORK/hf-split
+r1 pull test/split-GGUF:Q8_0 > /dev/null 2> "$WORK/split.err" || fail "r1 pull test/split-GGUF:Q8_0: $(cat "$WORK/split.err")"
+n=$(ls "$HF_HUB_CACHE"/models--test--split-GGUF/snapshots/*/ | grep -c -- "-of-00003.gguf")
+[[ "$n" == 3 ]] || fail "r1 pull of a split quant fetched $n of 3 shards"
+want=$(gen "$M/qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf")
+got=$(HF_HUB_OFFLINE=1 gen test/split-GGUF:Q8_0) || fail "r1 generate test/split-GGUF:Q8_0"
+[[ "$got" == "$want" ]] || fail "split GGUF ids $got differ from the unsplit file's $want"
+ok "a split quant: 3 shards pulled, generated ids equal the unsplit file's ($got)"
+
 echo "all hub end-to-end checks passed"
