@@ -18,9 +18,14 @@ public struct Gemm: @unchecked Sendable {
     public func run(ta: Bool, tb: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: FloatPointer, ldc: Int) {
         if m <= 0 || n <= 0 { return }
-        // Tiles of up to 96 rows × 512 columns, halved (rows in sixes, columns in 32s) until every thread has two.
-        var mt = min(m, 96), nt = min(n, 512)
+        // Tiles of up to 512 columns and as many rows as leave every thread two tiles (rows in sixes): each tile packs
+        // its own B panel once and reuses it over all its rows (96 at a time), so tall tiles pack B fewest times.
+        // Then halved (columns in 32s, rows in sixes) while there are fewer tiles than that.
+        let colBlocks = (n + 511) / 512
+        var nt = min(n, ((n + colBlocks - 1) / colBlocks + 31) / 32 * 32)
         let want = 2 * pool.threadCount
+        let rowTilesWanted = max(1, (want + colBlocks - 1) / colBlocks)
+        var mt = min(m, max(6, ((m + rowTilesWanted - 1) / rowTilesWanted + 5) / 6 * 6))
         while ((m + mt - 1) / mt) * ((n + nt - 1) / nt) < want {
             if nt >= 2 * mt && nt > 64 { nt = (nt / 2 + 31) / 32 * 32 }
             else if mt > 12 { mt = (mt / 2 + 5) / 6 * 6 }
