@@ -3,17 +3,25 @@
 # -> GRPO -> held-out evaluation (8 samples, temperature 0.6, top-p 0.95, seed 0 problems never trained on).
 # Every step is seeded; every training step checkpoints and resumes, so an interrupted run picks up where it stopped
 # (rerun the script). Usage: scripts/recipe.sh [WORKDIR]   (default .recipe; R1=path/to/r1 to use a built binary)
-# Stages can be skipped by STAGES="data tokenizer sft eval grpo eval-grpo" (default: all, in that order).
+# Stages can be picked by STAGES="data tokenizer sft eval grpo eval-grpo student distill student-distill student-grpo
+# eval-students" (default: all, in that order).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-.recipe}
 R1=${R1:-}
 if [[ -z "$R1" ]]; then swift build -c release --product r1 >&2; R1=$(swift build -c release --show-bin-path)/r1; fi
 THREADS=${THREADS:-2}
-STAGES=${STAGES:-"data tokenizer sft eval grpo eval-grpo"}
+STAGES=${STAGES:-"data tokenizer sft eval grpo eval-grpo student distill student-distill student-grpo eval-students"}
 EVAL_COUNT=${EVAL_COUNT:-1000}
 mkdir -p "$W"
 has() { [[ " $STAGES " == *" $1 "* ]]; }
+# Runs `r1 train KIND --config FILE` into OUT, resuming from its last checkpoint, unless OUT is finished.
+train() {  # KIND CONFIG OUT
+  local last; last=$(ls -d "$3"/checkpoint-* 2>/dev/null | sort -t- -k2 -n | tail -1 || true)
+  if [[ -s "$3/model.safetensors" ]]; then :
+  elif [[ -n "$last" ]]; then "$R1" train "$1" --config "$2" --resume "$last"
+  else "$R1" train "$1" --config "$2"; fi
+}
 
 # 1. SFT traces: difficulty-1 arithmetic (two-digit +, −, ×, ÷), written by a randomised search program (random trial
 #    digits, checked and corrected), held-out seed-0 problems excluded; a small validation set from another seed.
@@ -61,11 +69,9 @@ save_every: 100
 seed: 1
 threads: $THREADS
 YAML
-  last=$(ls -d "$W"/sft_d1/checkpoint-* 2>/dev/null | sort -t- -k2 -n | tail -1 || true)
-  if [[ -s "$W/sft_d1/model.safetensors" ]]; then :
-  elif [[ -n "$last" ]]; then "$R1" train sft --config "$W/sft_d1.yaml" --resume "$last"
-  else "$R1" train sft --config "$W/sft_d1.yaml"; fi
+  train sft "$W/sft_d1.yaml" "$W/sft_d1"
 fi
+
 
 # 4. Held-out evaluation: 1,000 seed-0 problems per difficulty, 8 samples each, R1's sampling settings.
 evaluate() {  # MODEL NAME DIFFICULTY
@@ -77,14 +83,14 @@ if has eval; then evaluate "$W/sft_d1" sft 1; evaluate "$W/sft_d1" sft 2; fi
 
 # 5. GRPO from the SFT model on difficulty-1 training problems (seed 1, held-out questions skipped): 8 prompts x 8
 #    samples per step, DAPO's clip-higher and dynamic sampling, token-level loss, no KL term.
-if has grpo; then
-  cat > "$W/grpo_d1.yaml" <<YAML
-model: $W/sft_d1
-output: $W/grpo_d1
+grpo_yaml() {  # MODEL OUTPUT STEPS
+  cat <<YAML
+model: $1
+output: $2
 task: arithmetic
 difficulty: [1]
 train_seed: 1
-steps: ${GRPO_STEPS:-150}
+steps: $3
 prompts_per_step: 8
 group_size: 8
 max_new_tokens: 256
@@ -103,9 +109,83 @@ save_every: 10
 seed: 1
 threads: $THREADS
 YAML
-  last=$(ls -d "$W"/grpo_d1/checkpoint-* 2>/dev/null | sort -t- -k2 -n | tail -1 || true)
-  if [[ -s "$W/grpo_d1/model.safetensors" ]]; then :
-  elif [[ -n "$last" ]]; then "$R1" train grpo --config "$W/grpo_d1.yaml" --resume "$last"
-  else "$R1" train grpo --config "$W/grpo_d1.yaml"; fi
+}
+if has grpo; then
+  grpo_yaml "$W/sft_d1" "$W/grpo_d1" "${GRPO_STEPS:-300}" > "$W/grpo_d1.yaml"
+  train grpo "$W/grpo_d1.yaml" "$W/grpo_d1"
 fi
 if has eval-grpo; then evaluate "$W/grpo_d1" grpo 1; evaluate "$W/grpo_d1" grpo 2; fi
+
+# 6. Distillation against RL at equal compute (R1 §4.1), on a smaller student (3 layers, hidden 128, ~0.6M
+#    parameters) that first gets its own SFT start on the search-program traces. Then, from that start:
+#    (a) distilled: SFT on the GRPO teacher's verified samples of fresh training problems (seed 5000);
+#    (b) control: GRPO on the student itself, with the settings of stage 5.
+#    Equal compute is equal student training time on the same cores: DISTILL_STEPS and STUDENT_GRPO_STEPS are sized
+#    so the two take about the same wall-clock time (both are reported from their metrics.jsonl). The teacher's
+#    sampling is reported separately, as R1 does.
+TEACHER=${TEACHER:-$W/grpo_d1}
+student_shape() { cat <<YAML
+shape:
+  model_type: qwen2
+  hidden_size: 128
+  intermediate_size: 384
+  num_hidden_layers: 3
+  num_attention_heads: 4
+  num_key_value_heads: 4
+  tie_word_embeddings: true
+  max_position_embeddings: 1024
+tokenizer: $W/tok
+YAML
+}
+if has student; then
+  { student_shape; cat <<YAML
+data: $W/d1_sft.jsonl
+eval_data: $W/d1_val.jsonl
+output: $W/student_sft
+steps: 1000
+batch_size: 32
+seq_len: 256
+learning_rate: 0.002
+warmup_steps: 50
+min_lr_ratio: 0.1
+eval_every: 100
+save_every: 100
+seed: 1
+threads: $THREADS
+YAML
+  } > "$W/student_sft.yaml"
+  train sft "$W/student_sft.yaml" "$W/student_sft"
+fi
+if has distill && [[ ! -s "$W/distill_d1.done" ]]; then
+  "$R1" train distill --teacher "$TEACHER" --task arithmetic --difficulty 1 --count "${DISTILL_PROBLEMS:-3000}" \
+    --seed 5000 --samples 4 --temperature 0.6 --top-p 0.95 --max-tokens 512 --batch 16 --threads "$THREADS" \
+    --keep all-correct --out "$W/distill_d1.jsonl" | tee "$W/distill_d1.done"
+fi
+if has student-distill; then
+  cat > "$W/student_distill.yaml" <<YAML
+model: $W/student_sft
+data: $W/distill_d1.jsonl
+eval_data: $W/d1_val.jsonl
+output: $W/student_distill
+steps: ${DISTILL_STEPS:-600}
+batch_size: 32
+seq_len: 256
+learning_rate: 0.0005
+warmup_steps: 20
+min_lr_ratio: 0.1
+eval_every: 100
+save_every: 100
+seed: 1
+threads: $THREADS
+YAML
+  train sft "$W/student_distill.yaml" "$W/student_distill"
+fi
+if has student-grpo; then
+  grpo_yaml "$W/student_sft" "$W/student_grpo" "${STUDENT_GRPO_STEPS:-150}" > "$W/student_grpo.yaml"
+  train grpo "$W/student_grpo.yaml" "$W/student_grpo"
+fi
+if has eval-students; then
+  evaluate "$W/student_sft" student_sft 1; evaluate "$W/student_distill" student_distill 1
+  evaluate "$W/student_grpo" student_grpo 1
+  "$R1" eval compare "$W/eval_student_grpo_d1.jsonl" "$W/eval_student_distill_d1.jsonl" | tee "$W/compare_students.txt"
+fi
