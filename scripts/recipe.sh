@@ -42,33 +42,43 @@ if has tokenizer && [[ ! -s "$W/tok/tokenizer.json" ]]; then
   "$R1" train tokenizer --corpus "$W/tokcorpus.jsonl" --vocab-size 512 --pre-tokenizer qwen2 --out "$W/tok"
 fi
 
-# 3. SFT from scratch: a 4-layer qwen2 (hidden 192), ~1.9M parameters.
-if has sft; then
-  cat > "$W/sft_d1.yaml" <<YAML
+# SFT settings: START is a shape (HIDDEN,INTERMEDIATE,LAYERS; 4 heads, tied embeddings) for training from scratch
+# or a checkpoint folder to continue from; AdamW with warm-up and cosine decay to a tenth, 32 sequences a step.
+sft_yaml() {  # START DATA OUTPUT STEPS LR WARMUP
+  if [[ -d "$1" ]]; then echo "model: $1"
+  else IFS=, read -r hidden inter layers <<<"$1"; cat <<YAML
 shape:
   model_type: qwen2
-  hidden_size: 192
-  intermediate_size: 576
-  num_hidden_layers: 4
+  hidden_size: $hidden
+  intermediate_size: $inter
+  num_hidden_layers: $layers
   num_attention_heads: 4
   num_key_value_heads: 4
   tie_word_embeddings: true
   max_position_embeddings: 1024
 tokenizer: $W/tok
-data: $W/d1_sft.jsonl
+YAML
+  fi
+  cat <<YAML
+data: $2
 eval_data: $W/d1_val.jsonl
-output: $W/sft_d1
-steps: 1000
+output: $3
+steps: $4
 batch_size: 32
 seq_len: 256
-learning_rate: 0.001
-warmup_steps: 50
+learning_rate: $5
+warmup_steps: $6
 min_lr_ratio: 0.1
 eval_every: 100
 save_every: 100
 seed: 1
 threads: $THREADS
 YAML
+}
+
+# 3. SFT from scratch: a 4-layer qwen2 (hidden 192), ~2.0M parameters.
+if has sft; then
+  sft_yaml 192,576,4 "$W/d1_sft.jsonl" "$W/sft_d1" 1000 0.001 50 > "$W/sft_d1.yaml"
   train sft "$W/sft_d1.yaml" "$W/sft_d1"
 fi
 
@@ -111,7 +121,7 @@ threads: $THREADS
 YAML
 }
 if has grpo; then
-  grpo_yaml "$W/sft_d1" "$W/grpo_d1" "${GRPO_STEPS:-300}" > "$W/grpo_d1.yaml"
+  grpo_yaml "$W/sft_d1" "$W/grpo_d1" "${GRPO_STEPS:-450}" > "$W/grpo_d1.yaml"
   train grpo "$W/grpo_d1.yaml" "$W/grpo_d1"
 fi
 if has eval-grpo; then evaluate "$W/grpo_d1" grpo 1; evaluate "$W/grpo_d1" grpo 2; fi
@@ -124,36 +134,8 @@ if has eval-grpo; then evaluate "$W/grpo_d1" grpo 1; evaluate "$W/grpo_d1" grpo 
 #    so the two take about the same wall-clock time (both are reported from their metrics.jsonl). The teacher's
 #    sampling is reported separately, as R1 does.
 TEACHER=${TEACHER:-$W/grpo_d1}
-student_shape() { cat <<YAML
-shape:
-  model_type: qwen2
-  hidden_size: 128
-  intermediate_size: 384
-  num_hidden_layers: 3
-  num_attention_heads: 4
-  num_key_value_heads: 4
-  tie_word_embeddings: true
-  max_position_embeddings: 1024
-tokenizer: $W/tok
-YAML
-}
 if has student; then
-  { student_shape; cat <<YAML
-data: $W/d1_sft.jsonl
-eval_data: $W/d1_val.jsonl
-output: $W/student_sft
-steps: 1000
-batch_size: 32
-seq_len: 256
-learning_rate: 0.002
-warmup_steps: 50
-min_lr_ratio: 0.1
-eval_every: 100
-save_every: 100
-seed: 1
-threads: $THREADS
-YAML
-  } > "$W/student_sft.yaml"
+  sft_yaml 128,384,3 "$W/d1_sft.jsonl" "$W/student_sft" 1000 0.002 50 > "$W/student_sft.yaml"
   train sft "$W/student_sft.yaml" "$W/student_sft"
 fi
 if has distill && [[ ! -s "$W/distill_d1.done" ]]; then
@@ -162,22 +144,7 @@ if has distill && [[ ! -s "$W/distill_d1.done" ]]; then
     --keep all-correct --out "$W/distill_d1.jsonl" | tee "$W/distill_d1.done"
 fi
 if has student-distill; then
-  cat > "$W/student_distill.yaml" <<YAML
-model: $W/student_sft
-data: $W/distill_d1.jsonl
-eval_data: $W/d1_val.jsonl
-output: $W/student_distill
-steps: ${DISTILL_STEPS:-600}
-batch_size: 32
-seq_len: 256
-learning_rate: 0.0005
-warmup_steps: 20
-min_lr_ratio: 0.1
-eval_every: 100
-save_every: 100
-seed: 1
-threads: $THREADS
-YAML
+  sft_yaml "$W/student_sft" "$W/distill_d1.jsonl" "$W/student_distill" "${DISTILL_STEPS:-600}" 0.0005 20 > "$W/student_distill.yaml"
   train sft "$W/student_distill.yaml" "$W/student_distill"
 fi
 if has student-grpo; then
