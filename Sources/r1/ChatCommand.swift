@@ -24,7 +24,8 @@ struct ChatCommand: AsyncParsableCommand {
         if maxTokens <= 0 { throw ValidationError("--max-tokens must be positive, got \(maxTokens)") }
     }
 
-    func run() async throws { try await converse() }
+    /// An Ollama model's params layer fills the sampling defaults the flags leave open, as in `r1 run`.
+    func run() async throws { try await converse(ollama: try resolveModel(modelOptions.model).ollamaParams) }
 
     /// The chat; `input` reads a line after showing the prompt (r1 run's line editor; default: readLine), `ollama`
     /// fills sampling defaults the flags leave open.

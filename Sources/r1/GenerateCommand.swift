@@ -44,6 +44,8 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         var parameters = GenerationParameters(maxTokens: maxTokens, sampling: try samplingOptions.parameters(for: engine), stop: stop)
         thinkingOptions.apply(to: &parameters)
+        // An Ollama model's params layer (temperature, top_p, stop, ...) fills what the flags leave open, as in `r1 run`.
+        if let o = try resolveModel(modelOptions.model).ollamaParams { parameters.applyDefaults(o, flags: samplingOptions) }
         let ids = try engine.prepare(request, parameters: parameters).ids
         try engine.validate(promptIds: ids, maxTokens: maxTokens)
 

@@ -188,4 +188,16 @@ got=$(HF_HUB_OFFLINE=1 gen test/split-GGUF:Q8_0) || fail "r1 generate test/split
 [[ "$got" == "$want" ]] || fail "split GGUF ids $got differ from the unsplit file's $want"
 ok "a split quant: 3 shards pulled, generated ids equal the unsplit file's ($got)"
 
+# 14. An Ollama model's params layer (Tests/Fixtures/ollama: temperature 0.25, top_p 0.8, top_k 20, seed 7) gives
+#     `r1 generate` its sampling defaults; flags still win.
+ids() { r1 generate "$@" --prompt "Hello" --max-tokens 12 --json | python3 -c "import json,sys; print(json.load(sys.stdin)['ids'])"; }
+export OLLAMA_MODELS=$PWD/Tests/Fixtures/ollama
+want=$(ids "$M/qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf" --temperature 0.25 --top-p 0.8 --top-k 20 --seed 7)
+got=$(ids tiny) || fail "r1 generate tiny (an Ollama name)"
+[[ "$got" == "$want" ]] || fail "r1 generate tiny did not take its params layer: $got, with the params as flags $want"
+want=$(ids "$M/qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf" --temperature 0.9 --top-p 1 --top-k 0 --seed 3)
+got=$(ids tiny --temperature 0.9 --top-p 1 --top-k 0 --seed 3)
+[[ "$got" == "$want" ]] || fail "flags did not override the Ollama params: $got vs $want"
+ok "r1 generate takes an Ollama model's params as defaults, flags first"
+
 echo "all hub end-to-end checks passed"
