@@ -199,5 +199,17 @@ want=$(ids "$M/qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf" --temperature 0.9 --top-p 1
 got=$(ids tiny --temperature 0.9 --top-p 1 --top-k 0 --seed 3)
 [[ "$got" == "$want" ]] || fail "flags did not override the Ollama params: $got vs $want"
 ok "r1 generate takes an Ollama model's params as defaults, flags first"
+# ... and `r1 serve` gives them to requests that leave sampling out (without them the seed would be random).
+PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+r1 serve tiny --port "$PORT" > "$WORK/serve-tiny.log" 2>&1 &
+SERVE_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v1/models" > /dev/null && break; sleep 0.2; done
+ask() { curl -sf "http://127.0.0.1:$PORT/v1/chat/completions" -d "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 12$1}" \
+  | python3 -c "import json,sys; m=json.load(sys.stdin)['choices'][0]['message']; print(repr((m.get('reasoning_content'), m['content'])))"; }
+want=$(ask ', "temperature": 0.25, "top_p": 0.8, "top_k": 20, "seed": 7') || fail "r1 serve tiny: $(cat "$WORK/serve-tiny.log")"
+got=$(ask '')
+kill "$SERVE_PID" 2>/dev/null || true
+[[ "$got" == "$want" ]] || fail "r1 serve tiny did not default to its params: $got vs $want"
+ok "r1 serve gives an Ollama model's params to requests as defaults"
 
 echo "all hub end-to-end checks passed"
