@@ -1,6 +1,8 @@
 // RESULTS.jsonl: one line per finished problem (every sample's text, extracted answer, correctness and token
 // counts), appended and flushed as problems finish, so an interrupted run loses only problems in flight and a rerun
-// with the same file skips what is done. A torn last line (a crash mid-write) is cut off on reopening.
+// with the same file skips what is done. A torn last line (a crash mid-write) is cut off on reopening. The first line
+// may name the run ({"run": {model, weights fingerprint, sampling, ...}}): a rerun that is another run (other weights at
+// the same path, other settings) is refused instead of silently reporting the old samples as its own.
 import Foundation
 import R1Formats
 
@@ -66,8 +68,12 @@ public final class ResultsFile: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
 
-    /// Opens (creating) `path`, reads its finished problems and cuts a torn last line.
-    public init(path: String) throws {
+    /// The run the file belongs to (its first line), when it names one.
+    public private(set) var run: JSONValue?
+
+    /// Opens (creating) `path`, reads its finished problems and cuts a torn last line. With `run`, a new file starts
+    /// with it, and a file that names another run is an error (files that name none, from before, are taken as they are).
+    public init(path: String, run: JSONOut? = nil) throws {
         self.path = path
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
@@ -84,18 +90,41 @@ public final class ResultsFile: @unchecked Sendable {
             let line = Data(bytes[start..<i])
             start = i + 1
             if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { keep = start; continue }
+            if self.run == nil, done.isEmpty, let v = try? JSONValue.parse(line), v["id"] == nil, let r = v["run"] {
+                self.run = r
+                keep = start
+                continue
+            }
             guard let v = try? JSONValue.parse(line), let record = ProblemRecord(json: v) else {
                 throw EvalError("\(path): line \(bytes[..<i].filter { $0 == UInt8(ascii: "\n") }.count + 1) is not a results line; use another --out")
             }
             done[record.id] = record
             keep = start
         }
+        let wanted = run.flatMap { try? JSONValue.parse(Data($0.text.utf8)) }
+        if let wanted, let have = self.run, have != wanted {
+            throw EvalError("\(path) holds the results of another run (\(Self.difference(have, wanted))); give another "
+                            + "--out, or delete the file to start over")
+        }
         do {
             try handle.truncate(atOffset: UInt64(keep))
             try handle.seekToEnd()
+            if let run, self.run == nil, keep == 0 {
+                try handle.write(contentsOf: Data((JSONOut.object([("run", run)]).text + "\n").utf8))
+                try handle.synchronize()
+                self.run = wanted
+            }
         } catch {
             throw EvalError("\(path): cannot prepare the results file: \(error)")
         }
+    }
+
+    /// "KEY was X, now Y" for each field the two runs disagree on.
+    static func difference(_ old: JSONValue, _ new: JSONValue) -> String {
+        guard case .object(let a) = old, case .object(let b) = new else { return "\(old) against \(new)" }
+        let show = { (v: JSONValue?) in v.map { $0.string ?? $0.description } ?? "absent" }
+        return Set(a.keys).union(b.keys).sorted().filter { a[$0] != b[$0] }
+            .map { "\($0) was \(show(a[$0])), now \(show(b[$0]))" }.joined(separator: "; ")
     }
 
     deinit { try? handle.close() }

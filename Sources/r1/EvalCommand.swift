@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import R1DefaultModel
 import R1Eval
+import R1Formats
 import R1Models
 import R1Runtime
 
@@ -99,9 +100,12 @@ struct EvalRunCommand: AsyncParsableCommand {
         let checker: any AnswerChecking = sandbox.map { CodeChecker(sandbox: $0, answers: evalAnswerChecker) } ?? evalAnswerChecker
 
         let source: any SampleSource
+        var weights = ""
         if endpoint == nil {
             let path = model ?? DefaultModel.name
-            let loaded = try ModelLoader.load(path: try resolveModelPath(path), contextLength: context)
+            let resolved = try resolveModelPath(path)
+            weights = Self.fingerprint(resolved)
+            let loaded = try ModelLoader.load(path: resolved, contextLength: context)
             let engine = try Engine(model: loaded, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             source = try LocalSource(engine: engine, label: "local \(path)", concurrency: concurrency)
         } else {
@@ -109,7 +113,14 @@ struct EvalRunCommand: AsyncParsableCommand {
                                                       apiKey: apiKey ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"],
                                                       timeout: .milliseconds(Int(timeout * 1000)))
         }
-        let results = try out.map { try ResultsFile(path: $0) }
+        // What makes two runs the same run: a rerun with the same file resumes it; another run is refused. (A new K
+        // is the same run: the runner samples its problems again.)
+        let run = JSONOut.object([
+            ("dataset", .string(dataset)), ("model", .string(source.label)), ("weights", .string(weights)),
+            ("temperature", .double(Double(temperature))), ("top_p", .double(Double(topP))),
+            ("max_tokens", .int(maxTokens)), ("seed", .string(String(seed))),
+        ])
+        let results = try out.map { try ResultsFile(path: $0, run: run) }
         let configuration = EvalRunConfiguration(
             samples: samples, sampling: EvalSampling(temperature: temperature, topP: topP, maxTokens: maxTokens),
             seed: seed, concurrency: concurrency)
@@ -170,5 +181,25 @@ final class ProgressLine: @unchecked Sendable {
     static func duration(_ s: Double) -> String {
         let t = Int(s.rounded())
         return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s"
+    }
+}
+
+extension EvalRunCommand {
+    /// Name, size and modification time of the model's files (a .gguf and its shards, or a folder's weights and
+    /// config): changes when the weights at the same path are replaced, e.g. by retraining.
+    static func fingerprint(_ path: String) -> String {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { return "" }
+        let base = isDir.boolValue ? path : (path as NSString).deletingLastPathComponent
+        let names = isDir.boolValue
+            ? ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".gguf") || $0 == "config.json" }.sorted()
+            : [(path as NSString).lastPathComponent]
+        return names.map { name -> String in
+            let a = try? fm.attributesOfItem(atPath: (base as NSString).appendingPathComponent(name))
+            let size = (a?[.size] as? NSNumber)?.int64Value ?? -1
+            let time = (a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\(name):\(size):\(Int64(time * 1000))"
+        }.joined(separator: ",")
     }
 }

@@ -81,6 +81,33 @@ import Testing
         #expect(third.calls.withLock { $0.count } == 9)
     }
 
+    @Test func resultsFileNamesItsRun() async throws {
+        let path = temporaryPath("run.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = { (weights: String) in JSONOut.object([("model", .string("local m")), ("weights", .string(weights)), ("temperature", .double(0.6))]) }
+        _ = try await EvalRunner(source: source(), checker: ExactMatchChecker(), configuration: EvalRunConfiguration(samples: 2))
+            .run(Array(problems.prefix(2)), results: try ResultsFile(path: path, run: run("a")))
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].hasPrefix("{\"run\":"))
+        // the same run resumes; a reader that names no run (r1 eval compare) skips the line
+        let same = try ResultsFile(path: path, run: run("a"))
+        #expect(same.done.count == 2 && same.run?["weights"]?.string == "a")
+        #expect(try ResultsFile(path: path).done.count == 2)
+        // other weights at the same path: refused, naming what changed
+        do {
+            _ = try ResultsFile(path: path, run: run("b"))
+            Issue.record("another run's results file was taken")
+        } catch let e as EvalError {
+            #expect(e.description.contains("weights was a, now b"))
+        }
+        // a file from before run lines is taken as it is, and gets none
+        let old = temporaryPath("old.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: old) }
+        try (lines[1...].joined(separator: "\n") + "\n").write(toFile: old, atomically: true, encoding: .utf8)
+        let taken = try ResultsFile(path: old, run: run("b"))
+        #expect(taken.done.count == 2 && taken.run == nil)
+    }
+
     @Test func foreignResultsFileIsRefused() throws {
         let path = temporaryPath("other.jsonl")
         defer { try? FileManager.default.removeItem(atPath: path) }

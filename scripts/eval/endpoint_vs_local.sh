@@ -30,6 +30,8 @@ def samples(name):
     out = {}
     for line in open(f"{work}/{name}.jsonl"):
         r = json.loads(line)
+        if "run" in r:  # the first line names the run
+            continue
         for s in r["samples"]:
             out[(r["id"], s["index"])] = (s["reasoning"], s["content"], s["correct"])
     return out
