@@ -1,5 +1,4 @@
-// `r1 train sft --config FILE`: the run's settings from JSON or a YAML subset (top-level `key: value` lines and one
-// nested mapping such as `shape:`, scalars and `[a, b]` lists), snake_case keys.
+// `r1 train sft --config FILE`: the run's settings, JSON or YAML (ConfigFile's format), snake_case keys.
 import Foundation
 import R1Formats
 
@@ -84,30 +83,7 @@ public struct SFTConfig: Sendable, Codable {
     }
 
     public static func load(path: String) throws -> SFTConfig {
-        guard let data = FileManager.default.contents(atPath: path) else { throw TrainError("\(path): cannot read the config") }
-        let json: Data
-        if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
-            json = try JSONSerialization.data(withJSONObject: parseYAML(String(decoding: data, as: UTF8.self), source: path))
-        } else {
-            json = data
-        }
-        // A misspelt key would silently keep a default: name it instead.
-        if let top = try? JSONSerialization.jsonObject(with: json) as? [String: Any] {
-            let known = Set(CodingKeys.allCases.map(\.rawValue))
-            for key in top.keys.sorted() where !known.contains(camelCase(key)) {
-                throw TrainError("\(path): unknown key '\(key)'")
-            }
-        }
-        let dec = JSONDecoder()
-        dec.keyDecodingStrategy = .convertFromSnakeCase
-        let config: SFTConfig
-        do { config = try dec.decode(SFTConfig.self, from: json) } catch let DecodingError.keyNotFound(key, _) {
-            throw TrainError("\(path): missing '\(key.stringValue)'")
-        } catch let DecodingError.typeMismatch(_, ctx) {
-            throw TrainError("\(path): '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
-        } catch {
-            throw TrainError("\(path): \(error)")
-        }
+        let config = try ConfigFile.decode(SFTConfig.self, path: path, keys: CodingKeys.allCases.map(\.rawValue))
         try config.validate(source: path)
         return config
     }
@@ -139,61 +115,5 @@ public struct SFTConfig: Sendable, Codable {
         c.optimizer.minLearningRateRatio = minLrRatio
         c.optimizer.decay = OptimizerConfig.Decay(rawValue: schedule) ?? .cosine
         return c
-    }
-
-    /// `key: value` lines, `#` comments, one level of two-space-indented nesting; scalars typed like YAML 1.2 core.
-    static func parseYAML(_ text: String, source: String) throws -> [String: Any] {
-        var root: [String: Any] = [:]
-        var nestedKey: String? = nil
-        var nested: [String: Any] = [:]
-        func flush() {
-            if let k = nestedKey { root[k] = nested }
-            nestedKey = nil
-            nested = [:]
-        }
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = String(raw)
-            if let hash = line.range(of: " #") ?? (line.hasPrefix("#") ? line.range(of: "#") : nil) { line = String(line[..<hash.lowerBound]) }
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            let indented = line.hasPrefix(" ")
-            guard let colon = line.firstIndex(of: ":") else { throw TrainError("\(source):\(n + 1): expected 'key: value'") }
-            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            if indented {
-                guard nestedKey != nil else { throw TrainError("\(source):\(n + 1): indented key '\(key)' outside a mapping") }
-                nested[key] = scalar(value)
-            } else {
-                flush()
-                if value.isEmpty { nestedKey = key } else { root[key] = scalar(value) }
-            }
-        }
-        flush()
-        return root
-    }
-
-    static func camelCase(_ key: String) -> String {
-        let parts = key.split(separator: "_")
-        guard let first = parts.first else { return key }
-        return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-    }
-
-    static func scalar(_ v: String) -> Any {
-        // a flow sequence of scalars: [1, 2, 3]
-        if v.hasPrefix("["), v.hasSuffix("]") {
-            let inner = v.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
-            return inner.isEmpty ? [Any]() : inner.split(separator: ",").map { scalar($0.trimmingCharacters(in: .whitespaces)) }
-        }
-        if v.count >= 2, (v.hasPrefix("\"") && v.hasSuffix("\"")) || (v.hasPrefix("'") && v.hasSuffix("'")) {
-            return String(v.dropFirst().dropLast())
-        }
-        switch v {
-        case "true", "True": return true
-        case "false", "False": return false
-        case "null", "~", "": return NSNull()
-        default: break
-        }
-        if let i = Int(v) { return i }
-        if let d = Double(v) { return d }
-        return v
     }
 }

@@ -1,4 +1,4 @@
-// `r1 train grpo --config FILE`: the GRPO run's settings, JSON or the YAML subset SFTConfig reads, snake_case keys.
+// `r1 train grpo --config FILE`: the GRPO run's settings, JSON or YAML (ConfigFile's format), snake_case keys.
 // Names and defaults follow TRL's GRPOConfig (trl 1.16) where it has the setting: beta 0, epsilon 0.2,
 // epsilon_high = epsilon, loss_type "dapo" (here `token`), scale_rewards on, num_iterations (here updates_per_step) 1.
 import Foundation
@@ -124,45 +124,9 @@ public struct GRPOConfig: Sendable, Codable {
     }
 
     public static func load(path: String) throws -> GRPOConfig {
-        guard let data = FileManager.default.contents(atPath: path) else { throw TrainError("\(path): cannot read the config") }
-        let json: Data
-        if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
-            json = try JSONSerialization.data(withJSONObject: SFTConfig.parseYAML(String(decoding: data, as: UTF8.self), source: path))
-        } else {
-            json = data
-        }
-        guard let top = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
-            throw TrainError("\(path): the config is not a JSON object")
-        }
-        // A misspelt key would silently keep a default: name it instead.
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        for key in top.keys.sorted() where !known.contains(SFTConfig.camelCase(key)) {
-            throw TrainError("\(path): unknown key '\(key)'")
-        }
-        let dec = JSONDecoder()
-        dec.keyDecodingStrategy = .convertFromSnakeCase
-        let config: GRPOConfig
-        do { config = try dec.decode(GRPOConfig.self, from: json) } catch let DecodingError.keyNotFound(key, _) {
-            throw TrainError("\(path): missing '\(snakeCase(key.stringValue))'")
-        } catch let DecodingError.typeMismatch(_, ctx) {
-            let key = ctx.codingPath.first.map { snakeCase($0.stringValue) } ?? "?"
-            throw TrainError("\(path): '\(key)' has the wrong type (\(top[key].map { "\($0)" } ?? "?"))")
-        } catch let DecodingError.dataCorrupted(ctx) {
-            let key = ctx.codingPath.first.map { snakeCase($0.stringValue) } ?? "?"
-            throw TrainError("\(path): '\(key)' has a bad value (\(top[key].map { "\($0)" } ?? "?"))")
-        } catch let e as TrainError {
-            throw TrainError("\(path): \(e.description)")
-        } catch {
-            throw TrainError("\(path): \(error)")
-        }
+        let config = try ConfigFile.decode(GRPOConfig.self, path: path, keys: CodingKeys.allCases.map(\.rawValue))
         try config.validate(source: path)
         return config
-    }
-
-    static func snakeCase(_ key: String) -> String {
-        key.reduce(into: "") { out, ch in
-            if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
-        }
     }
 
     public var effectiveEpsilonHigh: Double { epsilonHigh ?? epsilonLow }
