@@ -13,6 +13,13 @@ struct TrainCommand: AsyncParsableCommand {
                       TrainExportCommand.self, TrainBenchCommand.self, TrainDataCommand.self, TrainDistillCommand.self])
 }
 
+/// Runs `body`, turning R1Train's and R1Formats' errors into one-line CLI errors.
+func trainErrors<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as TrainError { throw CLIError(e.description) } catch let e as FormatError {
+        throw CLIError(e.description)
+    }
+}
+
 struct TrainGradCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grad",
@@ -46,7 +53,7 @@ struct TrainGradCommand: AsyncParsableCommand {
         guard idList.count >= 2 else { throw CLIError("--ids: need at least 2 ids for a next-token loss, got \(idList.count)") }
         let mask = try lossMask.map { try parseFloats($0, flag: "--loss-mask", count: idList.count) }
         let w = try weights.map { try parseFloats($0, flag: "--weights", count: idList.count) }
-        do {
+        try trainErrors {
             let loaded = try LoadedParameters(folder: model)
             let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount)
             let m = TrainModel(layout: loaded.layout, pool: pool)
@@ -68,10 +75,6 @@ struct TrainGradCommand: AsyncParsableCommand {
                 Output.line(String(format: "loss %.6f over %d terms; %d gradient tensors written to ", r.meanLoss, r.termCount,
                                    loaded.layout.tensors.count) + out)
             }
-        } catch let e as TrainError {
-            throw CLIError(e.description)
-        } catch let e as FormatError {
-            throw CLIError(e.description)
         }
     }
 }
@@ -86,14 +89,7 @@ struct TrainSFTCommand: AsyncParsableCommand {
     var resume: String?
 
     func run() async throws {
-        do {
-            let c = try SFTConfig.load(path: config)
-            try SFTRun.run(c, resume: resume) { Output.error($0 + "\n") }
-        } catch let e as TrainError {
-            throw CLIError(e.description)
-        } catch let e as FormatError {
-            throw CLIError(e.description)
-        }
+        try trainErrors { try SFTRun.run(try SFTConfig.load(path: config), resume: resume) { Output.error($0 + "\n") } }
     }
 }
 

@@ -68,11 +68,7 @@ struct TrainDistillCommand: AsyncParsableCommand {
             sampling: EvalSampling(temperature: temperature, topP: topP, maxTokens: maxTokens), seed: seed,
             heldOutSeeds: try integers(heldOutSeeds, flag: "--held-out-seeds"), heldOutCount: heldOutCount,
             concurrency: batch, keep: keep)
-        do {
-            _ = try Distill.problems(request)  // bad task, difficulty or seed before the teacher loads
-        } catch let e as TrainError {
-            throw CLIError(e.description)
-        }
+        _ = try trainErrors { try Distill.problems(request) }  // bad task, difficulty or seed before the teacher loads
         let loaded = try ModelLoader.load(path: try resolveModelPath(teacher), contextLength: context)
         let engine = try Engine(model: loaded, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let source = try LocalSource(engine: engine, label: "local \(teacher)", concurrency: batch)

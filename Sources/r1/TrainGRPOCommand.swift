@@ -2,7 +2,6 @@
 // task's rule-checked rewards; a thin wrapper over R1Train.GRPORun. `model:` is resolved like every MODEL argument.
 import ArgumentParser
 import Foundation
-import R1Formats
 import R1Train
 
 struct TrainGRPOCommand: AsyncParsableCommand {
@@ -22,14 +21,10 @@ struct TrainGRPOCommand: AsyncParsableCommand {
     var resume: String?
 
     func run() async throws {
-        do {
+        try trainErrors {
             var c = try GRPOConfig.load(path: config)
             c.model = try resolveModelPath(c.model)
             try GRPORun.run(c, resume: resume) { Output.error($0 + "\n") }
-        } catch let e as TrainError {
-            throw CLIError(e.description)
-        } catch let e as FormatError {
-            throw CLIError(e.description)
         }
     }
 }
