@@ -42,22 +42,19 @@ enum CrossEntropy {
     }
 
     /// The backward of log p(target) alone, for a loss given as ∂L/∂logp per row (the RL objective): over logits the
-    /// forward left divided by T, dz = ∂L/∂logp · (onehot - softmax(z)) / T, overwriting them.
-    static func logprobBackward(pool: ThreadPool, logits: FloatPointer, targets: [Int32], dlogp: [Float], vocab: Int,
-                                temperature: Float) {
+    /// forward left divided by T, with the log p(target) it wrote, dz = ∂L/∂logp · (onehot - softmax(z)) / T,
+    /// overwriting them. The forward's logsumexp is z[target] - log p(target), so the logits are read once more only.
+    static func logprobBackward(pool: ThreadPool, logits: FloatPointer, targets: [Int32], logprobs: UnsafePointer<Float>,
+                                dlogp: [Float], vocab: Int, temperature: Float) {
         targets.withUnsafeBufferPointer { tb in
             dlogp.withUnsafeBufferPointer { db in
                 pool.parallelRanges(tb.count, grain: 1) { range in
                     for r in range {
-                        let z = logits + r * vocab
-                        var mx = -Float.infinity
-                        for i in 0..<vocab { mx = max(mx, z[i]) }
-                        var sum: Double = 0
-                        for i in 0..<vocab { sum += Double(expf(z[i] - mx)) }
-                        let lse = mx + Float(log(sum))
+                        let z = logits + r * vocab, target = Int(tb[r])
+                        let lse = z[target] - logprobs[r]
                         let g = -db[r] / temperature
                         for i in 0..<vocab { z[i] = g * expf(z[i] - lse) }
-                        z[Int(tb[r])] -= g
+                        z[target] -= g
                     }
                 }
             }

@@ -63,7 +63,7 @@ public struct TrainModel: @unchecked Sendable {
         let g = dlogp(result)
         precondition(g.count == batch.termCount, "logprobGradient: \(g.count) gradients for \(batch.termCount) terms")
         CrossEntropy.logprobBackward(pool: pool, logits: workspace.logits, targets: batch.termRows.map { batch.targets[$0] },
-                                     dlogp: g, vocab: shape.vocabSize, temperature: temperature)
+                                     logprobs: workspace.logprobs, dlogp: g, vocab: shape.vocabSize, temperature: temperature)
         backward(params, grads: grads, batch: batch, acts: workspace)
         return result
     }
