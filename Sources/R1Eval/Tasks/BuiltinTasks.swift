@@ -36,6 +36,18 @@ public enum BuiltinTasks {
         default: throw UnknownTaskSet(name: name)
         }
     }
+
+    /// The questions of the first `count` problems of every seed at every difficulty: what `r1 eval run` draws with
+    /// those seeds, and so what training data must leave out.
+    public static func questions(named name: String, seeds: [UInt64], difficulties: [Int], count: Int) throws -> Set<String> {
+        var out: Set<String> = []
+        for seed in Set(seeds) {
+            for d in Set(difficulties) {
+                for p in try problems(named: name, seed: seed, difficulty: d, count: count) { out.insert(p.question) }
+            }
+        }
+        return out
+    }
 }
 
 /// Platform-independent draws from the sampler's xoshiro256** (the standard library's `random(in:using:)` does not

@@ -73,11 +73,7 @@ public struct GRPOProblems: Sendable {
         self.task = task
         self.difficulties = difficulties
         self.seed = seed
-        var held: Set<String> = []
-        for d in difficulties {
-            for p in try BuiltinTasks.problems(named: task, seed: evalSeed, difficulty: d, count: heldOutCount) { held.insert(p.question) }
-        }
-        heldOut = held
+        heldOut = try BuiltinTasks.questions(named: task, seeds: [evalSeed], difficulties: difficulties, count: heldOutCount)
     }
 
     /// The next training problem from `cursor` (how many candidates have been drawn so far), advancing it past any

@@ -108,10 +108,10 @@ public final class GRPOTrainer: @unchecked Sendable {
             }
         }
         state.rngState = rng.state
-        let settings = RolloutSettings(maxNewTokens: config.maxNewTokens, temperature: Float(config.temperature),
-                                       topP: Float(config.topP), eosIds: Set(formatter.tokenizer.eosIds))
-        let rollouts = try RolloutSampler.generate(model: policy.decoder, prompts: ids, seeds: seeds, settings: settings, pool: model.pool)
         let eos = Set(formatter.tokenizer.eosIds)
+        let settings = RolloutSettings(maxNewTokens: config.maxNewTokens, temperature: Float(config.temperature),
+                                       topP: Float(config.topP), eosIds: eos)
+        let rollouts = try RolloutSampler.generate(model: policy.decoder, prompts: ids, seeds: seeds, settings: settings, pool: model.pool)
         return (0..<count).map { g in
             (0..<config.groupSize).map { k in
                 let r = rollouts[g * config.groupSize + k]

@@ -126,14 +126,8 @@ public enum Distill {
         guard BuiltinTasks.names.contains(name) else {
             throw TrainError("unknown task '\(request.task)' (known: arithmetic, countdown)")
         }
-        var heldOut: Set<String> = []
-        for seed in request.heldOutSeeds {
-            for d in Set(request.difficulties) {
-                for p in try BuiltinTasks.problems(named: name, seed: seed, difficulty: d, count: request.heldOutCount) {
-                    heldOut.insert(p.question)
-                }
-            }
-        }
+        let heldOut = try BuiltinTasks.questions(named: name, seeds: request.heldOutSeeds, difficulties: request.difficulties,
+                                                 count: request.heldOutCount)
         var seen: Set<String> = []
         var blocks: [[EvalProblem]] = []
         for d in request.difficulties {

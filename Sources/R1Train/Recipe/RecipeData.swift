@@ -35,20 +35,14 @@ public enum RecipeData {
     public static func lines(_ request: RecipeDataRequest) throws -> [String] {
         guard !request.difficulties.isEmpty else { throw TrainError("give at least one difficulty") }
         guard request.count >= 0 else { throw TrainError("count \(request.count) is negative") }
-        var heldOut: Set<String> = []
-        for seed in request.heldOutSeeds {
-            for d in request.difficulties {
-                for p in try BuiltinTasks.problems(named: request.task, seed: seed, difficulty: d, count: request.heldOutCount) {
-                    heldOut.insert(p.question)
-                }
-            }
-        }
+        let heldOut = try BuiltinTasks.questions(named: request.task, seeds: request.heldOutSeeds,
+                                                 difficulties: request.difficulties, count: request.heldOutCount)
         var rng = TrainRandom(seed: request.seed)
         var out: [String] = []
         out.reserveCapacity(request.count)
         // Problems are drawn per difficulty from the training seed, as prefixes of one stream (a longer pool starts
         // with the shorter one), so the set only grows with count. Repeats and held-out questions are skipped; a pool
-        // that runs out is drawn again four times longer, until a whole extension brings no new question (the
+        // that runs out is extended to four times its length, until a whole extension brings no new question (the
         // difficulty's space of distinct questions is used up; fewer lines than asked are then written).
         let perDifficulty = (request.count + request.difficulties.count - 1) / request.difficulties.count
         var pools: [[EvalProblem]] = []
@@ -68,8 +62,10 @@ public enum RecipeData {
             if cursor[slot] == pools[slot].count {
                 guard newSinceExtension[slot] else { exhausted[slot] = true; continue }
                 newSinceExtension[slot] = false
-                pools[slot] = try BuiltinTasks.problems(named: request.task, seed: request.seed,
-                                                        difficulty: request.difficulties[slot], count: pools[slot].count * 4)
+                let n = pools[slot].count
+                pools[slot] += try (n..<(n * 4)).map {
+                    try BuiltinTasks.problem(named: request.task, seed: request.seed, difficulty: request.difficulties[slot], index: $0)
+                }
             }
             let problem = pools[slot][cursor[slot]]
             cursor[slot] += 1
