@@ -90,12 +90,13 @@ public final class ResultsFile: @unchecked Sendable {
             let line = Data(bytes[start..<i])
             start = i + 1
             if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { keep = start; continue }
-            if self.run == nil, done.isEmpty, let v = try? JSONValue.parse(line), v["id"] == nil, let r = v["run"] {
+            let v = try? JSONValue.parse(line)
+            if self.run == nil, done.isEmpty, let v, v["id"] == nil, let r = v["run"] {
                 self.run = r
                 keep = start
                 continue
             }
-            guard let v = try? JSONValue.parse(line), let record = ProblemRecord(json: v) else {
+            guard let v, let record = ProblemRecord(json: v) else {
                 throw EvalError("\(path): line \(bytes[..<i].filter { $0 == UInt8(ascii: "\n") }.count + 1) is not a results line; use another --out")
             }
             done[record.id] = record

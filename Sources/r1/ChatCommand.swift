@@ -24,17 +24,17 @@ struct ChatCommand: AsyncParsableCommand {
         if maxTokens <= 0 { throw ValidationError("--max-tokens must be positive, got \(maxTokens)") }
     }
 
-    /// An Ollama model's params layer fills the sampling defaults the flags leave open, as in `r1 run`.
-    func run() async throws { try await converse(ollama: try resolveModel(modelOptions.model).ollamaParams) }
+    func run() async throws { try await converse() }
 
-    /// The chat; `input` reads a line after showing the prompt (r1 run's line editor; default: readLine), `ollama`
-    /// fills sampling defaults the flags leave open.
-    func converse(input: ((String) -> String?)? = nil, ollama: OllamaParams? = nil) async throws {
+    /// The chat; `input` reads a line after showing the prompt (r1 run's line editor; default: readLine). An Ollama
+    /// model's params layer fills the sampling defaults the flags leave open.
+    func converse(input: ((String) -> String?)? = nil) async throws {
         let interactive = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0
         let style = TerminalStyle(enabled: interactive)
         let started = Date()
         if interactive { Output.write("\(style.dim)loading \(modelOptions.model)…\(style.reset)") }
-        var engine = try modelOptions.load()
+        let first = try modelOptions.loadWithParams()
+        var engine = first.engine
         if interactive, let loaded = engine.loaded {
             // Read the mapped weights in now, with a bar, rather than during the first answer.
             let mib = loaded.weightBytes >> 20
@@ -53,7 +53,7 @@ struct ChatCommand: AsyncParsableCommand {
         guard engine.formatter != nil else { throw CLIError("\(modelOptions.model): the model has no tokenizer, so it cannot chat") }
         var parameters = GenerationParameters(maxTokens: maxTokens, sampling: try samplingOptions.parameters(for: engine))
         thinkingOptions.apply(to: &parameters)
-        if let o = ollama { parameters.applyDefaults(o, flags: samplingOptions) }
+        if let o = first.ollama { parameters.applyDefaults(o, flags: samplingOptions) }
         var session = ChatSession(engine: engine, system: system)
 
         let current = CurrentGeneration()

@@ -31,7 +31,7 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let engine = try modelOptions.load()
+        let (engine, ollama) = try modelOptions.loadWithParams()
         let request: GenerationRequest
         if let p = promptIds {
             request = .promptIds(try parseIds(p, flag: "--prompt-ids"))
@@ -45,7 +45,7 @@ struct GenerateCommand: AsyncParsableCommand {
         var parameters = GenerationParameters(maxTokens: maxTokens, sampling: try samplingOptions.parameters(for: engine), stop: stop)
         thinkingOptions.apply(to: &parameters)
         // An Ollama model's params layer (temperature, top_p, stop, ...) fills what the flags leave open, as in `r1 run`.
-        if let o = try resolveModel(modelOptions.model).ollamaParams { parameters.applyDefaults(o, flags: samplingOptions) }
+        if let o = ollama { parameters.applyDefaults(o, flags: samplingOptions) }
         let ids = try engine.prepare(request, parameters: parameters).ids
         try engine.validate(promptIds: ids, maxTokens: maxTokens)
 

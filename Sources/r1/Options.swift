@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import R1DefaultModel
 import R1Formats
+import R1Hub
 import R1Models
 import R1Runtime
 import R1Sampling
@@ -34,9 +35,15 @@ struct ModelOptions: ParsableArguments {
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
     }
 
-    func load() throws -> Engine {
-        let m = try ModelLoader.load(path: try resolveModelPath(model), contextLength: context)
-        return try Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, cacheType: cacheType)
+    func load() throws -> Engine { try loadWithParams().engine }
+
+    /// The engine, and for a model from Ollama's store its params layer (the sampling defaults the flags leave open);
+    /// the reference is resolved once for both.
+    func loadWithParams() throws -> (engine: Engine, ollama: OllamaParams?) {
+        let resolved = try resolveModel(model)
+        let m = try ModelLoader.load(path: resolved.paths[0], contextLength: context)
+        return (try Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, cacheType: cacheType),
+                resolved.ollamaParams)
     }
 }
 

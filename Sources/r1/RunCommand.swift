@@ -18,15 +18,13 @@ struct RunCommand: AsyncParsableCommand {
     var historyFile: String?
 
     func run() async throws {
-        let resolved = try resolveModel(chat.modelOptions.model)
-        let ollama = resolved.ollamaParams
         if let text = prompt {
-            try await answer(text, ollama: ollama)
+            try await answer(text)
             return
         }
-        guard isatty(STDIN_FILENO) != 0 else { try await chat.converse(ollama: ollama); return }
+        guard isatty(STDIN_FILENO) != 0 else { try await chat.converse(); return }
         let editor = LineEditor(historyPath: historyFile.map { ($0 as NSString).expandingTildeInPath } ?? LineEditor.defaultHistoryPath)
-        try await chat.converse(input: { prompt in Self.readEntry(editor, prompt: prompt) }, ollama: ollama)
+        try await chat.converse(input: { prompt in Self.readEntry(editor, prompt: prompt) })
     }
 
     /// One entry: a line, or with `"""` the lines up to the closing `"""` joined by newlines (Ollama's multi-line input).
@@ -45,8 +43,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// One prompt through the chat template, streamed as `r1 chat` streams an answer.
-    private func answer(_ text: String, ollama: OllamaParams?) async throws {
-        let engine = try chat.modelOptions.load()
+    private func answer(_ text: String) async throws {
+        let (engine, ollama) = try chat.modelOptions.loadWithParams()
         guard engine.formatter != nil else { throw CLIError("\(chat.modelOptions.model): the model has no tokenizer; use r1 generate --prompt-ids") }
         var parameters = GenerationParameters(maxTokens: chat.maxTokens, sampling: try chat.samplingOptions.parameters(for: engine))
         chat.thinkingOptions.apply(to: &parameters)

@@ -35,12 +35,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let engine = try modelOptions.load()
+        let (engine, ollama) = try modelOptions.loadWithParams()
         guard engine.formatter != nil else { throw CLIError("\(modelOptions.model): the model has no tokenizer, so it cannot be served") }
         let name = modelName ?? Self.defaultName(modelOptions.model)
         // Requests get the flags, then an Ollama model's params layer, then generation_config, then R1's defaults.
         var defaults = GenerationParameters(maxTokens: 1, sampling: try samplingOptions.parameters(for: engine))
-        if let o = try resolveModel(modelOptions.model).ollamaParams { defaults.applyDefaults(o, flags: samplingOptions) }
+        if let o = ollama { defaults.applyDefaults(o, flags: samplingOptions) }
         let backend = EngineBackend(engine: engine, modelName: name, parallel: parallel, queueCapacity: queue,
                                     defaultSampling: defaults.sampling)
         let config = ServerConfiguration(host: host, port: port, reasoningField: reasoningField,
