@@ -1,6 +1,8 @@
 // fp32 GEMM for the training engine: C = op(A)·op(B) + beta·C, row-major, op = identity or transpose.
 // Goto/BLIS blocking: B packed into KC×16 column panels, A into 6×KC row panels, a 6×16 FMA micro-kernel (12 ymm
 // accumulators) or 6×32 on AVX-512F; K is never split, so each element's sum runs in one fixed order (bit-exact runs).
+// Full micro-tiles are added into C by the micro-kernel itself (vector loads and stores); only the ragged edge goes
+// through a scratch tile. Packing loops are specialised per transpose and branch-free in their inner loops.
 // r1c_sgemm_ref is the plain loop the kernel is tested against (Tests/R1TrainTests/GemmTests.swift); callers split C
 // into tiles across threads (R1Train/Gemm.swift).
 #include "R1KernelsC.h"
@@ -30,39 +32,56 @@ void r1c_sgemm_ref(int ta, int tb, int m, int n, int k, const float *a, int lda,
 
 /// A[i0.., p0..] as MR-row panels: ap[panel][p][r], zero-padded past `mc` rows.
 static void pack_a(int ta, const float *a, int lda, int i0, int mc, int p0, int kc, float *ap) {
-    for (int ir = 0; ir < mc; ir += MR) {
+    for (int ir = 0; ir < mc; ir += MR, ap += (size_t)MR * kc) {
         const int mr = mc - ir < MR ? mc - ir : MR;
-        for (int p = 0; p < kc; p++) {
-            for (int r = 0; r < MR; r++) {
-                const int i = i0 + ir + r, q = p0 + p;
-                ap[p * MR + r] = r < mr ? (ta ? a[(size_t)q * lda + i] : a[(size_t)i * lda + q]) : 0.0f;
+        if (ta) {  // A stored (k, m): the panel's MR values at each p are adjacent
+            const float *src = a + (size_t)p0 * lda + i0 + ir;
+            if (mr == MR) {
+                for (int p = 0; p < kc; p++, src += lda)
+                    for (int r = 0; r < MR; r++) ap[p * MR + r] = src[r];
+            } else {
+                for (int p = 0; p < kc; p++, src += lda)
+                    for (int r = 0; r < MR; r++) ap[p * MR + r] = r < mr ? src[r] : 0.0f;
             }
+        } else {  // A stored (m, k): one row at a time, read contiguously
+            for (int r = 0; r < mr; r++) {
+                const float *src = a + (size_t)(i0 + ir + r) * lda + p0;
+                for (int p = 0; p < kc; p++) ap[p * MR + r] = src[p];
+            }
+            for (int r = mr; r < MR; r++)
+                for (int p = 0; p < kc; p++) ap[p * MR + r] = 0.0f;
         }
-        ap += (size_t)MR * kc;
     }
 }
 
-/// op(B)[p0.., j0..] as `nr`-column panels: bp[panel][p][c], zero-padded past `nc` columns.
-static void pack_b(int tb, const float *b, int ldb, int p0, int kc, int j0, int nc, int nr, float *bp) {
-    for (int jr = 0; jr < nc; jr += nr) {
-        const int w = nc - jr < nr ? nc - jr : nr;
-        for (int p = 0; p < kc; p++) {
-            float *dst = bp + (size_t)p * nr;
-            const int q = p0 + p;
-            if (!tb && w == nr) {
-                memcpy(dst, b + (size_t)q * ldb + j0 + jr, sizeof(float) * nr);
-                continue;
-            }
-            for (int col = 0; col < nr; col++) {
-                const int j = j0 + jr + col;
-                dst[col] = col < w ? (tb ? b[(size_t)j * ldb + q] : b[(size_t)q * ldb + j]) : 0.0f;
-            }
-        }
-        bp += (size_t)nr * kc;
+/// op(B)[p0.., j0..] as NR-column panels: bp[panel][p][col], zero-padded past `nc` columns.
+#define PACK_B(NR)                                                                                                      \
+    static void pack_b##NR(int tb, const float *b, int ldb, int p0, int kc, int j0, int nc, float *bp) {               \
+        for (int jr = 0; jr < nc; jr += NR, bp += (size_t)NR * kc) {                                                    \
+            const int w = nc - jr < NR ? nc - jr : NR;                                                                  \
+            if (!tb) { /* B stored (k, n): rows of the panel are contiguous */                                          \
+                const float *src = b + (size_t)p0 * ldb + j0 + jr;                                                      \
+                if (w == NR) {                                                                                          \
+                    for (int p = 0; p < kc; p++, src += ldb)                                                            \
+                        for (int col = 0; col < NR; col++) bp[p * NR + col] = src[col];                                 \
+                } else {                                                                                                \
+                    for (int p = 0; p < kc; p++, src += ldb)                                                            \
+                        for (int col = 0; col < NR; col++) bp[p * NR + col] = col < w ? src[col] : 0.0f;                \
+                }                                                                                                       \
+            } else { /* B stored (n, k): one column of op(B) at a time, read contiguously */                           \
+                for (int col = 0; col < w; col++) {                                                                     \
+                    const float *src = b + (size_t)(j0 + jr + col) * ldb + p0;                                          \
+                    for (int p = 0; p < kc; p++) bp[p * NR + col] = src[p];                                             \
+                }                                                                                                       \
+                for (int col = w; col < NR; col++)                                                                      \
+                    for (int p = 0; p < kc; p++) bp[p * NR + col] = 0.0f;                                               \
+            }                                                                                                           \
+        }                                                                                                               \
     }
-}
+PACK_B(16)
+PACK_B(32)
 
-/// c[r][col] = beta·c + tile for the valid mr×nr corner of an MR×nr tile.
+/// c[r][col] = beta·c + tile for the valid mr×nr corner of an MR×nrMax tile (the ragged edge).
 static void store_tile(const float *tile, int nrMax, int mr, int nr, float beta, float *c, int ldc) {
     for (int r = 0; r < mr; r++) {
         for (int col = 0; col < nr; col++) {
@@ -72,8 +91,12 @@ static void store_tile(const float *tile, int nrMax, int mr, int nr, float beta,
     }
 }
 
+/// A micro-kernel: the MR×NR product of one A panel and one B panel, written as beta·C + product into C (row stride
+/// ldc); called with a scratch tile, ldc NR and beta 0 for the ragged edge.
+typedef void (*micro_fn)(int kc, const float *ap, const float *bp, float *c, int ldc, float beta);
+
 /// The portable micro-kernel (any CPU): MR×16.
-static void micro_plain(int kc, const float *ap, const float *bp, float *tile) {
+static void micro_plain(int kc, const float *ap, const float *bp, float *c, int ldc, float beta) {
     float acc[MR * 16] = {0};
     for (int p = 0; p < kc; p++) {
         for (int r = 0; r < MR; r++) {
@@ -81,7 +104,7 @@ static void micro_plain(int kc, const float *ap, const float *bp, float *tile) {
             for (int col = 0; col < 16; col++) acc[r * 16 + col] += x * bp[p * 16 + col];
         }
     }
-    memcpy(tile, acc, sizeof acc);
+    store_tile(acc, 16, MR, 16, beta, c, ldc);
 }
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -89,8 +112,21 @@ static void micro_plain(int kc, const float *ap, const float *bp, float *tile) {
 #define R1_FMA __attribute__((target("avx2,fma")))
 #define R1_512 __attribute__((target("avx512f,avx2,fma")))
 
+/// beta·out + acc as the scalar path computes it (a product, then a sum: never fused).
+R1_FMA static inline void out8(float *out, __m256 acc, float beta) {
+    if (beta == 0) _mm256_storeu_ps(out, acc);
+    else if (beta == 1) _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), acc));
+    else _mm256_storeu_ps(out, _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(out)), acc));
+}
+
+R1_512 static inline void out16(float *out, __m512 acc, float beta) {
+    if (beta == 0) _mm512_storeu_ps(out, acc);
+    else if (beta == 1) _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), acc));
+    else _mm512_storeu_ps(out, _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(out)), acc));
+}
+
 /// 6×16: 12 ymm accumulators, two B loads and six broadcasts per k.
-R1_FMA static void micro_avx2(int kc, const float *ap, const float *bp, float *tile) {
+R1_FMA static void micro_avx2(int kc, const float *ap, const float *bp, float *c, int ldc, float beta) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int p = 0; p < kc; p++) {
@@ -110,32 +146,53 @@ R1_FMA static void micro_avx2(int kc, const float *ap, const float *bp, float *t
         ap += MR;
         bp += 16;
     }
-    _mm256_storeu_ps(tile + 0, c00); _mm256_storeu_ps(tile + 8, c01);
-    _mm256_storeu_ps(tile + 16, c10); _mm256_storeu_ps(tile + 24, c11);
-    _mm256_storeu_ps(tile + 32, c20); _mm256_storeu_ps(tile + 40, c21);
-    _mm256_storeu_ps(tile + 48, c30); _mm256_storeu_ps(tile + 56, c31);
-    _mm256_storeu_ps(tile + 64, c40); _mm256_storeu_ps(tile + 72, c41);
-    _mm256_storeu_ps(tile + 80, c50); _mm256_storeu_ps(tile + 88, c51);
+    out8(c, c00, beta); out8(c + 8, c01, beta); c += ldc;
+    out8(c, c10, beta); out8(c + 8, c11, beta); c += ldc;
+    out8(c, c20, beta); out8(c + 8, c21, beta); c += ldc;
+    out8(c, c30, beta); out8(c + 8, c31, beta); c += ldc;
+    out8(c, c40, beta); out8(c + 8, c41, beta); c += ldc;
+    out8(c, c50, beta); out8(c + 8, c51, beta);
 }
 
 /// 6×32: 12 zmm accumulators.
-R1_512 static void micro_avx512(int kc, const float *ap, const float *bp, float *tile) {
-    __m512 c[MR][2];
-    for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
+R1_512 static void micro_avx512(int kc, const float *ap, const float *bp, float *c, int ldc, float beta) {
+    __m512 acc[MR][2];
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (int p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
         for (int r = 0; r < MR; r++) {
             const __m512 x = _mm512_set1_ps(ap[r]);
-            c[r][0] = _mm512_fmadd_ps(x, b0, c[r][0]);
-            c[r][1] = _mm512_fmadd_ps(x, b1, c[r][1]);
+            acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
         }
         ap += MR;
         bp += 32;
     }
     for (int r = 0; r < MR; r++) {
-        _mm512_storeu_ps(tile + r * 32, c[r][0]);
-        _mm512_storeu_ps(tile + r * 32 + 16, c[r][1]);
+        out16(c + (size_t)r * ldc, acc[r][0], beta);
+        out16(c + (size_t)r * ldc + 16, acc[r][1], beta);
     }
+}
+
+/// The FMA peak probe: 12 independent accumulator chains, no memory traffic.
+R1_FMA static float probe_avx2(long iterations) {
+    __m256 acc[12], x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps((float)i);
+    for (long it = 0; it < iterations; it++)
+        for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
+    __m256 s = acc[0];
+    for (int i = 1; i < 12; i++) s = _mm256_add_ps(s, acc[i]);
+    return _mm256_cvtss_f32(s);
+}
+
+R1_512 static float probe_avx512(long iterations) {
+    __m512 acc[12], x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps((float)i);
+    for (long it = 0; it < iterations; it++)
+        for (int i = 0; i < 12; i++) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+    __m512 s = acc[0];
+    for (int i = 1; i < 12; i++) s = _mm512_add_ps(s, acc[i]);
+    return _mm512_reduce_add_ps(s);
 }
 
 static int sgemm_isa(void) {
@@ -154,6 +211,16 @@ static int sgemm_isa(void) { return 0; }
 
 int r1c_sgemm_kernel(void) { return sgemm_isa(); }
 
+double r1c_fma_probe(long iterations, float *sink) {
+#if defined(__x86_64__) || defined(_M_X64)
+    const int isa = sgemm_isa();
+    if (isa == 2) { *sink = probe_avx512(iterations); return 12.0 * 2 * 16 * (double)iterations; }
+    if (isa == 1) { *sink = probe_avx2(iterations); return 12.0 * 2 * 8 * (double)iterations; }
+#endif
+    *sink = 0;
+    return 0;
+}
+
 void r1c_sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta,
                float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
@@ -164,7 +231,7 @@ void r1c_sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, con
     }
     const int isa = sgemm_isa();
     const int nr = isa == 2 ? 32 : 16;
-    void (*micro)(int, const float *, const float *, float *) = micro_plain;
+    micro_fn micro = micro_plain;
 #if defined(__x86_64__) || defined(_M_X64)
     if (isa == 2) micro = micro_avx512;
     else if (isa == 1) micro = micro_avx2;
@@ -177,7 +244,8 @@ void r1c_sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, con
         for (int pc = 0; pc < k; pc += KC) {
             const int kc = k - pc < KC ? k - pc : KC;
             const float bt = pc == 0 ? beta : 1.0f;
-            pack_b(tb, b, ldb, pc, kc, jc, nc, nr, bp);
+            if (nr == 32) pack_b32(tb, b, ldb, pc, kc, jc, nc, bp);
+            else pack_b16(tb, b, ldb, pc, kc, jc, nc, bp);
             for (int ic = 0; ic < m; ic += MC) {
                 const int mc = m - ic < MC ? m - ic : MC;
                 pack_a(ta, a, lda, ic, mc, pc, kc, ap);
@@ -185,8 +253,13 @@ void r1c_sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, con
                     const int w = nc - jr < nr ? nc - jr : nr;
                     for (int ir = 0; ir < mc; ir += MR) {
                         const int h = mc - ir < MR ? mc - ir : MR;
-                        micro(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, tile);
-                        store_tile(tile, nr, h, w, bt, c + (size_t)(ic + ir) * ldc + jc + jr, ldc);
+                        float *out = c + (size_t)(ic + ir) * ldc + jc + jr;
+                        if (h == MR && w == nr) {
+                            micro(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, out, ldc, bt);
+                        } else {
+                            micro(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, tile, nr, 0.0f);
+                            store_tile(tile, nr, h, w, bt, out, ldc);
+                        }
                     }
                 }
             }

@@ -1,5 +1,6 @@
 // Row-major fp32 matrix products for the training step, split into tiles of C across the ThreadPool; each tile runs
 // R1KernelsC's packed sgemm. K is never split, so a product is bit-identical whatever the thread count.
+import Dispatch
 import R1Kernels
 import R1KernelsC
 
@@ -13,25 +14,42 @@ public struct Gemm: @unchecked Sendable {
     /// The micro-kernel on this CPU: 2 AVX-512F, 1 AVX2+FMA, 0 portable C.
     public static var kernel: Int { Int(r1c_sgemm_kernel()) }
 
+    /// The FMA peak of the pool's threads in GFLOP/s, measured: every thread runs R1KernelsC's probe (independent FMA
+    /// chains on the kernel's vector width, no memory traffic) at once; the best of three rounds. 0 on the portable kernel.
+    public func fmaPeakGflops() -> Double {
+        let threads = pool.threadCount, iterations = 20_000_000
+        let flops = UnsafeMutablePointer<Double>.allocate(capacity: threads)
+        defer { flops.deallocate() }
+        var best = 0.0
+        for _ in 0..<3 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            pool.parallelFor(threads) { i in
+                var sink: Float = 0
+                flops[i] = r1c_fma_probe(iterations, &sink)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            best = max(best, (0..<threads).reduce(0) { $0 + flops[$1] } / seconds / 1e9)
+        }
+        return best
+    }
+
     /// C(m, n) = op(A)·op(B) + beta·C; op(A) is (m, k) (A stored (k, m) when `ta`), op(B) is (k, n) (B stored (n, k)
     /// when `tb`).
     public func run(ta: Bool, tb: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: FloatPointer, ldc: Int) {
         if m <= 0 || n <= 0 { return }
-        // Tiles of up to 512 columns and as many rows as leave every thread two tiles (rows in sixes): each tile packs
-        // its own B panel once and reuses it over all its rows (96 at a time), so tall tiles pack B fewest times.
-        // Then halved (columns in 32s, rows in sixes) while there are fewer tiles than that.
-        let colBlocks = (n + 511) / 512
-        var nt = min(n, ((n + colBlocks - 1) / colBlocks + 31) / 32 * 32)
+        // At least two tiles per thread. Every tile packs its own rows of A and columns of B, so a split into r row
+        // tiles and c column tiles packs about c·m·k + r·n·k values: take the cheapest split. Columns in 32s (the widest
+        // micro-tile), rows in sixes.
         let want = 2 * pool.threadCount
-        let rowTilesWanted = max(1, (want + colBlocks - 1) / colBlocks)
-        var mt = min(m, max(6, ((m + rowTilesWanted - 1) / rowTilesWanted + 5) / 6 * 6))
-        while ((m + mt - 1) / mt) * ((n + nt - 1) / nt) < want {
-            if nt >= 2 * mt && nt > 64 { nt = (nt / 2 + 31) / 32 * 32 }
-            else if mt > 12 { mt = (mt / 2 + 5) / 6 * 6 }
-            else if nt > 64 { nt = (nt / 2 + 31) / 32 * 32 }
-            else { break }
+        var best = (cost: Int.max, rows: 1, cols: 1)
+        for c in 1...want where c <= (n + 31) / 32 {
+            let r = min((want + c - 1) / c, (m + 5) / 6)
+            let cost = c * m + r * n
+            if cost < best.cost { best = (cost, r, c) }
         }
+        let nt = min(n, ((n + best.cols - 1) / best.cols + 31) / 32 * 32)
+        let mt = min(m, ((m + best.rows - 1) / best.rows + 5) / 6 * 6)
         let rowTiles = (m + mt - 1) / mt, colTiles = (n + nt - 1) / nt
         pool.parallelFor(rowTiles * colTiles) { item in
             let i0 = (item / colTiles) * mt, j0 = (item % colTiles) * nt

@@ -75,14 +75,22 @@ struct RopeTable {
 
     init(positions: [Int], rotary: RotaryEmbedding) {
         half = rotary.rotaryDim / 2
-        cos = [Float](repeating: 0, count: positions.count * half)
+        // Each distinct position once (packed sequences repeat 0, 1, 2, ...), then copied to every token at it.
+        let h = half, distinct = (positions.max() ?? -1) + 1
+        var cosAt = [Float](repeating: 0, count: distinct * h), sinAt = cosAt
+        var seen = [Bool](repeating: false, count: distinct)
+        for p in positions where !seen[p] {
+            seen[p] = true
+            for i in 0..<h {
+                let angle = Float(p) * rotary.invFreq[i]
+                cosAt[p * h + i] = Float(Foundation.cos(Double(angle))) * rotary.attentionFactor
+                sinAt[p * h + i] = Float(Foundation.sin(Double(angle))) * rotary.attentionFactor
+            }
+        }
+        cos = [Float](repeating: 0, count: positions.count * h)
         sin = cos
         for (t, p) in positions.enumerated() {
-            for i in 0..<half {
-                let angle = Float(p) * rotary.invFreq[i]
-                cos[t * half + i] = Float(Foundation.cos(Double(angle))) * rotary.attentionFactor
-                sin[t * half + i] = Float(Foundation.sin(Double(angle))) * rotary.attentionFactor
-            }
+            for i in 0..<h { cos[t * h + i] = cosAt[p * h + i]; sin[t * h + i] = sinAt[p * h + i] }
         }
     }
 

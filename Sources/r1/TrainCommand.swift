@@ -109,7 +109,6 @@ struct TrainBenchCommand: AsyncParsableCommand {
     @Option(help: "Tokens per sequence.") var seq = 256
     @Option(help: "Timed steps (after one warm-up step).") var steps = 5
     @Option var threads: Int?
-    @Option(help: "Core clock in GHz for the FMA peak (default: /proc/cpuinfo).") var ghz: Double?
     @Flag var json = false
 
     func run() async throws {
@@ -150,29 +149,20 @@ struct TrainBenchCommand: AsyncParsableCommand {
             gemmTimes.append(Date().timeIntervalSince(t0))
         }
         let gemmGflops = 2 * Double(t) * Double(intermediate) * Double(hidden) / gemmTimes.min()! / 1e9
-        let clock = ghz ?? TrainBenchCommand.cpuGHz()
-        let lanes = Gemm.kernel == 2 ? 16.0 : 8.0
-        let peak = Double(n) * clock * lanes * 2 * 2  // two FMA units, two flops per FMA
+        let peak = gemm.fmaPeakGflops()
+        let share = peak > 0 ? gemmGflops / peak : 0
         let params6 = 6 * Double(layout.count) * tokens / median / 1e9  // the usual 6·N·tokens estimate
         if json {
             Output.line(JSONOut.object([
                 ("parameters", .int(layout.count)), ("tokens_per_step", .int(batch * seq)), ("threads", .int(n)),
                 ("step_s_median", .double(median)), ("tokens_per_s", .double(tokens / median)),
                 ("model_gflops", .double(params6)), ("gemm_gflops", .double(gemmGflops)), ("fma_peak_gflops", .double(peak)),
-                ("gemm_share_of_peak", .double(gemmGflops / peak)), ("kernel", .int(Gemm.kernel)),
+                ("gemm_share_of_peak", .double(share)), ("kernel", .int(Gemm.kernel)),
             ]).text)
         } else {
             Output.line(String(format: "%d parameters, %d tokens/step, %d threads: %.0f tokens/s (step %.3f s); GEMM %.1f GFLOP/s = %.0f%% of the %.0f GFLOP/s FMA peak",
-                               layout.count, batch * seq, n, tokens / median, median, gemmGflops, 100 * gemmGflops / peak, peak))
+                               layout.count, batch * seq, n, tokens / median, median, gemmGflops, 100 * share, peak))
         }
-    }
-
-    static func cpuGHz() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return 3 }
-        for line in text.split(separator: "\n") where line.hasPrefix("cpu MHz") {
-            if let v = Double(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) { return v / 1000 }
-        }
-        return 3
     }
 }
 

@@ -18,7 +18,7 @@ import R1Train
             for tb in [0, 1] {
                 let a = random(m * k, seed: 1), b = random(k * n, seed: 2), c0 = random(m * n, seed: 3)
                 let lda = ta == 1 ? m : k, ldb = tb == 1 ? k : n
-                for beta: Float in [0, 1] {
+                for beta: Float in [0, 1, 0.5] {
                     var want = c0, got = c0
                     r1c_sgemm_ref(Int32(ta), Int32(tb), Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), beta, &want, Int32(n))
                     r1c_sgemm(Int32(ta), Int32(tb), Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), beta, &got, Int32(n))

@@ -52,6 +52,9 @@ void r1c_sgemm_ref(int ta, int tb, int m, int n, int k, const float *a, int lda,
                    float *c, int ldc);
 /// The micro-kernel r1c_sgemm runs on this CPU: 2 AVX-512F (6×32), 1 AVX2+FMA (6×16), 0 portable C.
 int r1c_sgemm_kernel(void);
+/// The FMA peak probe behind `r1 train bench`'s "share of peak": `iterations` rounds of 12 independent FMA chains on
+/// the sgemm kernel's vector width, no memory traffic; returns the flops done (0 on the portable kernel). Time it.
+double r1c_fma_probe(long iterations, float *sink);
 
 #ifdef __cplusplus
 }
