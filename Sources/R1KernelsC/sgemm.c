@@ -6,8 +6,12 @@
 // r1c_sgemm_ref is the plain loop the kernel is tested against (Tests/R1TrainTests/GemmTests.swift); callers split C
 // into tiles across threads (R1Train/Gemm.swift).
 #include "R1KernelsC.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
 
 #define KC 256
 #define MC 96
@@ -43,7 +47,26 @@ static void pack_a(int ta, const float *a, int lda, int i0, int mc, int p0, int 
                 for (int p = 0; p < kc; p++, src += lda)
                     for (int r = 0; r < MR; r++) ap[p * MR + r] = r < mr ? src[r] : 0.0f;
             }
-        } else {  // A stored (m, k): one row at a time, read contiguously
+        } else if (mr == MR) {  // A stored (m, k), a full panel: four columns of the six rows at a time
+            const float *src = a + (size_t)(i0 + ir) * lda + p0;
+            int p = 0;
+#if defined(__x86_64__) || defined(_M_X64)
+            for (; p + 4 <= kc; p += 4) {
+                __m128 r0 = _mm_loadu_ps(src + p), r1 = _mm_loadu_ps(src + lda + p);
+                __m128 r2 = _mm_loadu_ps(src + 2 * (size_t)lda + p), r3 = _mm_loadu_ps(src + 3 * (size_t)lda + p);
+                const __m128 r4 = _mm_loadu_ps(src + 4 * (size_t)lda + p), r5 = _mm_loadu_ps(src + 5 * (size_t)lda + p);
+                _MM_TRANSPOSE4_PS(r0, r1, r2, r3);  // r_j = rows 0-3 at column p + j
+                const __m128 lo = _mm_unpacklo_ps(r4, r5), hi = _mm_unpackhi_ps(r4, r5);  // rows 4-5 at p, p+1 | p+2, p+3
+                float *dst = ap + (size_t)p * MR;
+                _mm_storeu_ps(dst, r0); _mm_storel_pi((__m64 *)(dst + 4), lo);
+                _mm_storeu_ps(dst + 6, r1); _mm_storeh_pi((__m64 *)(dst + 10), lo);
+                _mm_storeu_ps(dst + 12, r2); _mm_storel_pi((__m64 *)(dst + 16), hi);
+                _mm_storeu_ps(dst + 18, r3); _mm_storeh_pi((__m64 *)(dst + 22), hi);
+            }
+#endif
+            for (; p < kc; p++)
+                for (int r = 0; r < MR; r++) ap[p * MR + r] = src[(size_t)r * lda + p];
+        } else {  // A stored (m, k), the ragged edge: one row at a time, read contiguously
             for (int r = 0; r < mr; r++) {
                 const float *src = a + (size_t)(i0 + ir + r) * lda + p0;
                 for (int p = 0; p < kc; p++) ap[p * MR + r] = src[p];
@@ -108,7 +131,6 @@ static void micro_plain(int kc, const float *ap, const float *bp, float *c, int 
 }
 
 #if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
 #define R1_FMA __attribute__((target("avx2,fma")))
 #define R1_512 __attribute__((target("avx512f,avx2,fma")))
 
@@ -211,6 +233,30 @@ static int sgemm_isa(void) { return 0; }
 
 int r1c_sgemm_kernel(void) { return sgemm_isa(); }
 
+/// Each thread's packing buffers, made on its first call and freed when it exits: a fresh 650 KB allocation per call
+/// went to mmap, and the kernel zeroed its pages every time.
+typedef struct { float *ap, *bp; } scratch_t;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static void scratch_free(void *p) {
+    scratch_t *s = p;
+    free(s->ap);
+    free(s->bp);
+    free(s);
+}
+static void scratch_key_make(void) { pthread_key_create(&scratch_key, scratch_free); }
+static scratch_t *scratch(void) {
+    pthread_once(&scratch_once, scratch_key_make);
+    scratch_t *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = malloc(sizeof *s);
+        s->ap = aligned_alloc(64, sizeof(float) * MC * KC);
+        s->bp = aligned_alloc(64, sizeof(float) * (NC + 32) * KC);
+        pthread_setspecific(scratch_key, s);
+    }
+    return s;
+}
+
 double r1c_fma_probe(long iterations, float *sink) {
 #if defined(__x86_64__) || defined(_M_X64)
     const int isa = sgemm_isa();
@@ -236,8 +282,8 @@ void r1c_sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, con
     if (isa == 2) micro = micro_avx512;
     else if (isa == 1) micro = micro_avx2;
 #endif
-    float *ap = aligned_alloc(64, sizeof(float) * MC * KC);
-    float *bp = aligned_alloc(64, sizeof(float) * (NC + 32) * KC);
+    scratch_t *buffers = scratch();
+    float *ap = buffers->ap, *bp = buffers->bp;
     float tile[MR * 32] __attribute__((aligned(64)));
     for (int jc = 0; jc < n; jc += NC) {
         const int nc = n - jc < NC ? n - jc : NC;
@@ -265,6 +311,4 @@ void r1c_sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, con
             }
         }
     }
-    free(ap);
-    free(bp);
 }
