@@ -87,7 +87,7 @@ public enum Vec {
 
     /// e^x lane-wise (Cephes expf: x = n ln2 + r, |r| <= ln2/2, degree-5 polynomial, 2^n from the exponent bits),
     /// within 2 ulp of expf on [-87.3, 88.7]; below that 0, above it +inf, as expf.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let hi = SIMD8<Float>(repeating: 88.72283), lo = SIMD8<Float>(repeating: -87.33654)
         let xc = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)

@@ -60,12 +60,7 @@ enum Attention {
                     p[j] *= a.scale
                     mx = max(mx, p[j])
                 }
-                var sum: Float = 0
-                for j in 0...i {
-                    p[j] = expf(p[j] - mx)
-                    sum += p[j]
-                }
-                let inv = 1 / sum
+                let inv = 1 / Elementwise.expShifted(p, i + 1, shift: mx)
                 for j in 0...i { p[j] *= inv }
                 if i + 1 < len { (p + i + 1).update(repeating: 0, count: len - i - 1) }
             }

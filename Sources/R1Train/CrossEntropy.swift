@@ -20,12 +20,7 @@ enum CrossEntropy {
                         if temperature != 1 { for i in 0..<vocab { z[i] /= temperature } }
                         var mx = -Float.infinity
                         for i in 0..<vocab { mx = max(mx, z[i]) }
-                        var sum: Double = 0, weighted: Double = 0
-                        for i in 0..<vocab {
-                            let e = Double(expf(z[i] - mx))
-                            sum += e
-                            weighted += e * Double(z[i])
-                        }
+                        let (sum, weighted) = Elementwise.expSums(z, vocab, shift: mx)
                         let lse = mx + Float(log(sum))
                         entropies[r] = lse - Float(weighted / sum)  // H = lse - Σ p·z
                         let target = Int(tb[r])
@@ -33,7 +28,7 @@ enum CrossEntropy {
                         terms[r] = -wb[r] * logprobs[r]
                         guard let scale = gradScale else { continue }
                         let g = scale * wb[r] / temperature
-                        for i in 0..<vocab { z[i] = g * expf(z[i] - lse) }
+                        Elementwise.expShifted(z, vocab, shift: lse, scale: g)
                         z[target] -= g
                     }
                 }
@@ -53,7 +48,7 @@ enum CrossEntropy {
                         let z = logits + r * vocab, target = Int(tb[r])
                         let lse = z[target] - logprobs[r]
                         let g = -db[r] / temperature
-                        for i in 0..<vocab { z[i] = g * expf(z[i] - lse) }
+                        Elementwise.expShifted(z, vocab, shift: lse, scale: g)
                         z[target] -= g
                     }
                 }

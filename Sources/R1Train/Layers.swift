@@ -132,10 +132,7 @@ enum SwiGLU {
     /// h(T, F) = silu(gate) · up.
     static func forward(pool: ThreadPool, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, out: FloatPointer, count: Int) {
         pool.parallelRanges(count, grain: 4096) { r in
-            for i in r {
-                let g = gate[i]
-                out[i] = g / (1 + expf(-g)) * up[i]
-            }
+            Elementwise.swiglu(gate: gate, up: up, out: out, r.lowerBound, r.upperBound)
         }
     }
 
@@ -143,11 +140,7 @@ enum SwiGLU {
     static func backward(pool: ThreadPool, dout: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
                          dgate: FloatPointer, dup: FloatPointer, count: Int) {
         pool.parallelRanges(count, grain: 4096) { r in
-            for i in r {
-                let g = gate[i], sg = 1 / (1 + expf(-g))
-                dgate[i] = dout[i] * up[i] * sg * (1 + g * (1 - sg))
-                dup[i] = dout[i] * g * sg
-            }
+            Elementwise.swigluBackward(dout: dout, gate: gate, up: up, dgate: dgate, dup: dup, r.lowerBound, r.upperBound)
         }
     }
 }

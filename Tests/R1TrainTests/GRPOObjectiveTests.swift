@@ -72,8 +72,11 @@ private func vector(_ v: JSONValue?) -> [Double] { (v?.array ?? []).map { $0.dou
         _ = model.logprobGradient(params, grads: b, batch: batch, workspace: ws, temperature: 1) { r in
             [Float](repeating: -1, count: r.termCount)
         }
-        let maxDiff = zip(a.array, b.array).map { abs($0 - $1) }.max()!
-        #expect(maxDiff < 1e-6)
+        // The two paths differ only in how the logsumexp is rounded (the cross-entropy keeps it, the log-prob path takes
+        // it back as z[target] - logp[target]), about one ulp that the backward carries as a relative error: bound the
+        // difference relative to the gradient's scale (gradients here reach 9, where one ulp is 9.5e-7).
+        let maxDiff = zip(a.array, b.array).map { abs($0 - $1) }.max()!, scale = a.array.map { abs($0) }.max()!
+        #expect(maxDiff <= 1e-6 * scale, "\(maxDiff) at gradient scale \(scale)")
 
         // finite difference through the temperature: d/dε of Σ logp at T = 0.7 along the gradient direction
         let t: Float = 0.7
