@@ -9,7 +9,7 @@ enum HandWrittenSplit: Sendable {
     case kimiK2
     /// AFMoE (Arcee Trinity): digit runs cut so the leading group holds `count % 3` digits and the rest come in
     /// threes; llama.cpp's cut leaves the text before a run inside the run's first group (the later regexes split
-    /// it off again).
+    /// most of it off again, not a format character such as U+200D, which stays in the digits' word).
     case afmoeDigits
 
     func split(_ range: Range<Int>, in text: ScalarText, into out: inout [Range<Int>]) {
