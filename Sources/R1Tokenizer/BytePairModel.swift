@@ -150,16 +150,19 @@ final class BytePairModel: @unchecked Sendable {
     /// Id of the single-byte token for each byte, -1 when the vocabulary lacks it.
     let byteIds: [Int32]
     let ignoreMerges: Bool
+    /// Set for raw UTF-8 vocabularies; nil for byte-level ones.
+    let raw: RawSymbols?
 
     private let lock = NSLock()
     private var cache = ByteKeyTable(capacity: 1 << 14)
     private var cacheIds: [Int32] = []
     private static let cacheLimit = 1 << 18
 
-    init(vocab: ByteKeyTable, merges: [UInt64: UInt64], ignoreMerges: Bool) {
+    init(vocab: ByteKeyTable, merges: [UInt64: UInt64], ignoreMerges: Bool, raw: RawSymbols? = nil) {
         self.vocab = vocab
         self.merges = merges
         self.ignoreMerges = ignoreMerges
+        self.raw = raw
         var byteIds = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {
             var byte = UInt8(b)
@@ -189,6 +192,12 @@ final class BytePairModel: @unchecked Sendable {
             let start = cacheIds.count
             if ignoreMerges, let id = vocab.find(word) {
                 cacheIds.append(Int32(id))
+            } else if let raw {
+                if raw.wholeNewlineRuns, word.allSatisfy({ $0 == 0x0A }), let id = vocab.find(word) {
+                    cacheIds.append(Int32(id))
+                } else {
+                    mergeCharacters(word, raw, scratch: &scratch, into: &cacheIds)
+                }
             } else {
                 merge(word, scratch: &scratch, into: &cacheIds)
             }
@@ -241,6 +250,69 @@ final class BytePairModel: @unchecked Sendable {
         }
     }
 
+    /// BPE of one word of a raw UTF-8 vocabulary, as llama.cpp runs it: symbols start as characters, merges apply by
+    /// rank whether or not their result is a token, and each final symbol outside the vocabulary becomes its bytes'
+    /// `<0xNN>` tokens (a byte without one is dropped, as llama.cpp drops it).
+    func mergeCharacters(_ word: UnsafeBufferPointer<UInt8>, _ raw: RawSymbols, scratch: inout MergeScratch,
+                         into out: inout [Int32]) {
+        let n = word.count
+        guard n > 0 else { return }
+        scratch.reset(n)
+        var count = 0
+        var i = 0
+        while i < n {
+            let length = min(n - i, utf8Length(word[i]))
+            let id = raw.table.find(UnsafeBufferPointer(rebasing: word[i..<(i + length)]))
+            scratch.ids[count] = id.map { Int32(truncatingIfNeeded: $0) } ?? -1
+            scratch.starts[count] = Int32(i)
+            scratch.prev[count] = Int32(count - 1)
+            scratch.next[count] = Int32(count + 1)
+            count += 1
+            i += length
+        }
+        scratch.next[count - 1] = -1
+        for k in 0..<(count - 1) {
+            if let m = pairMerge(scratch.ids[k], scratch.ids[k + 1]) { scratch.push(m & 0xFFFF_FFFF_0000_0000 | UInt64(k)) }
+        }
+        while let top = scratch.pop() {
+            let pos = Int(top & 0xFFFF_FFFF), rank = top >> 32
+            guard scratch.alive[pos], scratch.next[pos] >= 0 else { continue }
+            let right = Int(scratch.next[pos])
+            guard let m = pairMerge(scratch.ids[pos], scratch.ids[right]), m >> 32 == rank else { continue }
+            scratch.ids[pos] = Int32(truncatingIfNeeded: m & 0xFFFF_FFFF)
+            scratch.alive[right] = false
+            let after = scratch.next[right]
+            scratch.next[pos] = after
+            if after >= 0 { scratch.prev[Int(after)] = Int32(pos) }
+            let before = scratch.prev[pos]
+            if before >= 0, let m = pairMerge(scratch.ids[Int(before)], scratch.ids[pos]) {
+                scratch.push(m & 0xFFFF_FFFF_0000_0000 | UInt64(before))
+            }
+            if after >= 0, let m = pairMerge(scratch.ids[pos], scratch.ids[Int(after)]) {
+                scratch.push(m & 0xFFFF_FFFF_0000_0000 | UInt64(pos))
+            }
+        }
+        var k = 0
+        while k >= 0 {
+            let id = Int(scratch.ids[k])
+            let next = Int(scratch.next[k])
+            if id >= 0 && id < raw.firstMergeOnlyId {
+                out.append(Int32(id))
+            } else {
+                let end = next >= 0 ? Int(scratch.starts[next]) : n
+                for b in word[Int(scratch.starts[k])..<end] where raw.byteTokens[Int(b)] >= 0 {
+                    out.append(raw.byteTokens[Int(b)])
+                }
+            }
+            k = next
+        }
+    }
+
+    @inline(__always)
+    private func utf8Length(_ lead: UInt8) -> Int {
+        lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4  // llama.cpp's unicode_len_utf8
+    }
+
     @inline(__always)
     private func pairMerge(_ a: Int32, _ b: Int32) -> UInt64? {
         guard a >= 0, b >= 0 else { return nil }
@@ -248,9 +320,21 @@ final class BytePairModel: @unchecked Sendable {
     }
 }
 
+/// What a raw UTF-8 (SentencePiece-style) vocabulary adds to the byte-keyed tables: see `mergeCharacters`.
+struct RawSymbols: Sendable {
+    /// The vocabulary plus the strings merges name that it lacks, which get ids from `firstMergeOnlyId` on.
+    var table: ByteKeyTable
+    var firstMergeOnlyId: Int
+    /// Id of `<0xNN>` for each byte, -1 when the vocabulary lacks it.
+    var byteTokens: [Int32]
+    /// Gemma 4 (llama.cpp PR 21343): a word of newlines only is one token when the vocabulary holds it whole.
+    var wholeNewlineRuns: Bool
+}
+
 /// Reusable buffers for one word's merge loop.
 struct MergeScratch {
     var ids: [Int32] = []
+    var starts: [Int32] = []
     var prev: [Int32] = []
     var next: [Int32] = []
     var alive: [Bool] = []
@@ -259,6 +343,7 @@ struct MergeScratch {
     mutating func reset(_ n: Int) {
         if ids.count < n {
             ids = [Int32](repeating: 0, count: n)
+            starts = ids
             prev = ids
             next = ids
             alive = [Bool](repeating: true, count: n)

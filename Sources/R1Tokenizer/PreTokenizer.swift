@@ -46,6 +46,10 @@ struct ScalarText {
 
 enum Normalization: Sendable {
     case nfc, nfd, nfkc, nfkd
+    /// SentencePiece's escaped whitespace: each space becomes U+2581 `▁` (llama.cpp's escape_whitespaces).
+    case metaspace
+    /// Each scalar to its one-scalar lowercase, as llama.cpp's unicode_tolower (GGUF normalizer.lowercase).
+    case lowercase
 
     init(type: String) throws {
         switch type {
@@ -58,6 +62,11 @@ enum Normalization: Sendable {
     }
 
     func apply(_ bytes: [UInt8]) -> [UInt8] {
+        switch self {
+        case .metaspace: return Self.escapeSpaces(bytes)
+        case .lowercase: return Self.lowercased(bytes)
+        default: break
+        }
         // Every scalar below U+0300 is stable under NFC (their UTF-8 lead bytes are below 0xCC).
         if self == .nfc && !bytes.contains(where: { $0 >= 0xCC }) { return bytes }
         if !bytes.contains(where: { $0 >= 0x80 }) { return bytes }
@@ -69,7 +78,31 @@ enum Normalization: Sendable {
         case .nfd: return Array(string.decomposedStringWithCanonicalMapping.utf8)
         case .nfkc: return string.decomposedStringWithCompatibilityMapping._nfcCodeUnits
         case .nfkd: return Array(string.decomposedStringWithCompatibilityMapping.utf8)
+        case .metaspace, .lowercase: return bytes
         }
+    }
+
+    private static func escapeSpaces(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0x20) else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 16)
+        for b in bytes {
+            if b == 0x20 { out += [0xE2, 0x96, 0x81] } else { out.append(b) }
+        }
+        return out
+    }
+
+    private static func lowercased(_ bytes: [UInt8]) -> [UInt8] {
+        var scalars = String.UnicodeScalarView()
+        for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
+            if scalar.isASCII {
+                scalars.append((0x41...0x5A).contains(scalar.value) ? Unicode.Scalar(scalar.value + 0x20)! : scalar)
+            } else {
+                // The simple mapping: İ's full lowercase is i + U+0307, its simple one (llama.cpp's) is i.
+                scalars.append(scalar.properties.lowercaseMapping.unicodeScalars.first ?? scalar)
+            }
+        }
+        return Array(String(scalars).utf8)
     }
 }
 
@@ -83,6 +116,7 @@ enum SplitBehavior: String, Sendable {
 enum PreTokenizerStep: Sendable {
     case split(PreTokenizerRegex, SplitBehavior, invert: Bool)
     case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
+    case handWritten(HandWrittenSplit)
 }
 
 /// GPT-2's pattern, which ByteLevel applies when `use_regex` is true.
@@ -106,6 +140,11 @@ struct PreTokenizer: Sendable {
                 var next: [Range<Int>] = []
                 next.reserveCapacity(ranges.count * 2)
                 for range in ranges { split(range, in: text, regex, behavior, invert, into: &next) }
+                ranges = next
+            case .handWritten(let splitter):
+                var next: [Range<Int>] = []
+                next.reserveCapacity(ranges.count * 2)
+                for range in ranges { splitter.split(range, in: text, into: &next) }
                 ranges = next
             case .byteLevel(let addPrefixSpace, let useRegex):
                 if addPrefixSpace { ranges = prependSpaces(&text, ranges) }
@@ -197,28 +236,50 @@ struct PreTokenizer: Sendable {
 
 // MARK: - GGUF names
 
+/// What a GGUF `tokenizer.ggml.pre` name means for encoding, as llama.cpp's llm_tokenizer_bpe sets it up.
+struct GGUFPreTokenization {
+    var preTokenizer: PreTokenizer
+    var normalizers: [Normalization] = []
+    /// Raw UTF-8 tokens with `<0xNN>` byte fallback (llama.cpp's byte_encode = false); nil for byte-level ones.
+    var raw: RawSpelling?
+    /// llama.cpp adds BOS whatever the GGUF says (Gemma 4).
+    var forcesBos = false
+}
+
 /// Pre-tokenizer steps and normaliser for a GGUF `tokenizer.ggml.pre` name, as llama.cpp maps it (PreTokenizerNames).
-/// Unknown names, and types llama.cpp handles outside its regexes, are errors naming them.
-func ggufPreTokenizer(named name: String) throws -> (PreTokenizer, [Normalization]) {
+/// Unknown names are errors naming them.
+func ggufPreTokenizer(named name: String) throws -> GGUFPreTokenization {
     guard let type = llamaPreTokenizerTypes[name] else { throw TokenizerError.unknownPreTokenizer(name) }
-    if let why = llamaPreTokenizerSpecial[type] {
-        throw TokenizerError.unsupported("pre-tokenizer '\(name)' (\(why))")
-    }
     if type == "gpt2" {  // GPT-2's one regex is ByteLevel's own
-        return (PreTokenizer(steps: [.byteLevel(addPrefixSpace: false, useRegex: true)]), [])
+        return GGUFPreTokenization(preTokenizer: PreTokenizer(steps: [.byteLevel(addPrefixSpace: false, useRegex: true)]))
     }
     guard let patterns = llamaPreTokenizerRegexes[type] else { throw TokenizerError.unknownPreTokenizer(name) }
     var steps: [PreTokenizerStep] = []
     for p in patterns {
+        if let splitter = llamaHandWrittenSplits[p] {  // llama.cpp's unicode_regex_split_custom dispatch
+            steps.append(.handWritten(splitter))
+            continue
+        }
         do {
             steps.append(.split(try PreTokenizerRegex(p), .isolated, invert: false))
         } catch {
             throw TokenizerError.unsupported("pre-tokenizer '\(name)': its regex \(p) uses what R1Tokenizer's regex engine lacks (\(error))")
         }
     }
-    steps.append(.byteLevel(addPrefixSpace: false, useRegex: false))
-    // Qwen's tokenizer.json normalises to NFC before splitting (llama.cpp does not).
-    return (PreTokenizer(steps: steps), type == "qwen2" || type == "qwen35" ? [.nfc] : [])
+    var result = GGUFPreTokenization(preTokenizer: PreTokenizer(steps: steps))
+    switch type {
+    case "gemma4", "sarvam_moe":  // SentencePiece-style BPE: spaces as ▁, split only at newlines
+        result.normalizers = [.metaspace]
+        result.raw = RawSpelling(metaspace: true, wholeNewlineRuns: type == "gemma4", requiresByteTokens: true)
+        result.forcesBos = type == "gemma4"
+    case "whitespace":
+        result.raw = RawSpelling()
+    default:
+        result.preTokenizer.steps.append(.byteLevel(addPrefixSpace: false, useRegex: false))
+        // Qwen's tokenizer.json normalises to NFC before splitting (llama.cpp does not).
+        if type == "qwen2" || type == "qwen35" { result.normalizers = [.nfc] }
+    }
+    return result
 }
 
 /// Whether BPE takes a whole word found in the vocabulary without merging, for a GGUF pre-tokenizer name.

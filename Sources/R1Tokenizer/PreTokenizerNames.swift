@@ -90,12 +90,8 @@ let llamaPreTokenizerRegexes: [String: [String]] = [
     "youtu": ["[가-힣ㄱ-ㆎ]+|[！…“”‘’—：；，、-〿︰-﹏]+|[ㄅ-ㄯ]+|[一-龥぀-ゟ゠-ヿ]+", "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"],
 ]
 
-/// Types llama.cpp runs without GPT-2's byte encoding or with hand-written code instead of its regexes.
-let llamaPreTokenizerSpecial: [String: String] = [
-    "gemma4": "SentencePiece-style raw UTF-8 BPE", "sarvam_moe": "SentencePiece-style raw UTF-8 BPE",
-    "whitespace": "raw UTF-8 whitespace splitting", "kimi_k2": "llama.cpp's hand-written Kimi-K2 splitter",
-    "afmoe": "llama.cpp's hand-written AFMoE digit grouping",
-]
+/// The pattern strings llama.cpp's unicode_regex_split_custom answers with hand-written code instead of a regex.
+let llamaHandWrittenSplits: [String: HandWrittenSplit] = ["\\p{Han}+": .kimiK2, "\\p{AFMoE_digits}": .afmoeDigits]
 
 /// Names whose BPE takes a whole word found in the vocabulary without merging (llama.cpp's `ignore_merges`).
 let llamaIgnoreMergesNames: Set<String> = [

@@ -3,11 +3,11 @@ import R1Formats
 
 extension Tokenizer {
     /// Reads `tokenizer.ggml.{model,tokens,merges,token_type,pre,bos_token_id,eos_token_id,padding_token_id,
-    /// add_bos_token,add_eos_token}`; an unknown model or pre-tokenizer is an error naming it.
+    /// add_bos_token,add_eos_token,normalizer.lowercase}`; an unknown model or pre-tokenizer is an error naming it.
     public convenience init(gguf file: GGUFFile) throws {
         let model = file.string("tokenizer.ggml.model") ?? "gpt2"
-        guard model == "gpt2" else {
-            throw TokenizerError.unsupported("\(file.path): tokenizer model '\(model)' (only byte-level BPE, 'gpt2', is supported)")
+        guard ["gpt2", "gemma4", "whitespace"].contains(model) else {
+            throw TokenizerError.unsupported("\(file.path): tokenizer model '\(model)' (only BPE: 'gpt2', 'gemma4', 'whitespace')")
         }
         guard let tokens = file.stringArray("tokenizer.ggml.tokens") else {
             throw TokenizerError.malformed("\(file.path): no tokenizer.ggml.tokens in metadata")
@@ -20,6 +20,8 @@ extension Tokenizer {
                       eosId: file.int("tokenizer.ggml.eos_token_id"),
                       padId: file.int("tokenizer.ggml.padding_token_id"),
                       addBos: file.bool("tokenizer.ggml.add_bos_token") ?? false,
-                      addEos: file.bool("tokenizer.ggml.add_eos_token") ?? false)
+                      addEos: file.bool("tokenizer.ggml.add_eos_token") ?? false,
+                      model: model,
+                      lowercase: file.bool("tokenizer.ggml.normalizer.lowercase") ?? false)
     }
 }

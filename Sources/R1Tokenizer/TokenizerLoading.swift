@@ -27,14 +27,36 @@ extension Tokenizer {
     }
 
     /// Builds from GGUF metadata arrays. `tokenTypes`: 1 normal, 2 unknown, 3 control (special),
-    /// 4 user-defined (added, not special), 5 unused, 6 byte. `preTokenizer` is `tokenizer.ggml.pre`.
+    /// 4 user-defined (added, not special), 5 unused, 6 byte. `preTokenizer` is `tokenizer.ggml.pre`; `model` is
+    /// `tokenizer.ggml.model`: `gpt2` (BPE), `gemma4` (raw UTF-8 BPE) or `whitespace` (raw UTF-8 BPE on the text
+    /// between whitespace, which is dropped; `lowercase` is `tokenizer.ggml.normalizer.lowercase`).
     public convenience init(tokens: [String], merges: [String], tokenTypes: [Int], preTokenizer: String,
-                            bosId: Int?, eosId: Int?, padId: Int?, addBos: Bool, addEos: Bool) throws {
+                            bosId: Int?, eosId: Int?, padId: Int?, addBos: Bool, addEos: Bool,
+                            model: String = "gpt2", lowercase: Bool = false) throws {
         guard tokenTypes.isEmpty || tokenTypes.count == tokens.count else {
             throw TokenizerError.malformed("\(tokenTypes.count) token types for \(tokens.count) tokens")
         }
         var spec = TokenizerSpec()
-        (spec.preTokenizer, spec.normalizers) = try ggufPreTokenizer(named: preTokenizer)
+        // llama.cpp reads a gemma4 model's pre-tokenizer as gemma4 whatever the file names.
+        var meaning = try ggufPreTokenizer(named: model == "gemma4" ? "gemma4" : preTokenizer)
+        switch model {
+        case "gpt2", "gemma4":
+            // llama.cpp would run BPE over whitespace runs and abort on the first run with a space in it.
+            guard preTokenizer != "whitespace" || model == "gemma4" else {
+                throw TokenizerError.unsupported("pre-tokenizer 'whitespace' under tokenizer model '\(model)' (needs model 'whitespace')")
+            }
+        case "whitespace":
+            guard meaning.raw != nil else {
+                throw TokenizerError.unsupported("tokenizer model 'whitespace' with pre-tokenizer '\(preTokenizer)' (only 'whitespace')")
+            }
+            // llama.cpp's whitespace session: whitespace separates words and is dropped.
+            meaning.preTokenizer = PreTokenizer(steps: [.split(try PreTokenizerRegex("\\S+"), .removed, invert: true)])
+            if lowercase { meaning.normalizers.append(.lowercase) }
+        default:
+            throw TokenizerError.unsupported("tokenizer model '\(model)' (only BPE: 'gpt2', 'gemma4', 'whitespace')")
+        }
+        spec.preTokenizer = meaning.preTokenizer
+        spec.normalizers = meaning.normalizers
         spec.ignoreMerges = ggufIgnoresMerges(preTokenizer)
         for (id, token) in tokens.enumerated() {
             switch tokenTypes.isEmpty ? 1 : tokenTypes[id] {
@@ -43,15 +65,30 @@ extension Tokenizer {
             default: spec.vocab.append((token, id))
             }
         }
-        spec.merges = try merges.map(parseMerge)
+        if var raw = meaning.raw {
+            raw.byteTokenIds = Set(tokenTypes.indices.filter { tokenTypes[$0] == 6 })
+            spec.raw = raw
+            spec.ignoreMerges = false
+            spec.merges = try merges.map(parseRawMerge)
+        } else {
+            spec.merges = try merges.map(parseMerge)
+        }
         func token(_ id: Int?) -> String? { id.flatMap { $0 >= 0 && $0 < tokens.count ? tokens[$0] : nil } }
         spec.bosToken = token(bosId)
         spec.eosToken = token(eosId)
         spec.padToken = token(padId)
-        spec.addBos = addBos
+        spec.addBos = addBos || meaning.forcesBos
         spec.addEos = addEos
         try self.init(spec: spec)
     }
+}
+
+/// A raw UTF-8 merge line splits at its first space after the first byte, as llama.cpp reads it (a token may start
+/// with a space).
+private func parseRawMerge(_ line: String) throws -> (String, String) {
+    let bytes = Array(line.utf8)
+    guard bytes.count > 1, let space = bytes[1...].firstIndex(of: 0x20) else { throw TokenizerError.malformed("merge '\(line)'") }
+    return (String(decoding: bytes[..<space], as: UTF8.self), String(decoding: bytes[(space + 1)...], as: UTF8.self))
 }
 
 private func parseMerge(_ line: String) throws -> (String, String) {

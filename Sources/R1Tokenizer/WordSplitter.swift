@@ -9,7 +9,11 @@ public struct WordSplitter: Sendable {
     public let name: String
 
     public init(preTokenizer name: String) throws {
-        (preTokenizer, normalizers) = try ggufPreTokenizer(named: name)
+        let meaning = try ggufPreTokenizer(named: name)
+        guard meaning.raw == nil else {
+            throw TokenizerError.unsupported("pre-tokenizer '\(name)' for byte-level BPE (it names a raw UTF-8 BPE family)")
+        }
+        (preTokenizer, normalizers) = (meaning.preTokenizer, meaning.normalizers)
         self.name = name
     }
 

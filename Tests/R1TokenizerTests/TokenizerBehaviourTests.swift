@@ -116,7 +116,7 @@ import Testing
     @Test func ggufPatternsEqualTokenizerJSON() throws {
         let pairs = [("deepseek-r1-qwen", "r1-distill-qwen-1.5b"), ("deepseek-v3", "deepseek-v3"), ("llama-bpe", "llama3-synthetic")]
         for (gguf, fixture) in pairs {
-            let (preTokenizer, _) = try ggufPreTokenizer(named: gguf)
+            let preTokenizer = try ggufPreTokenizer(named: gguf).preTokenizer
             #expect(preTokenizer.splitPatterns == (try TokenizerFixtures.tokenizer(fixture)).preTokenizer.splitPatterns)
         }
     }
