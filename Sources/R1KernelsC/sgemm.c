@@ -36,18 +36,24 @@ void r1c_sgemm_ref(int ta, int tb, int m, int n, int k, const float *a, int lda,
 
 /// A[i0.., p0..] as MR-row panels: ap[panel][p][r], zero-padded past `mc` rows.
 static void pack_a(int ta, const float *a, int lda, int i0, int mc, int p0, int kc, float *ap) {
+    if (ta) {  // A stored (k, m): row p of the store holds every panel's MR values at p; read it once, in order
+        const int full = mc - mc % MR;
+        for (int p = 0; p < kc; p++) {
+            const float *restrict src = a + (size_t)(p0 + p) * lda + i0;
+            for (int ir = 0; ir < full; ir += MR) {
+                float *restrict dst = ap + (size_t)ir * kc + (size_t)p * MR;
+                for (int r = 0; r < MR; r++) dst[r] = src[ir + r];
+            }
+            if (full < mc) {
+                float *restrict dst = ap + (size_t)full * kc + (size_t)p * MR;
+                for (int r = 0; r < MR; r++) dst[r] = full + r < mc ? src[full + r] : 0.0f;
+            }
+        }
+        return;
+    }
     for (int ir = 0; ir < mc; ir += MR, ap += (size_t)MR * kc) {
         const int mr = mc - ir < MR ? mc - ir : MR;
-        if (ta) {  // A stored (k, m): the panel's MR values at each p are adjacent
-            const float *src = a + (size_t)p0 * lda + i0 + ir;
-            if (mr == MR) {
-                for (int p = 0; p < kc; p++, src += lda)
-                    for (int r = 0; r < MR; r++) ap[p * MR + r] = src[r];
-            } else {
-                for (int p = 0; p < kc; p++, src += lda)
-                    for (int r = 0; r < MR; r++) ap[p * MR + r] = r < mr ? src[r] : 0.0f;
-            }
-        } else if (mr == MR) {  // A stored (m, k), a full panel: four columns of the six rows at a time
+        if (mr == MR) {  // A stored (m, k), a full panel: four columns of the six rows at a time
             const float *src = a + (size_t)(i0 + ir) * lda + p0;
             int p = 0;
 #if defined(__x86_64__) || defined(_M_X64)
@@ -80,24 +86,30 @@ static void pack_a(int ta, const float *a, int lda, int i0, int mc, int p0, int 
 /// op(B)[p0.., j0..] as NR-column panels: bp[panel][p][col], zero-padded past `nc` columns.
 #define PACK_B(NR)                                                                                                      \
     static void pack_b##NR(int tb, const float *b, int ldb, int p0, int kc, int j0, int nc, float *bp) {               \
-        for (int jr = 0; jr < nc; jr += NR, bp += (size_t)NR * kc) {                                                    \
-            const int w = nc - jr < NR ? nc - jr : NR;                                                                  \
-            if (!tb) { /* B stored (k, n): rows of the panel are contiguous */                                          \
-                const float *src = b + (size_t)p0 * ldb + j0 + jr;                                                      \
-                if (w == NR) {                                                                                          \
-                    for (int p = 0; p < kc; p++, src += ldb)                                                            \
-                        for (int col = 0; col < NR; col++) bp[p * NR + col] = src[col];                                 \
-                } else {                                                                                                \
-                    for (int p = 0; p < kc; p++, src += ldb)                                                            \
-                        for (int col = 0; col < NR; col++) bp[p * NR + col] = col < w ? src[col] : 0.0f;                \
-                }                                                                                                       \
-            } else { /* B stored (n, k): one column of op(B) at a time, read contiguously */                           \
+        const int full = nc - nc % NR; /* columns in whole panels */                                                  \
+        if (tb) { /* B stored (n, k): one column of op(B) at a time, read contiguously */                              \
+            for (int jr = 0; jr < nc; jr += NR) {                                                                       \
+                const int w = nc - jr < NR ? nc - jr : NR;                                                              \
+                float *restrict panel = bp + (size_t)jr * kc;                                                           \
                 for (int col = 0; col < w; col++) {                                                                     \
-                    const float *src = b + (size_t)(j0 + jr + col) * ldb + p0;                                          \
-                    for (int p = 0; p < kc; p++) bp[p * NR + col] = src[p];                                             \
+                    const float *restrict src = b + (size_t)(j0 + jr + col) * ldb + p0;                                 \
+                    for (int p = 0; p < kc; p++) panel[p * NR + col] = src[p];                                          \
                 }                                                                                                       \
                 for (int col = w; col < NR; col++)                                                                      \
-                    for (int p = 0; p < kc; p++) bp[p * NR + col] = 0.0f;                                               \
+                    for (int p = 0; p < kc; p++) panel[p * NR + col] = 0.0f;                                            \
+            }                                                                                                           \
+            return;                                                                                                     \
+        }                                                                                                               \
+        /* B stored (k, n): row p holds every panel's NR values at p; read it once, in order */                        \
+        for (int p = 0; p < kc; p++) {                                                                                  \
+            const float *restrict src = b + (size_t)(p0 + p) * ldb + j0;                                                \
+            for (int jr = 0; jr < full; jr += NR) {                                                                     \
+                float *restrict dst = bp + (size_t)jr * kc + (size_t)p * NR;                                            \
+                for (int col = 0; col < NR; col++) dst[col] = src[jr + col];                                            \
+            }                                                                                                           \
+            if (full < nc) {                                                                                            \
+                float *restrict dst = bp + (size_t)full * kc + (size_t)p * NR;                                          \
+                for (int col = 0; col < NR; col++) dst[col] = full + col < nc ? src[full + col] : 0.0f;                 \
             }                                                                                                           \
         }                                                                                                               \
     }
