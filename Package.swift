@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "R1Runtime", dependencies: ["R1Models", "R1Tokenizer", "R1Sampling", "R1Formats"], swiftSettings: fast),
         // layer 4
         .target(name: "R1Server", dependencies: [
-            "R1Runtime", "R1Tokenizer", "R1Sampling", "R1Formats",
+            "R1Runtime", "R1Models", "R1Kernels", "R1Tokenizer", "R1Sampling", "R1Formats",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         // R1Eval: answer checking, datasets, pass@k, the eval harness (local engine or an HTTP endpoint), code sandbox

@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 swift test --parallel
 bash scripts/tests/install_check.sh
 VENV=${VENV:-/opt/r1venv}
-if ! "$VENV/bin/python" -c "import openai, huggingface_hub" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import openai, huggingface_hub, ollama" 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet openai huggingface_hub
+  "$VENV/bin/pip" install --quiet openai huggingface_hub "ollama>=0.6,<0.7"
 fi
 export VENV
 bash scripts/server/e2e.sh
