@@ -10,6 +10,10 @@ let simdFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"
 let simdFlags: [SwiftSetting] = []
 #endif
 let fast: [SwiftSetting] = simdFlags
+/// `-O` in debug builds too, for the code every decoded token runs: the kernels, sampling over the vocabulary and grammar
+/// masks. Unoptimised, generic SIMD code calls into the runtime per element, and a debug decode step at the R1-Distill
+/// vocabulary (151,936 logits) took about 100x a release one, too slow for the end-to-end scripts and tests.
+let perToken: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "swift-r1",
@@ -39,12 +43,12 @@ let package = Package(
     targets: [
         // layer 0
         .target(name: "R1KernelsC"),  // AVX2 int8 dot products, per-function target attributes, runtime dispatch
-        .target(name: "R1Kernels", dependencies: ["R1KernelsC"], swiftSettings: fast),
+        .target(name: "R1Kernels", dependencies: ["R1KernelsC"], swiftSettings: fast + perToken),
         // layer 1
         .target(name: "R1Formats", dependencies: ["R1Kernels"], swiftSettings: fast),
-        .target(name: "R1Sampling", dependencies: ["R1Kernels"], swiftSettings: fast),
+        .target(name: "R1Sampling", dependencies: ["R1Kernels"], swiftSettings: fast + perToken),
         // R1Constrain: GBNF, regex and JSON Schema compiled to a byte-level grammar; token masks over a vocabulary
-        .target(name: "R1Constrain"),
+        .target(name: "R1Constrain", swiftSettings: perToken),
         // layer 2
         .target(name: "R1Tokenizer", dependencies: ["R1Formats"], swiftSettings: fast),
         .target(name: "R1Models", dependencies: ["R1Kernels", "R1Formats"], swiftSettings: fast),
