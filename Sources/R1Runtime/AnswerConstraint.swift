@@ -1,7 +1,8 @@
 // Structured output in the decode loop (GenerationParameters.grammar): the reasoning samples freely until `</think>`,
 // then each step's logits are masked to the grammar's allowed tokens, end of sequence only once it is complete, and
 // the answer ends when nothing else may follow (vLLM's structured output behind a reasoning parser). Near the token
-// limit only tokens after which the grammar can still complete in the tokens left are allowed, so a value is not cut.
+// limit only tokens after which the grammar can still complete in the tokens left are allowed (counting a token per
+// byte of the shortest completion, which single-byte tokens can always write), so a value is not cut.
 import R1Constrain
 import R1Sampling
 import R1Tokenizer

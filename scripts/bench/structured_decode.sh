@@ -14,10 +14,9 @@ swift build -c release --product r1 >/dev/null
 BIN=$(swift build -c release --show-bin-path)/r1
 run() {  # prints tokens/s and tokens
   "$BIN" generate "$MODEL" --prompt "Answer in JSON." --think-budget 0 --temperature 1 --seed 7 --threads "$THREADS" \
-    --max-tokens "$TOKENS" --json "$@" | python3 -c '
-import json, sys
+    --max-tokens "$TOKENS" --json "$@" | python3 -c 'import json, sys
 t = json.load(sys.stdin)["timings"]
-print(f"{t[\"generated_tokens\"] / t[\"generate_ms\"] * 1000:8.2f} tok/s  {t[\"generated_tokens\"]:4d} tokens")'
+print("%8.2f tok/s  %4d tokens" % (t["generated_tokens"] / t["generate_ms"] * 1000, t["generated_tokens"]))'
 }
 echo "model: $MODEL, $TOKENS tokens, $THREADS threads"
 run >/dev/null  # warm the page cache
