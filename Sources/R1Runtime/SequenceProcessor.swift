@@ -1,5 +1,6 @@
 // The per-token post-processing of one sequence, shared by Engine and BatchScheduler: detokenize, stop ids and
-// strings, the reasoning/answer split, the thinking budget and loop guard (which force `</think>`), statistics.
+// strings, the reasoning/answer split, the thinking budget and loop guard (which force `</think>`), statistics, and
+// the answer's grammar (AnswerConstraint: sampling is masked once the reasoning ends).
 import Foundation
 import R1Constrain
 import R1Sampling
