@@ -24,7 +24,7 @@ public struct OllamaCommon: Sendable {
     /// (the runtime closes `</think>` at the budget) and "high" leaves it unbounded.
     public static let thinkBudgets: [String: Int?] = ["low": 1024, "medium": 4096, "high": nil]
 
-    static func parse(_ r: FieldReader, modelName: String, defaults: SamplingParameters,
+    static func parse(_ r: FieldReader, body: Data, modelName: String, defaults: SamplingParameters,
                       contextLength: Int) throws(APIError) -> OllamaCommon {
         let model = try r.string("model")
         if let m = model, m != modelName, m.split(separator: ":").first.map(String.init) != modelName {
@@ -51,6 +51,7 @@ public struct OllamaCommon: Sendable {
         }
         o.sampling = sampling
         o.stream = try r.bool("stream") ?? true  // Ollama streams unless told not to
+        o.format = try r.outputFormat("format", body: body).map(OutputFormat.ollama)
         var think: Bool?
         switch r.present("think") {
         case nil: break
@@ -135,7 +136,7 @@ public struct OllamaGenerateRequest: Sendable {
                              contextLength: Int) throws(APIError) -> OllamaGenerateRequest {
         do throws(APIError) {
             let r = try FieldReader.body(data)
-            let common = try OllamaCommon.parse(r, modelName: modelName, defaults: defaults, contextLength: contextLength)
+            let common = try OllamaCommon.parse(r, body: data, modelName: modelName, defaults: defaults, contextLength: contextLength)
             if let images = r.present("images") {
                 guard images.array?.isEmpty == true else {
                     throw APIError.invalid("'images' are not supported: this model reads text only.", param: "images",

@@ -18,6 +18,8 @@ public struct GenerationOptions: Sendable {
     public var includeUsage = false
     /// Choices to generate for the prompt (OpenAI's `n`), each its own sequence in the batch.
     public var n = 1
+    /// Structured output: the answer after the reasoning follows this schema / JSON grammar.
+    public var format: OutputFormat? = nil
 }
 
 public struct ChatCompletionRequest: Sendable {
@@ -158,16 +160,9 @@ extension FieldReader {
             }
             o.includeUsage = try so.bool("include_usage") ?? false
         }
-        if let tools = present("tools"), let choice = present("tool_choice") {
-            _ = tools
-            if choice.string == "required" || choice.object != nil {
-                throw APIError.invalid("This server does not call tools, so tool_choice '\(choice.string ?? "function")' cannot be honoured.",
-                                       param: "tool_choice", code: "unsupported_value")
-            }
-        }
-        if let rf = try object("response_format"), let type = try rf.string("type"), type != "text" {
-            throw APIError.invalid("response_format '\(type)' is not supported: output is not constrained to JSON here.",
-                                   param: "response_format", code: "unsupported_value")
+        if present("tools") != nil, let choice = present("tool_choice"), choice.string == "required" || choice.object != nil {
+            throw APIError.invalid("Tool calls are not implemented in this server yet, so tool_choice '\(choice.string ?? "function")' cannot be honoured; use response_format with a JSON schema to constrain the answer.",
+                                   param: "tool_choice", code: "unsupported_value")
         }
         return o
     }
@@ -189,6 +184,7 @@ extension ChatCompletionRequest {
         let r = try FieldReader.body(data)
         let model = try r.checkModel(modelName)
         var options = try r.openAIOptions(defaults: defaults)
+        options.format = try r.outputFormat("response_format", body: data).map(OutputFormat.openAI)
         if let lp = try r.bool("logprobs") { options.logprobs = lp }
         if let top = try r.int("top_logprobs") {
             guard (0...SamplingParameters.maxLogprobs).contains(top) else {
@@ -266,6 +262,7 @@ extension CompletionRequest {
         let model = try r.checkModel(modelName)
         var options = try r.openAIOptions(defaults: defaults)
         if options.maxTokens == nil { options.maxTokens = 16 }  // OpenAI's default for completions
+        options.format = try r.outputFormat("response_format", body: data).map(OutputFormat.openAI)
         if let lp = try r.int("logprobs") {
             guard (0...SamplingParameters.maxLogprobs).contains(lp) else { throw r.rangeError("logprobs", "must be in 0...\(SamplingParameters.maxLogprobs).") }
             options.logprobs = true
@@ -300,7 +297,7 @@ public struct OllamaChatRequest: Sendable {
                              contextLength: Int = .max) throws(APIError) -> OllamaChatRequest {
         do throws(APIError) {
             let r = try FieldReader.body(data)
-            let common = try OllamaCommon.parse(r, modelName: modelName, defaults: defaults, contextLength: contextLength)
+            let common = try OllamaCommon.parse(r, body: data, modelName: modelName, defaults: defaults, contextLength: contextLength)
             let messages = try ChatCompletionRequest.parseMessages(r.present("messages"), style: .ollama)
             return OllamaChatRequest(common: common, messages: messages)
         } catch {
