@@ -61,6 +61,20 @@ import Testing
         }
     }
 
+    @Test func generateTakesAFormat() async throws {
+        let backend = ScriptedBackend()
+        try await app(backend).test(.router) { client in
+            let r = try await post(client, "/api/generate", #"{"prompt":"hi","stream":false,"format":{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}}"#)
+            #expect(r.status == .ok)
+            #expect(backend.lastRequest.withLock { $0?.parameters.grammar } != nil)
+            _ = try await post(client, "/api/generate", #"{"prompt":"hi","stream":false,"format":"json"}"#)
+            #expect(backend.lastRequest.withLock { $0?.parameters.grammar } != nil)
+            let bad = try await post(client, "/api/generate", #"{"prompt":"hi","format":{"type":"object","patternProperties":{}}}"#)
+            #expect(bad.status == .badRequest)
+            #expect((try json(bad.body)["error"] as? String ?? "").contains("patternProperties"))
+        }
+    }
+
     @Test func thinkLevelsAreBudgets() async throws {
         let backend = ScriptedBackend()
         try await app(backend).test(.router) { client in
