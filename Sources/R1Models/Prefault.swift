@@ -31,7 +31,7 @@ extension LoadedModel {
     }
 
     private var matrices: [WeightMatrix] {
-        let w = decoder.weights
+        guard let w = decoder?.weights else { return [] }
         var out = [w.embedding]
         for l in w.layers { out += [l.q, l.k, l.v, l.o, l.gate, l.up, l.down] }
         if w.output.data != w.embedding.data { out.append(w.output) }

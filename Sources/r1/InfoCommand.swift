@@ -14,13 +14,14 @@ struct InfoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let m = try ModelLoader.load(path: try resolveModelPath(model))
-        let c = m.decoder.config
         print("model:          \(m.path) (\(m.format.rawValue))")
         print("architecture:   \(m.architecture.name)")
-        print("parameters:     \(formatCount(m.parameterCount))")
-        print("layers:         \(c.layerCount), hidden \(c.hiddenSize), intermediate \(c.intermediateSize)")
-        print("attention:      \(c.headCount) heads, \(c.kvHeadCount) key/value heads, head dim \(c.headDim)")
-        print("vocabulary:     \(c.vocabSize)")
+        if let c = m.decoder?.config {
+            print("parameters:     \(formatCount(m.parameterCount))")
+            print("layers:         \(c.layerCount), hidden \(c.hiddenSize), intermediate \(c.intermediateSize)")
+            print("attention:      \(c.headCount) heads, \(c.kvHeadCount) key/value heads, head dim \(c.headDim)")
+            print("vocabulary:     \(c.vocabSize)")
+        }
         print("context length: \(m.trainedContextLength)")
         var byType: [GGMLType: (count: Int, bytes: Int)] = [:]
         for t in m.tensorSummary { byType[t.type, default: (0, 0)].count += 1; byType[t.type, default: (0, 0)].bytes += t.bytes }

@@ -20,7 +20,7 @@ func cacheTypesAgreeWithF32(_ file: String) throws {
     let url = fixturesRoot.appendingPathComponent(file)
     let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     let modelPath = url.deletingLastPathComponent().appendingPathComponent(ref.model).standardizedFileURL.path
-    let decoder = try ModelLoader.load(path: modelPath, contextLength: 256).decoder
+    let decoder = try ModelLoader.load(path: modelPath, contextLength: 256).decoder!
     let pool = ThreadPool(threads: 2)
     let ws = decoder.makeWorkspace()
     func run(_ type: KVCacheType) -> [[Float]] {

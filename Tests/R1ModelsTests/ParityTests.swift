@@ -49,12 +49,16 @@ func checkGreedyParity(_ file: String, cacheType: KVCacheType, extraTolerance: F
     let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     let modelPath = url.deletingLastPathComponent().appendingPathComponent(ref.model).standardizedFileURL.path
     let model = try ModelLoader.load(path: modelPath, contextLength: 256)
-    let decoder = model.decoder
+    let tolerance = logprobTolerance(model, reference: ref.reference) + extraTolerance
+    try checkGreedyParity(model.model, ref, file: file, cacheType: cacheType, tolerance: tolerance)
+}
+
+func checkGreedyParity<M: LanguageModel>(_ decoder: M, _ ref: Reference, file: String, cacheType: KVCacheType,
+                                         tolerance: Float) throws {
     let sharedPool = ThreadPool(threads: 2)
     let ws = decoder.makeWorkspace()
-    let cache = decoder.makeCache(type: cacheType)
-    let vocab = decoder.config.vocabSize
-    let tolerance = logprobTolerance(model, reference: ref.reference) + extraTolerance
+    let cache = decoder.makeCache(capacity: 256, type: cacheType)
+    let vocab = decoder.vocabSize
 
     var logits = decoder.forward(ref.prompt_ids, cache: cache, allLogits: true, workspace: ws, pool: sharedPool)
     if let promptRef = ref.prompt_top_logprobs {

@@ -17,6 +17,9 @@ public struct Architecture: Sendable {
     public let ggufRopeStyle: RopeStyle
     /// Every hyperparameter once: its config.json key, GGUF key and default (transformers' config-class default).
     public let hyperparameters: [Hyperparameter]
+    /// An architecture with its own compute builds its model from config.json and the tensors (nil: the dense
+    /// decoder, which ModelLoader assembles).
+    public var build: (@Sendable (ModelSource) throws -> any LanguageModel)? = nil
 }
 
 /// Every architecture, keyed by the checkpoint's own strings.
@@ -32,4 +35,15 @@ public enum ArchitectureRegistry {
     }
 
     public static var knownNames: String { all.flatMap(\.modelTypes).joined(separator: ", ") }
+}
+
+/// What an architecture with its own builder gets from ModelLoader: the values its hyperparameter table read,
+/// config.json, and the checkpoint's tensors (`builder` checks names, types and shapes).
+public struct ModelSource {
+    public let architecture: Architecture
+    public let values: Hyperparameters
+    public let config: HFConfig
+    let builder: WeightBuilder
+    public let contextLength: Int?
+    public let storage: [any AnyObject & Sendable]
 }
