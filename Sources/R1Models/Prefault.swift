@@ -31,6 +31,7 @@ extension LoadedModel {
     }
 
     private var matrices: [WeightMatrix] {
+        if let ds = model as? DeepSeekModel { return ds.matrices }
         guard let w = decoder?.weights else { return [] }
         var out = [w.embedding]
         for l in w.layers { out += [l.q, l.k, l.v, l.o, l.gate, l.up, l.down] }

@@ -24,7 +24,7 @@ public struct Architecture: Sendable {
 
 /// Every architecture, keyed by the checkpoint's own strings.
 public enum ArchitectureRegistry {
-    public static let all: [Architecture] = [llama, qwen2, qwen3]
+    public static let all: [Architecture] = [llama, qwen2, qwen3, deepseekV3, deepseekV2]
 
     public static func forModelType(_ type: String) -> Architecture? {
         all.first { $0.modelTypes.contains(type) }
