@@ -21,6 +21,12 @@ struct InfoCommand: AsyncParsableCommand {
             print("layers:         \(c.layerCount), hidden \(c.hiddenSize), intermediate \(c.intermediateSize)")
             print("attention:      \(c.headCount) heads, \(c.kvHeadCount) key/value heads, head dim \(c.headDim)")
             print("vocabulary:     \(c.vocabSize)")
+        } else if let ds = m.model as? DeepSeekModel {
+            let experts = ds.parameterCounts, cache = ds.cacheBytesPerToken
+            let active = m.parameterCount - (experts.total - experts.active)
+            print("parameters:     \(formatCount(m.parameterCount)) total, \(formatCount(active)) active per token")
+            for (label, value) in ds.summary { print("\((label + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)") }
+            print("cache/token:    \(formatBytes(cache.latent)) (latent + rope key, f32), vs \(formatBytes(cache.perHead)) for per-head K/V in f32")
         }
         print("context length: \(m.trainedContextLength)")
         var byType: [GGMLType: (count: Int, bytes: Int)] = [:]
