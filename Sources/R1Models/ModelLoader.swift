@@ -16,7 +16,10 @@ public final class LoadedModel: @unchecked Sendable {
     public let path: String
     public let format: ModelFormat
     public let architecture: Architecture
-    public let decoder: Decoder
+    /// The model, of whichever type its architecture builds.
+    public let model: any LanguageModel
+    /// The dense decoder, for the architectures that share it (Llama, Qwen2, Qwen3).
+    public var decoder: Decoder? { model as? Decoder }
     /// The GGUF file (its metadata carries the tokenizer and chat template), when loaded from one.
     public let gguf: GGUFFile?
     /// config.json and generation_config.json, when loaded from a folder.
@@ -27,13 +30,13 @@ public final class LoadedModel: @unchecked Sendable {
     /// Every tensor's (type, element count), for `r1 info`.
     public let tensorSummary: [(name: String, type: GGMLType, elements: Int, bytes: Int)]
 
-    init(path: String, format: ModelFormat, architecture: Architecture, decoder: Decoder, gguf: GGUFFile?,
+    init(path: String, format: ModelFormat, architecture: Architecture, model: any LanguageModel, gguf: GGUFFile?,
          hfConfig: HFConfig?, generationConfig: GenerationConfig?, trainedContextLength: Int,
          tensorSummary: [(name: String, type: GGMLType, elements: Int, bytes: Int)]) {
         self.path = path
         self.format = format
         self.architecture = architecture
-        self.decoder = decoder
+        self.model = model
         self.gguf = gguf
         self.hfConfig = hfConfig
         self.generationConfig = generationConfig
@@ -82,7 +85,7 @@ public enum ModelLoader {
         let freqFactors = try store.tensor(arch.names.name(.ropeFreqs, gguf: true)!).map { try builder.vector($0.name, count: $0.elementCount) }
         let decoder = try build(arch: arch, hp: hp, builder: builder, ropeStyle: arch.ggufRopeStyle, freqFactors: freqFactors,
                                 contextLength: contextLength, storage: [store])
-        return LoadedModel(path: path, format: .gguf, architecture: arch, decoder: decoder, gguf: file, hfConfig: nil,
+        return LoadedModel(path: path, format: .gguf, architecture: arch, model: decoder, gguf: file, hfConfig: nil,
                            generationConfig: nil, trainedContextLength: hp.maxPositionEmbeddings,
                            tensorSummary: store.tensors.map { ($0.name, $0.type, $0.elementCount, $0.byteCount) })
     }
@@ -121,9 +124,15 @@ public enum ModelLoader {
         if let v = config.int("vocab_size"), let e = store.tensor(arch.names.name(.embedding, gguf: false)!), e.shape.first != v {
             throw ModelError("\(cfgPath): vocab_size \(v) disagrees with tensor '\(e.name)' of shape \(e.shape)")
         }
-        let decoder = try build(arch: arch, hp: hp, builder: builder, ropeStyle: .halves, freqFactors: nil,
-                                contextLength: contextLength, storage: [store])
-        return LoadedModel(path: path, format: .safetensors, architecture: arch, decoder: decoder, gguf: nil, hfConfig: config,
+        let model: any LanguageModel
+        if let custom = arch.build {
+            model = try custom(ModelSource(architecture: arch, values: values, config: config, builder: builder,
+                                           contextLength: contextLength, storage: [store]))
+        } else {
+            model = try build(arch: arch, hp: hp, builder: builder, ropeStyle: .halves, freqFactors: nil,
+                              contextLength: contextLength, storage: [store])
+        }
+        return LoadedModel(path: path, format: .safetensors, architecture: arch, model: model, gguf: nil, hfConfig: config,
                            generationConfig: generationConfig, trainedContextLength: hp.maxPositionEmbeddings,
                            tensorSummary: store.tensorNames.compactMap { n in store.tensor(n).map { (n, $0.type, $0.elementCount, $0.data.count) } })
     }
@@ -228,7 +237,14 @@ struct WeightBuilder {
     }
 
     func matrix(_ slot: WeightSlot, _ layer: Int? = nil, rows: Int?, cols: Int) throws -> WeightMatrix {
-        let t = try tensor(slot, layer)
+        try matrix(try tensor(slot, layer), rows: rows, cols: cols)
+    }
+
+    func matrix(named name: String, rows: Int?, cols: Int) throws -> WeightMatrix {
+        do { return try matrix(try store.requireTensor(name), rows: rows, cols: cols) } catch let e as FormatError { throw ModelError("\(e)") }
+    }
+
+    func matrix(_ t: TensorView, rows: Int?, cols: Int) throws -> WeightMatrix {
         guard t.shape.count == 2, t.shape[1] == cols, rows == nil || t.shape[0] == rows else {
             throw ModelError("\(path): tensor '\(t.name)' has shape \(t.shape), expected [\(rows.map(String.init) ?? "vocab"), \(cols)]")
         }

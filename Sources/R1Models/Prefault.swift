@@ -31,7 +31,8 @@ extension LoadedModel {
     }
 
     private var matrices: [WeightMatrix] {
-        let w = decoder.weights
+        if let ds = model as? DeepSeekModel { return ds.matrices }
+        guard let w = decoder?.weights else { return [] }
         var out = [w.embedding]
         for l in w.layers { out += [l.q, l.k, l.v, l.o, l.gate, l.up, l.down] }
         if w.output.data != w.embedding.data { out.append(w.output) }

@@ -35,12 +35,12 @@ public final class Engine: @unchecked Sendable {
                             cacheType: KVCacheType = .f16) throws {
         let hasTokenizer = model.gguf.map { $0.metadata["tokenizer.ggml.tokens"] != nil }
             ?? FileManager.default.fileExists(atPath: (model.path as NSString).appendingPathComponent("tokenizer.json"))
-        try model.decoder.validate(cacheType: cacheType)
+        try model.model.validate(cacheType: cacheType)
         let formatter = hasTokenizer ? try PromptFormatter(path: model.path) : nil
         var eos = Set(model.generationConfig?.eosTokenId ?? [])
         if let g = model.gguf, let e = g.int("tokenizer.ggml.eos_token_id") { eos.insert(e) }
         if let c = model.hfConfig, let e = c.intOrList("eos_token_id") { eos.formUnion(e) }
-        self.init(model: model.decoder, loaded: model, formatter: formatter, eosTokenIds: eos,
+        self.init(model: model.model, loaded: model, formatter: formatter, eosTokenIds: eos,
                   generationConfig: model.generationConfig, pool: ThreadPool(threads: threads), cacheType: cacheType)
     }
 

@@ -92,8 +92,7 @@ public final class ServedModel: Sendable {
             if !info.contains(where: { $0.0 == "general.parameter_count" }) {
                 info.append(("general.parameter_count", .int(m.parameterCount)))
             }
-        } else {
-            let c = m.decoder.config
+        } else if let c = m.decoder?.config {
             info = [
                 ("general.architecture", .string(family)), ("general.parameter_count", .int(m.parameterCount)),
                 ("\(family).context_length", .int(m.trainedContextLength)), ("\(family).embedding_length", .int(c.hiddenSize)),
@@ -101,6 +100,9 @@ public final class ServedModel: Sendable {
                 ("\(family).attention.head_count", .int(c.headCount)), ("\(family).attention.head_count_kv", .int(c.kvHeadCount)),
                 ("\(family).vocab_size", .int(c.vocabSize)),
             ]
+        } else {
+            info = [("general.architecture", .string(family)), ("general.parameter_count", .int(m.parameterCount)),
+                    ("\(family).context_length", .int(m.trainedContextLength)), ("\(family).vocab_size", .int(m.model.vocabSize))]
         }
         var capabilities = ["completion"]
         let template = engine.formatter?.template.source ?? ""

@@ -41,7 +41,9 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let context = depth + max(promptTokens, genTokens) + 1
         let loaded = try ModelLoader.load(path: try resolveModelPath(model), contextLength: context)
-        let decoder = loaded.decoder
+        guard let decoder = loaded.decoder else {
+            throw ValidationError("r1 bench runs the dense decoders (llama, qwen2, qwen3) so far, not \(loaded.architecture.name)")
+        }
         let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount)
         let type = KVCacheType(rawValue: cacheType)!
         try decoder.validate(cacheType: type)

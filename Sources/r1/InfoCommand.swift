@@ -14,13 +14,20 @@ struct InfoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let m = try ModelLoader.load(path: try resolveModelPath(model))
-        let c = m.decoder.config
         print("model:          \(m.path) (\(m.format.rawValue))")
         print("architecture:   \(m.architecture.name)")
-        print("parameters:     \(formatCount(m.parameterCount))")
-        print("layers:         \(c.layerCount), hidden \(c.hiddenSize), intermediate \(c.intermediateSize)")
-        print("attention:      \(c.headCount) heads, \(c.kvHeadCount) key/value heads, head dim \(c.headDim)")
-        print("vocabulary:     \(c.vocabSize)")
+        if let c = m.decoder?.config {
+            print("parameters:     \(formatCount(m.parameterCount))")
+            print("layers:         \(c.layerCount), hidden \(c.hiddenSize), intermediate \(c.intermediateSize)")
+            print("attention:      \(c.headCount) heads, \(c.kvHeadCount) key/value heads, head dim \(c.headDim)")
+            print("vocabulary:     \(c.vocabSize)")
+        } else if let ds = m.model as? DeepSeekModel {
+            let experts = ds.parameterCounts, cache = ds.cacheBytesPerToken
+            let active = m.parameterCount - (experts.total - experts.active)
+            print("parameters:     \(formatCount(m.parameterCount)) total, \(formatCount(active)) active per token")
+            for (label, value) in ds.summary { print("\((label + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)") }
+            print("cache/token:    \(formatBytes(cache.latent)) (latent + rope key, f32), vs \(formatBytes(cache.perHead)) for per-head K/V in f32")
+        }
         print("context length: \(m.trainedContextLength)")
         var byType: [GGMLType: (count: Int, bytes: Int)] = [:]
         for t in m.tensorSummary { byType[t.type, default: (0, 0)].count += 1; byType[t.type, default: (0, 0)].bytes += t.bytes }

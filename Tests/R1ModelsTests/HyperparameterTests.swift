@@ -7,9 +7,9 @@ import R1Models
 
 @Suite struct HyperparameterTests {
     @Test func configAndGGUFOfOneModelReadAlike() throws {
-        let hf = try ModelLoader.load(path: fixturesRoot.appendingPathComponent("qwen2-tiny").path).decoder.config
+        let hf = try ModelLoader.load(path: fixturesRoot.appendingPathComponent("qwen2-tiny").path).decoder!.config
         let gguf = try ModelLoader.load(path: fixturesRoot.appendingPathComponent("qwen2-tiny-gguf/qwen2-tiny-f32.gguf").path)
-            .decoder.config
+            .decoder!.config
         #expect(hf.hiddenSize == gguf.hiddenSize && hf.intermediateSize == gguf.intermediateSize)
         #expect(hf.layerCount == gguf.layerCount && hf.headCount == gguf.headCount && hf.kvHeadCount == gguf.kvHeadCount)
         #expect(hf.headDim == gguf.headDim && hf.rmsNormEps == gguf.rmsNormEps)

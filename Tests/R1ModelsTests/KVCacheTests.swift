@@ -15,12 +15,12 @@ let kvCacheF16Tolerance: Float = 0.15
 /// Same for Q8_0 keys and values (8-bit blocks of 32): up to 0.14 measured.
 let kvCacheQ8_0Tolerance: Float = 0.2
 
-@Test(arguments: referenceFiles())
+@Test(arguments: referenceFiles(dense: true))
 func cacheTypesAgreeWithF32(_ file: String) throws {
     let url = fixturesRoot.appendingPathComponent(file)
     let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     let modelPath = url.deletingLastPathComponent().appendingPathComponent(ref.model).standardizedFileURL.path
-    let decoder = try ModelLoader.load(path: modelPath, contextLength: 256).decoder
+    let decoder = try ModelLoader.load(path: modelPath, contextLength: 256).decoder!
     let pool = ThreadPool(threads: 2)
     let ws = decoder.makeWorkspace()
     func run(_ type: KVCacheType) -> [[Float]] {

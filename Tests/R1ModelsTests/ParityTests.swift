@@ -19,14 +19,15 @@ struct Reference: Decodable {
 let fixturesRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures/models")
 
-/// Every reference file under Tests/Fixtures/models, as "case/file".
-func referenceFiles() -> [String] {
+/// Every reference file under Tests/Fixtures/models, as "case/file"; `dense`: only the dense decoder's (not the
+/// DeepSeek cases, "dsv*", whose latent cache has no F16/Q8_0 types yet).
+func referenceFiles(dense: Bool = false) -> [String] {
     let fm = FileManager.default
     let cases = (try? fm.contentsOfDirectory(atPath: fixturesRoot.path)) ?? []
     return cases.sorted().flatMap { c in
         ((try? fm.contentsOfDirectory(atPath: fixturesRoot.appendingPathComponent(c).path)) ?? [])
             .filter { $0.hasPrefix("reference") && $0.hasSuffix(".json") }.sorted().map { "\(c)/\($0)" }
-    }
+    }.filter { !dense || !$0.hasPrefix("dsv") }
 }
 
 func logSoftmax(_ x: ArraySlice<Float>) -> [Float] {
@@ -49,12 +50,20 @@ func checkGreedyParity(_ file: String, cacheType: KVCacheType, extraTolerance: F
     let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     let modelPath = url.deletingLastPathComponent().appendingPathComponent(ref.model).standardizedFileURL.path
     let model = try ModelLoader.load(path: modelPath, contextLength: 256)
-    let decoder = model.decoder
+    let tolerance = logprobTolerance(model, reference: ref.reference) + extraTolerance
+    try checkGreedyParity(model.model, ref, file: file, cacheType: cacheType, tolerance: tolerance)
+    // MLA models: the absorbed path (the default) above, the naive one (per-head K/V, the oracle) here
+    if let mla = model.model as? DeepSeekModel, mla.attentionPath != .naive {
+        try checkGreedyParity(mla.with(attention: .naive), ref, file: file + " (naive MLA)", cacheType: cacheType, tolerance: tolerance)
+    }
+}
+
+func checkGreedyParity<M: LanguageModel>(_ decoder: M, _ ref: Reference, file: String, cacheType: KVCacheType,
+                                         tolerance: Float) throws {
     let sharedPool = ThreadPool(threads: 2)
     let ws = decoder.makeWorkspace()
-    let cache = decoder.makeCache(type: cacheType)
-    let vocab = decoder.config.vocabSize
-    let tolerance = logprobTolerance(model, reference: ref.reference) + extraTolerance
+    let cache = decoder.makeCache(capacity: 256, type: cacheType)
+    let vocab = decoder.vocabSize
 
     var logits = decoder.forward(ref.prompt_ids, cache: cache, allLogits: true, workspace: ws, pool: sharedPool)
     if let promptRef = ref.prompt_top_logprobs {

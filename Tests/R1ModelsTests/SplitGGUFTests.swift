@@ -13,7 +13,7 @@ import R1Kernels
     let whole = fixturesRoot.appendingPathComponent("qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf").path
 
     func logits(_ path: String, ids: [Int]) throws -> [Float] {
-        let decoder = try ModelLoader.load(path: path, contextLength: 64).decoder
+        let decoder = try ModelLoader.load(path: path, contextLength: 64).decoder!
         return decoder.forward(ids, cache: decoder.makeCache(type: .f32), workspace: decoder.makeWorkspace(),
                                pool: ThreadPool(threads: 2))
     }

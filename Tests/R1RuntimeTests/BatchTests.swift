@@ -19,7 +19,7 @@ func decodeStep(_ d: Decoder, _ tokens: [Int], _ caches: [KVCache], _ ws: Decode
     func batchedLogitsEqualSingleSequence(_ name: String) throws {
         let m = try ModelLoader.load(path: Fixture.model(name))
         let pool = ThreadPool(threads: 2)
-        let decoder = m.decoder
+        let decoder = try #require(m.decoder)
         let ws = decoder.makeWorkspace()
         let prompts = [[1, 2, 3, 4, 5, 6, 7], [40, 41], [100, 7, 9, 200, 13]]
         let next = [11, 12, 13]
@@ -59,7 +59,7 @@ func decodeStep(_ d: Decoder, _ tokens: [Int], _ caches: [KVCache], _ ws: Decode
     func mixedPrefillAndDecodeStepEqualsSingleSequence(_ name: String) throws {
         let m = try ModelLoader.load(path: Fixture.model(name))
         let pool = ThreadPool(threads: 2)
-        let decoder = m.decoder
+        let decoder = try #require(m.decoder)
         let ws = decoder.makeWorkspace()
         let v = decoder.config.vocabSize
         let a = decoder.makeCache(), b = decoder.makeCache(), c = decoder.makeCache()

@@ -128,7 +128,7 @@ import Testing
             let info = try #require(s["model_info"] as? [String: Any])
             #expect(info["general.architecture"] as? String == "qwen2")
             #expect(info["general.parameter_count"] as? Int == engine.loaded?.parameterCount)
-            #expect(info["qwen2.block_count"] as? Int == engine.loaded?.decoder.config.layerCount)
+            #expect(info["qwen2.block_count"] as? Int == engine.loaded?.decoder?.config.layerCount)
             #expect((s["template"] as? String)?.contains("<think>") == true)
             #expect(s["parameters"] as? String == "temperature 0.6\ntop_p 0.95")
             #expect((s["capabilities"] as? [String])?.contains("completion") == true)

@@ -63,7 +63,7 @@ func grpoConfig(model: String, output: String) -> GRPOConfig {
         var rng = TrainRandom(seed: 3)
         let prompts = (0..<6).map { i in (0..<(5 + i)).map { _ in Int(rng.next() % 300) } }
         let settings = RolloutSettings(maxNewTokens: 12, temperature: temperature, topP: topP, eosIds: [loaded.layout.shape.eosTokenId!])
-        let rollouts = try RolloutSampler.generate(model: policy.decoder, prompts: prompts, seeds: (0..<6).map { UInt64($0) },
+        let rollouts = try RolloutSampler.generate(model: policy.model, prompts: prompts, seeds: (0..<6).map { UInt64($0) },
                                                    settings: settings, pool: pool)
         #expect(rollouts.contains { !$0.truncated } && rollouts.contains { $0.truncated })
         let batch = try model.batch(rollouts.map {

@@ -17,11 +17,14 @@ public struct Architecture: Sendable {
     public let ggufRopeStyle: RopeStyle
     /// Every hyperparameter once: its config.json key, GGUF key and default (transformers' config-class default).
     public let hyperparameters: [Hyperparameter]
+    /// An architecture with its own compute builds its model from config.json and the tensors (nil: the dense
+    /// decoder, which ModelLoader assembles).
+    public var build: (@Sendable (ModelSource) throws -> any LanguageModel)? = nil
 }
 
 /// Every architecture, keyed by the checkpoint's own strings.
 public enum ArchitectureRegistry {
-    public static let all: [Architecture] = [llama, qwen2, qwen3]
+    public static let all: [Architecture] = [llama, qwen2, qwen3, deepseekV3, deepseekV2]
 
     public static func forModelType(_ type: String) -> Architecture? {
         all.first { $0.modelTypes.contains(type) }
@@ -32,4 +35,15 @@ public enum ArchitectureRegistry {
     }
 
     public static var knownNames: String { all.flatMap(\.modelTypes).joined(separator: ", ") }
+}
+
+/// What an architecture with its own builder gets from ModelLoader: the values its hyperparameter table read,
+/// config.json, and the checkpoint's tensors (`builder` checks names, types and shapes).
+public struct ModelSource {
+    public let architecture: Architecture
+    public let values: Hyperparameters
+    public let config: HFConfig
+    let builder: WeightBuilder
+    public let contextLength: Int?
+    public let storage: [any AnyObject & Sendable]
 }

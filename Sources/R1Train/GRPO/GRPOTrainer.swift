@@ -111,7 +111,7 @@ public final class GRPOTrainer: @unchecked Sendable {
         let eos = Set(formatter.tokenizer.eosIds)
         let settings = RolloutSettings(maxNewTokens: config.maxNewTokens, temperature: Float(config.temperature),
                                        topP: Float(config.topP), eosIds: eos)
-        let rollouts = try RolloutSampler.generate(model: policy.decoder, prompts: ids, seeds: seeds, settings: settings, pool: model.pool)
+        let rollouts = try RolloutSampler.generate(model: policy.model, prompts: ids, seeds: seeds, settings: settings, pool: model.pool)
         return (0..<count).map { g in
             (0..<config.groupSize).map { k in
                 let r = rollouts[g * config.groupSize + k]

@@ -1,0 +1,193 @@
+// The DeepSeek-V2/V3 model: transformers' DeepseekV3Model / DeepseekV2Model layer loop (RMSNorm → MLA → residual →
+// RMSNorm → dense MLP or MoE → residual), over segments like Decoder: weights only, the caller owns the latent caches
+// and a workspace. Built from a checkpoint by DeepSeekV3.swift.
+import R1Kernels
+
+public struct DeepSeekConfig: Sendable {
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var layerCount: Int
+    public var attention: LatentAttentionShape
+    public var router: Router
+    public var rmsNormEps: Float
+    public var contextLength: Int
+    public var rope: RotaryEmbedding          // over qk_rope_head_dim, YaRN's attention factor in cos/sin
+    public var softmaxScale: Float            // qk_head_dim^-0.5, times mscale² under YaRN with mscale_all_dim
+}
+
+public struct DeepSeekLayerWeights: Sendable {
+    public enum MLP: Sendable {
+        case dense(FeedForwardWeights)
+        case experts(MixtureOfExpertsWeights)
+    }
+    public var attnNorm: [Float]              // (D)
+    public var attention: LatentAttentionWeights
+    public var ffnNorm: [Float]               // (D)
+    public var mlp: MLP
+}
+
+public struct DeepSeekWeights: Sendable {
+    public var embedding: WeightMatrix        // (V, D)
+    public var layers: [DeepSeekLayerWeights]
+    public var outputNorm: [Float]            // (D)
+    public var output: WeightMatrix           // (V, D)
+}
+
+/// Matmul scratch for one caller; the model allocates its per-step activations itself (a plain first slice).
+public final class DeepSeekWorkspace {
+    let scratch = MatMulScratch()
+    public init() {}
+}
+
+public final class DeepSeekModel: LanguageModel {
+    public let config: DeepSeekConfig
+    public let weights: DeepSeekWeights
+    /// How attention reads the latent cache: absorbed (default) or naive (the oracle); same cache either way.
+    public let attentionPath: AttentionPath
+    let storage: [any AnyObject & Sendable]
+
+    public init(config: DeepSeekConfig, weights: DeepSeekWeights, storage: [any AnyObject & Sendable],
+                attentionPath: AttentionPath = .absorbed) {
+        self.config = config
+        self.weights = weights
+        self.storage = storage
+        self.attentionPath = attentionPath
+    }
+
+    /// The same weights with the other attention path.
+    public func with(attention path: AttentionPath) -> DeepSeekModel {
+        DeepSeekModel(config: config, weights: weights, storage: storage, attentionPath: path)
+    }
+
+    public var vocabSize: Int { config.vocabSize }
+    public var contextLength: Int { config.contextLength }
+
+    /// The latent cache is fp32 in this slice, whatever `type` asks for.
+    public func makeCache(capacity: Int? = nil, type: KVCacheType = .f16) -> LatentCache {
+        LatentCache(layers: config.layerCount, width: config.attention.cacheWidth, capacity: capacity ?? config.contextLength)
+    }
+
+    public func makeWorkspace() -> DeepSeekWorkspace { DeepSeekWorkspace() }
+
+    // MARK: - sizes, for r1 info
+
+    /// Cache bytes per token (fp32 latent + rope key per layer), and what per-head K/V in fp32 would take.
+    public var cacheBytesPerToken: (latent: Int, perHead: Int) {
+        (config.layerCount * config.attention.cacheWidth * 4, config.layerCount * config.attention.perHeadWidth * 4)
+    }
+
+    /// Parameters in the weights (every expert), and those one token uses (its routed experts only).
+    public var parameterCounts: (total: Int, active: Int) {
+        var total = 0, idle = 0
+        for l in weights.layers {
+            if case .experts(let m) = l.mlp, let per = m.experts.first?.parameterCount {
+                idle += per * (m.experts.count - config.router.topK)
+                total += per * m.experts.count
+            }
+        }
+        return (total, total - idle)  // routed experts only; the caller adds the rest from the tensor list
+    }
+
+    /// Every weight matrix in forward order (for prefaulting the mapped file).
+    var matrices: [WeightMatrix] {
+        var out = [weights.embedding]
+        for l in weights.layers {
+            let a = l.attention
+            out += [a.qA, a.q, a.kvA, a.kvB, a.o].compactMap { $0 }
+            switch l.mlp {
+            case .dense(let f): out += [f.gate, f.up, f.down]
+            case .experts(let m): for f in m.experts + [m.shared].compactMap({ $0 }) { out += [f.gate, f.up, f.down] }
+            }
+        }
+        if weights.output.data != weights.embedding.data { out.append(weights.output) }
+        return out
+    }
+
+    public var summary: [(label: String, value: String)] {
+        let a = config.attention
+        return [
+            ("layers", "\(config.layerCount), hidden \(config.hiddenSize)"),
+            ("attention", "MLA, \(a.headCount) heads, q_lora_rank \(a.qLoraRank == 0 ? "none" : String(a.qLoraRank)), kv_lora_rank \(a.kvLoraRank), qk nope \(a.nopeDim) + rope \(a.ropeDim), v \(a.vDim)"),
+            ("experts", "\(config.router.experts) routed, top \(config.router.topK) (\(config.router.scoring.rawValue), \(config.router.topkGroups) of \(config.router.groups) groups)"),
+            ("vocabulary", "\(config.vocabSize)"),
+        ]
+    }
+
+    // MARK: - forward
+
+    public func forward(_ segments: [Segment<LatentCache>], workspace: DeepSeekWorkspace, pool: ThreadPool) -> [[Float]] {
+        let c = config, d = c.hiddenSize, half = c.rope.rotaryDim / 2
+        var ids: [Int] = [], caches: [LatentCache] = [], positions: [Int] = [], logitRows: [Int] = []
+        precondition(segments.count < 2 || Set(segments.map { ObjectIdentifier($0.cache) }).count == segments.count,
+                     "DeepSeekModel.forward: a cache twice in one step")
+        for s in segments {
+            precondition(!s.tokens.isEmpty && s.cache.count + s.tokens.count <= s.cache.capacity)
+            for (j, id) in s.tokens.enumerated() {
+                ids.append(id)
+                caches.append(s.cache)
+                positions.append(s.cache.count + j)
+            }
+            switch s.logits {
+            case .none: break
+            case .last: logitRows.append(ids.count - 1)
+            case .all: logitRows += (ids.count - s.tokens.count)..<ids.count
+            }
+        }
+        let n = ids.count, scratch = workspace.scratch
+        let x = zeroedFloats(n * d), h = zeroedFloats(n * d), proj = zeroedFloats(n * d)  // (n, D) each
+        defer { x.deallocate(); h.deallocate(); proj.deallocate() }
+
+        // MARK: - embedding
+        for (i, id) in ids.enumerated() { weights.embedding.dequantizeRow(id, into: x + i * d) }
+        var cosT: [Float] = [], sinT: [Float] = []   // (n, ropeDim / 2)
+        for s in segments {
+            let (cs, sn) = c.rope.tables(start: s.cache.count, count: s.tokens.count)
+            cosT += cs
+            sinT += sn
+        }
+        assert(cosT.count == n * half)
+
+        for (l, lw) in weights.layers.enumerated() {
+            // MARK: - attention
+            norm(x, lw.attnNorm, h)
+            cosT.withUnsafeBufferPointer { cb in
+                sinT.withUnsafeBufferPointer { sb in
+                    lw.attention.forward(h, tokens: n, layer: l, caches: caches, positions: positions, shape: c.attention,
+                                         rope: c.rope, cos: cb.baseAddress!, sin: sb.baseAddress!, scale: c.softmaxScale,
+                                         path: attentionPath, out: proj, pool: pool, scratch: scratch)
+                }
+            }
+            Vec.add(proj, x, n * d)
+
+            // MARK: - MLP or experts
+            norm(x, lw.ffnNorm, h)
+            switch lw.mlp {
+            case .dense(let ff): ff.forward(h, tokens: n, out: proj, pool: pool, scratch: scratch)
+            case .experts(let moe): moe.forward(h, tokens: n, routing: c.router, out: proj, pool: pool, scratch: scratch)
+            }
+            Vec.add(proj, x, n * d)
+        }
+        for s in segments { s.cache.count += s.tokens.count }
+
+        // MARK: - output, for the rows that want logits only
+        let m = logitRows.count
+        var out = [[Float]](repeating: [], count: segments.count)
+        guard m > 0 else { return out }
+        for (r, i) in logitRows.enumerated() { Vec.rmsNorm(x + i * d, weights.outputNorm, h + r * d, d, eps: c.rmsNormEps) }
+        var logits = [Float](repeating: 0, count: m * c.vocabSize)  // (m, V)
+        logits.withUnsafeMutableBufferPointer { lb in
+            MatMul.run(weights.output, h, lb.baseAddress!, tokens: m, pool: pool, scratch: scratch)
+        }
+        var r = 0
+        for (k, s) in segments.enumerated() {
+            let rows = s.logits == .none ? 0 : s.logits == .last ? 1 : s.tokens.count
+            out[k] = Array(logits[(r * c.vocabSize)..<((r + rows) * c.vocabSize)])
+            r += rows
+        }
+        return out
+
+        func norm(_ x: UnsafeMutablePointer<Float>, _ w: [Float], _ y: UnsafeMutablePointer<Float>) {
+            for i in 0..<n { Vec.rmsNorm(x + i * d, w, y + i * d, d, eps: c.rmsNormEps) }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+// Multi-head Latent Attention (DeepSeek-V2, V3, R1): transformers' DeepseekV3Attention / DeepseekV2Attention, with
+// the two paths of DeepSeek-V3's inference/model.py: naive (per-head K/V expanded from the cached latent, the oracle)
+// and absorbed (kv_b_proj folded into the query and the output, attention over the latent itself, for decoding).
+// The cache holds kv_lora_rank + qk_rope_head_dim values per position per layer, whichever path reads it.
+import R1Kernels
+
+/// The head dims of one MLA layer, from the config.
+public struct LatentAttentionShape: Sendable {
+    public var headCount: Int
+    /// 0: queries through q_proj, without compression (V2-Lite).
+    public var qLoraRank: Int
+    public var kvLoraRank: Int
+    public var nopeDim: Int   // qk_nope_head_dim
+    public var ropeDim: Int   // qk_rope_head_dim
+    public var vDim: Int      // v_head_dim
+
+    public var qkDim: Int { nopeDim + ropeDim }
+    /// Values one position of one layer's cache holds: the normed latent, then the shared roped key.
+    public var cacheWidth: Int { kvLoraRank + ropeDim }
+    /// Values a per-head cache (every head's K and V) would hold instead.
+    public var perHeadWidth: Int { headCount * (qkDim + vDim) }
+}
+
+/// One layer's MLA weights; norms are dequantized to fp32 at load, matrices stay where they were mapped.
+public struct LatentAttentionWeights: Sendable {
+    public var qA: WeightMatrix?     // (qLoraRank, D) q_a_proj; nil without q compression
+    public var qANorm: [Float]?      // (qLoraRank)
+    public var q: WeightMatrix       // (H·qkDim, qLoraRank) q_b_proj, or (H·qkDim, D) q_proj
+    public var kvA: WeightMatrix     // (kvLoraRank + ropeDim, D) kv_a_proj_with_mqa
+    public var kvANorm: [Float]      // (kvLoraRank)
+    public var kvB: WeightMatrix     // (H·(nopeDim + vDim), kvLoraRank) kv_b_proj: per head, nopeDim key rows then vDim value rows
+    public var o: WeightMatrix       // (D, H·vDim)
+}
+
+/// Which attention computation reads the latent cache (both give the same numbers, to float rounding).
+public enum AttentionPath: String, Sendable, CaseIterable {
+    /// K and V expanded per head from the latent, then ordinary attention: the reference's arithmetic.
+    case naive
+    /// kv_b_proj's key half folded into the query and its value half applied after the weighted sum of latents.
+    case absorbed
+}
+
+/// A sequence's MLA cache: per layer (capacity, kvLoraRank + ropeDim) fp32 rows.
+public final class LatentCache: SequenceCache, @unchecked Sendable {
+    public let layers: Int
+    public let width: Int
+    public let capacity: Int
+    public internal(set) var count: Int = 0
+    let rows: [UnsafeMutablePointer<Float>]
+
+    public init(layers: Int, width: Int, capacity: Int) {
+        self.layers = layers
+        self.width = width
+        self.capacity = capacity
+        rows = (0..<layers).map { _ in .allocate(capacity: capacity * width) }
+    }
+
+    deinit { rows.forEach { $0.deallocate() } }
+
+    public func truncate(to position: Int) { count = min(count, max(0, position)) }
+
+    /// Bytes one position takes in every layer.
+    public var bytesPerToken: Int { layers * width * MemoryLayout<Float>.size }
+    public var byteCount: Int { capacity * bytesPerToken }
+
+    @inline(__always) func row(_ layer: Int, _ position: Int) -> UnsafeMutablePointer<Float> { rows[layer] + position * width }
+}
+
+/// `count` zeroed floats; the caller deallocates.
+func zeroedFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+    p.initialize(repeating: 0, count: max(count, 1))
+    return p
+}
+
+extension LatentAttentionWeights {
+    /// out (n, D) = o_proj(attention) for the normed inputs h (n, D); token i runs at positions[i] of caches[i] and
+    /// stores its latent there first (a chunk's later tokens see its earlier ones). cos/sin: (n, ropeDim / 2).
+    func forward(_ h: UnsafePointer<Float>, tokens n: Int, layer l: Int, caches: [LatentCache], positions: [Int],
+                 shape s: LatentAttentionShape, rope: RotaryEmbedding, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+                 scale: Float, path: AttentionPath, out: UnsafeMutablePointer<Float>, pool: ThreadPool, scratch: MatMulScratch) {
+        let H = s.headCount, qkDim = s.qkDim, qDim = H * qkDim, r = s.kvLoraRank, w = s.cacheWidth, half = rope.rotaryDim / 2
+        // MARK: - projections
+        let q = zeroedFloats(n * qDim)                                  // (n, H·qkDim)
+        defer { q.deallocate() }
+        if let qA, let qANorm {
+            let qa = zeroedFloats(n * s.qLoraRank)                      // (n, qLoraRank)
+            defer { qa.deallocate() }
+            MatMul.run(qA, h, qa, tokens: n, pool: pool, scratch: scratch)
+            // q_a_layernorm and kv_a_layernorm are built with RMSNorm's default eps 1e-6, not rms_norm_eps
+            for i in 0..<n { Vec.rmsNorm(qa + i * s.qLoraRank, qANorm, qa + i * s.qLoraRank, s.qLoraRank, eps: 1e-6) }
+            MatMul.run(self.q, qa, q, tokens: n, pool: pool, scratch: scratch)
+        } else {
+            MatMul.run(self.q, h, q, tokens: n, pool: pool, scratch: scratch)
+        }
+        let kv = zeroedFloats(n * w)                                    // (n, kvLoraRank + ropeDim)
+        defer { kv.deallocate() }
+        MatMul.run(kvA, h, kv, tokens: n, pool: pool, scratch: scratch)
+        for i in 0..<n {
+            let row = kv + i * w
+            Vec.rmsNorm(row, kvANorm, row, r, eps: 1e-6)
+            rope.apply(q + i * qDim + s.nopeDim, heads: H, headDim: qkDim, cos: cos + i * half, sin: sin + i * half)
+            rope.apply(row + r, heads: 1, headDim: s.ropeDim, cos: cos + i * half, sin: sin + i * half)
+            caches[i].row(l, positions[i]).update(from: row, count: w)
+        }
+        // kv_b_proj in fp32, (H·(nopeDim + vDim), kvLoraRank)
+        let kvb = zeroedFloats(kvB.rows * r)
+        defer { kvb.deallocate() }
+        for row in 0..<kvB.rows { kvB.dequantizeRow(row, into: kvb + row * r) }
+
+        // MARK: - attention
+        let attn = zeroedFloats(n * H * s.vDim)                         // (n, H·vDim)
+        defer { attn.deallocate() }
+        switch path {
+        case .naive: naive(q: q, kvb: kvb, tokens: n, layer: l, caches: caches, positions: positions, shape: s, scale: scale,
+                           attn: attn, pool: pool, scratch: scratch)
+        case .absorbed: absorbed(q: q, kvb: kvb, tokens: n, layer: l, caches: caches, positions: positions, shape: s,
+                                 scale: scale, attn: attn)
+        }
+        MatMul.run(o, attn, out, tokens: n, pool: pool, scratch: scratch)  // (n, D)
+    }
+
+    /// Per cache, K/V of every head at every position it needs (kv_b_proj over the latents), then softmax(q·kᵀ)·v.
+    private func naive(q: UnsafePointer<Float>, kvb: UnsafePointer<Float>, tokens n: Int, layer l: Int, caches: [LatentCache],
+                       positions: [Int], shape s: LatentAttentionShape, scale: Float, attn: UnsafeMutablePointer<Float>,
+                       pool: ThreadPool, scratch: MatMulScratch) {
+        let H = s.headCount, qkDim = s.qkDim, r = s.kvLoraRank, kvDim = s.nopeDim + s.vDim
+        var i = 0
+        while i < n {
+            // one cache's tokens are adjacent; expand its positions 0...last once
+            var end = i
+            while end < n && caches[end] === caches[i] { end += 1 }
+            let cache = caches[i], span = positions[end - 1] + 1
+            let latents = zeroedFloats(span * r)                        // (span, kvLoraRank)
+            let expanded = zeroedFloats(span * H * kvDim)               // (span, H·(nopeDim + vDim))
+            let scores = zeroedFloats(span)
+            defer { latents.deallocate(); expanded.deallocate(); scores.deallocate() }
+            for j in 0..<span { (latents + j * r).update(from: cache.row(l, j), count: r) }
+            let kvB32 = WeightMatrix(type: .f32, rows: H * kvDim, cols: r, data: UnsafeRawPointer(kvb))
+            MatMul.run(kvB32, latents, expanded, tokens: span, pool: pool, scratch: scratch)
+            for t in i..<end {
+                let p = positions[t] + 1
+                for hh in 0..<H {
+                    let qh = q + t * H * qkDim + hh * qkDim
+                    for j in 0..<p {
+                        let k = expanded + j * H * kvDim + hh * kvDim
+                        scores[j] = (Vec.dot(qh, k, s.nopeDim) + Vec.dot(qh + s.nopeDim, cache.row(l, j) + r, s.ropeDim)) * scale
+                    }
+                    Vec.softmax(scores, p)
+                    let o = attn + t * H * s.vDim + hh * s.vDim
+                    for j in 0..<p { Vec.axpy(scores[j], expanded + j * H * kvDim + hh * kvDim + s.nopeDim, o, s.vDim) }
+                }
+            }
+            i = end
+        }
+    }
+
+    /// Scores against the latent: q_nope·(W_UK·c) = (W_UKᵀ·q_nope)·c; output W_UV·(Σ p·c). Reads only the cache rows.
+    private func absorbed(q: UnsafePointer<Float>, kvb: UnsafePointer<Float>, tokens n: Int, layer l: Int, caches: [LatentCache],
+                          positions: [Int], shape s: LatentAttentionShape, scale: Float, attn: UnsafeMutablePointer<Float>) {
+        let H = s.headCount, qkDim = s.qkDim, r = s.kvLoraRank, kvDim = s.nopeDim + s.vDim
+        let qLatent = zeroedFloats(r), oLatent = zeroedFloats(r)
+        let scores = zeroedFloats((positions.max() ?? 0) + 1)
+        defer { qLatent.deallocate(); oLatent.deallocate(); scores.deallocate() }
+        for t in 0..<n {
+            let cache = caches[t], p = positions[t] + 1
+            for hh in 0..<H {
+                let qh = q + t * H * qkDim + hh * qkDim
+                let wK = kvb + hh * kvDim * r                           // (nopeDim, kvLoraRank) this head's key rows
+                qLatent.update(repeating: 0, count: r)
+                for d in 0..<s.nopeDim { Vec.axpy(qh[d], wK + d * r, qLatent, r) }
+                for j in 0..<p {
+                    let c = cache.row(l, j)
+                    scores[j] = (Vec.dot(qLatent, c, r) + Vec.dot(qh + s.nopeDim, c + r, s.ropeDim)) * scale
+                }
+                Vec.softmax(scores, p)
+                oLatent.update(repeating: 0, count: r)
+                for j in 0..<p { Vec.axpy(scores[j], cache.row(l, j), oLatent, r) }
+                let wV = wK + s.nopeDim * r                             // (vDim, kvLoraRank) this head's value rows
+                let o = attn + t * H * s.vDim + hh * s.vDim
+                for e in 0..<s.vDim { o[e] = Vec.dot(wV + e * r, oLatent, r) }
+            }
+        }
+    }
+}
