@@ -1,5 +1,5 @@
-// Ollama's chat API: POST /api/chat with `think`, answering message.thinking and message.content, as
-// newline-delimited JSON when streaming (Ollama's default) with a last `done: true` line carrying the counts.
+// Ollama's chat API: POST /api/chat with `think` and `tools`, answering message.thinking, message.content and
+// message.tool_calls, as newline-delimited JSON when streaming (Ollama's default) with a last `done: true` line.
 import Foundation
 import R1Formats
 import Hummingbird
@@ -27,7 +27,9 @@ struct OllamaController: Sendable {
         do { body = try await context.body(request) } catch var e as APIError { e.style = .ollama; throw e }
         let chat = try OllamaChatRequest.parse(body, modelName: backend.modelName, defaults: backend.defaultSampling)
         let options = chat.options
-        let started = try service.start(.chat(messages: chat.messages), options, defaultMaxTokens: backend.contextLength, style: .ollama)
+        let toolFormat: ToolCallFormat? = chat.tools.isActive ? backend.toolCallFormat : nil
+        let started = try service.start(.chat(messages: chat.messages, tools: chat.tools.isActive ? chat.tools.tools : []),
+                                        options, defaultMaxTokens: backend.contextLength, style: .ollama)
         let model = chat.model ?? backend.modelName
         let showThinking = chat.think != false
         let service = self.service
@@ -51,19 +53,33 @@ struct OllamaController: Sendable {
             let acc = try await GenerationService.cancellingOnDisconnect(context.channel) {
                 try await service.run(started, keepTokens: false) { _, _ in }
             }
-            var message: [(String, JSONOut)] = [("content", .string(acc.content))]
+            var (content, calls) = (acc.content, [ToolCall]())
+            if let toolFormat { (content, calls) = ToolCallParser.parse(acc.content, format: toolFormat) }
+            var message: [(String, JSONOut)] = [("content", .string(content))]
             if showThinking, !acc.reasoning.isEmpty { message.append(("thinking", .string(acc.reasoning))) }
+            if !calls.isEmpty { message.append(("tool_calls", .array(calls.map { IdentifiedToolCall($0).ollama }))) }
             return .json(line(message, done: true, extra: final(acc)))
         }
         let stream = GenerationService.streamingBody(channel: context.channel) { sink in
             func send(_ json: JSONOut) { sink.yield(ByteBuffer(string: json.text + "\n")) }
+            var parser = toolFormat.map { ToolCallParser(format: $0) }
+            func answer(_ events: [ToolCallEvent]) {
+                for event in events {
+                    switch event {
+                    case .content(let text): send(line([("content", .string(text))], done: false))
+                    case .call(let call):
+                        send(line([("content", .string("")), ("tool_calls", .array([IdentifiedToolCall(call).ollama]))], done: false))
+                    }
+                }
+            }
             do {
                 let acc = try await service.run(started, keepTokens: false) { delta, _ in
                     if showThinking, !delta.reasoning.isEmpty {
                         send(line([("content", .string("")), ("thinking", .string(delta.reasoning))], done: false))
                     }
-                    if !delta.content.isEmpty { send(line([("content", .string(delta.content))], done: false)) }
+                    if !delta.content.isEmpty { answer(parser?.feed(delta.content) ?? [.content(delta.content)]) }
                 }
+                if parser != nil { answer(parser!.finish()) }
                 send(line([("content", .string(""))], done: true, extra: final(acc)))
             } catch is CancellationError {
                 return

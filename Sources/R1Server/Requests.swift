@@ -24,6 +24,7 @@ public struct ChatCompletionRequest: Sendable {
     public var model: String?
     public var messages: [JinjaValue]
     public var options: GenerationOptions
+    public var tools = ToolRequest()
 }
 
 public struct CompletionRequest: Sendable {
@@ -36,6 +37,8 @@ public struct CompletionRequest: Sendable {
 struct FieldReader {
     let object: [String: JSONValue]
     var prefix = ""
+    /// The body read again keeping key order (JSONValue's objects do not), for what templates print: tools, calls.
+    var ordered: JinjaValue? = nil
 
     static func body(_ data: Data) throws(APIError) -> FieldReader {
         guard !data.isEmpty else { throw APIError.invalid("The request body is empty; expected a JSON object.") }
@@ -44,7 +47,7 @@ struct FieldReader {
             throw APIError.invalid("The request body is not valid JSON (\(error.description)).", code: "invalid_json")
         }
         guard let object = value.object else { throw APIError.invalid("The request body must be a JSON object.") }
-        return FieldReader(object: object)
+        return FieldReader(object: object, ordered: try? JinjaValue(json: data))
     }
 
     func present(_ key: String) -> JSONValue? {
@@ -158,13 +161,6 @@ extension FieldReader {
             }
             o.includeUsage = try so.bool("include_usage") ?? false
         }
-        if let tools = present("tools"), let choice = present("tool_choice") {
-            _ = tools
-            if choice.string == "required" || choice.object != nil {
-                throw APIError.invalid("This server does not call tools, so tool_choice '\(choice.string ?? "function")' cannot be honoured.",
-                                       param: "tool_choice", code: "unsupported_value")
-            }
-        }
         if let rf = try object("response_format"), let type = try rf.string("type"), type != "text" {
             throw APIError.invalid("response_format '\(type)' is not supported: output is not constrained to JSON here.",
                                    param: "response_format", code: "unsupported_value")
@@ -199,13 +195,18 @@ extension ChatCompletionRequest {
             }
             options.topLogprobs = top
         }
-        let messages = try parseMessages(r.present("messages"))
-        return ChatCompletionRequest(model: model, messages: messages, options: options)
+        let messages = try parseMessages(r.present("messages"), ordered: r.ordered)
+        let tools = try r.toolRequest(ordered: r.ordered)
+        return ChatCompletionRequest(model: model, messages: messages, options: options, tools: tools)
     }
 
     /// Messages as the chat template sees them: `developer` becomes `system`, content parts are joined,
     /// `reasoning_content` / `reasoning` / `thinking` sent back in history are dropped (as DeepSeek's API does).
-    static func parseMessages(_ value: JSONValue?, style: APIError.Style = .openAI) throws(APIError) -> [JinjaValue] {
+    /// Assistant `tool_calls` and a tool result's `tool_call_id` / `tool_name` are kept for the template, the calls
+    /// in their key order (from `ordered`, the body read with it).
+    static func parseMessages(_ value: JSONValue?, ordered: JinjaValue?, style: APIError.Style = .openAI) throws(APIError) -> [JinjaValue] {
+        var orderedList: [JinjaValue] = []
+        if case .object(let body)? = ordered, case .array(let l)? = body["messages"] { orderedList = l }
         func fail(_ message: String, _ param: String) -> APIError {
             var e = APIError.invalid(message, param: param)
             e.style = style
@@ -249,14 +250,32 @@ extension ChatCompletionRequest {
             var message = JinjaObject()
             message["role"] = .string(role == "developer" ? "system" : role)
             message["content"] = content
-            for key in ["name", "tool_call_id"] { if let s = o[key]?.string { message[key] = .string(s) } }
-            if let calls = o["tool_calls"], calls.array != nil, let data = try? JSONSerialization.data(withJSONObject: calls.foundation),
-               let jinja = try? JinjaValue(json: data) {
-                message["tool_calls"] = jinja
+            for key in ["name", "tool_call_id", "tool_name"] { if let s = o[key]?.string { message[key] = .string(s) } }
+            if let calls = o["tool_calls"], calls.array != nil {
+                var list = JinjaValue(any: calls.foundation)
+                if i < orderedList.count, case .object(let om) = orderedList[i], let c = om["tool_calls"] { list = c }
+                message["tool_calls"] = Self.typedCalls(list)
             }
             out.append(.object(message))
         }
         return out
+    }
+}
+
+extension ChatCompletionRequest {
+    /// Calls as OpenAI writes them: Ollama's clients leave out `"type": "function"`, which DeepSeek's templates print.
+    static func typedCalls(_ calls: JinjaValue) -> JinjaValue {
+        guard case .array(let list) = calls else { return calls }
+        return .array(list.map { call in
+            guard case .object(let c) = call, c["type"] == nil else { return call }
+            var typed = JinjaObject()
+            for (k, v) in c {
+                if k == "function" { typed["type"] = .string("function") }
+                typed[k] = v
+            }
+            if typed["type"] == nil { typed["type"] = .string("function") }
+            return .object(typed)
+        })
     }
 }
 
@@ -294,6 +313,7 @@ public struct OllamaChatRequest: Sendable {
     public var messages: [JinjaValue]
     public var options: GenerationOptions
     public var think: Bool?
+    public var tools = ToolRequest()
 
     public static func parse(_ data: Data, modelName: String, defaults: SamplingParameters) throws(APIError) -> OllamaChatRequest {
         do throws(APIError) {
@@ -320,8 +340,9 @@ public struct OllamaChatRequest: Sendable {
             o.stream = try r.bool("stream") ?? true  // Ollama streams unless told not to
             let think = try r.bool("think")
             if think == false { o.thinkingBudget = 0 }
-            let messages = try ChatCompletionRequest.parseMessages(r.present("messages"), style: .ollama)
-            return OllamaChatRequest(model: model, messages: messages, options: o, think: think)
+            let messages = try ChatCompletionRequest.parseMessages(r.present("messages"), ordered: r.ordered, style: .ollama)
+            let tools = try r.toolRequest(ordered: r.ordered)
+            return OllamaChatRequest(model: model, messages: messages, options: o, think: think, tools: tools)
         } catch {
             var e = error
             e.style = .ollama
