@@ -49,10 +49,10 @@ let package = Package(
         .target(name: "R1Tokenizer", dependencies: ["R1Formats"], swiftSettings: fast),
         .target(name: "R1Models", dependencies: ["R1Kernels", "R1Formats"], swiftSettings: fast),
         // layer 3
-        .target(name: "R1Runtime", dependencies: ["R1Models", "R1Tokenizer", "R1Sampling", "R1Formats"], swiftSettings: fast),
+        .target(name: "R1Runtime", dependencies: ["R1Models", "R1Tokenizer", "R1Sampling", "R1Formats", "R1Constrain"], swiftSettings: fast),
         // layer 4
         .target(name: "R1Server", dependencies: [
-            "R1Runtime", "R1Tokenizer", "R1Sampling", "R1Formats",
+            "R1Runtime", "R1Models", "R1Kernels", "R1Tokenizer", "R1Sampling", "R1Formats", "R1Constrain",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         // R1Eval: answer checking, datasets, pass@k, the eval harness (local engine or an HTTP endpoint), code sandbox
@@ -75,7 +75,7 @@ let package = Package(
         ]),
         // layer 5
         .executableTarget(name: "r1", dependencies: [
-            "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Sampling", "R1Server", "R1Eval", "R1Train", "R1Hub",
+            "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Sampling", "R1Constrain", "R1Server", "R1Eval", "R1Train", "R1Hub",
             "R1DefaultModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "R1ConstrainTests", dependencies: ["R1Constrain", "R1Tokenizer"]),
         .testTarget(name: "R1TokenizerTests", dependencies: ["R1Tokenizer"], swiftSettings: simdFlags),
         .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"], swiftSettings: simdFlags),
-        .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "r1"], swiftSettings: simdFlags),
+        .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "R1Constrain", "r1"], swiftSettings: simdFlags),
         .testTarget(name: "R1EvalTests", dependencies: ["R1Eval", "R1Runtime"]),
         .testTarget(name: "R1TrainTests", dependencies: [
             "R1Train", "R1Eval", "R1Models", "R1Runtime", "R1Formats", "R1Tokenizer", "R1Kernels", "R1KernelsC",

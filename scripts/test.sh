@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): the Swift test suite, then the end-to-end checks that need Python
-# clients, in a venv this script makes: the server with the official `openai` client (scripts/server/e2e.sh), `r1 pull`
+# clients, in a venv this script makes: the server with the official `openai` client (scripts/server/e2e.sh), structured
+# output validated with `jsonschema` through the same client and server (scripts/server/structured_e2e.sh), `r1 pull`
 # against a loopback hub that the real `huggingface_hub` also downloads from (scripts/hub/e2e.sh), and HumanEval's 164
 # canonical solutions through r1's code sandbox (scripts/eval/humaneval_check.sh), and a tool-calling loop through the
 # official `openai` and `ollama` clients against a scripted model (ClientToolLoopTests, scripts/server/tools_e2e.py).
@@ -11,12 +12,13 @@ cd "$(dirname "$0")/.."
 swift test --parallel
 bash scripts/tests/install_check.sh
 VENV=${VENV:-/opt/r1venv}
-if ! "$VENV/bin/python" -c "import openai, huggingface_hub, ollama" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import openai, huggingface_hub, ollama, jsonschema, rfc3339_validator, numpy" 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet openai huggingface_hub ollama
+  "$VENV/bin/pip" install --quiet openai huggingface_hub "ollama>=0.6,<0.7" "jsonschema==4.26.0" "rfc3339-validator==0.1.4" numpy
 fi
 export VENV
 R1_E2E_PYTHON="$VENV/bin/python" swift test --skip-build --filter ClientToolLoopTests
 bash scripts/server/e2e.sh
+bash scripts/server/structured_e2e.sh
 PATH="$VENV/bin:$PATH" bash scripts/hub/e2e.sh
 PATH="$VENV/bin:$PATH" bash scripts/eval/humaneval_check.sh

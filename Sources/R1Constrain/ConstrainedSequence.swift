@@ -21,6 +21,19 @@ public final class ConstrainedSequence {
         return true
     }
 
+    /// The allowed tokens that let the value complete within `budget` more tokens (see `TokenMatcher`); false
+    /// while the reasoning is free.
+    public func allowedTokens(into mask: inout TokenMask, within budget: Int) -> Bool {
+        guard isConstraining else { return false }
+        matcher.allowedTokens(into: &mask, within: budget)
+        return true
+    }
+
+    /// Whether `token` lets the value complete within `budget` tokens; always true while the reasoning is free.
+    public func fits(token: Int, within budget: Int) -> Bool {
+        !isConstraining || matcher.fits(token: token, within: budget)
+    }
+
     /// Records the sampled token; an error when it breaks the grammar (a sampler that applied the mask never does).
     public func accept(token: Int) throws(ConstraintError) {
         guard isConstraining else {

@@ -53,40 +53,50 @@ extension Grammar.SharedState {
     mutating func mask(_ state: Int32, _ vocabulary: Vocabulary) -> [UInt64] {
         let key = Int64(vocabulary.identity) << 32 | Int64(state)
         if let cached = masks[key] { return cached }
-        var words = [UInt64](repeating: 0, count: (vocabulary.size + 63) / 64)
-        if automaton.accepting[Int(state)] {
-            for id in vocabulary.endOfSequence where id >= 0 && id < vocabulary.size { words[id >> 6] |= 1 << UInt64(id & 63) }
-        }
-        if !automaton.terminal[Int(state)] {
-            var stateAt = [Int32](repeating: 0, count: vocabulary.maxDepth + 1)
-            stateAt[0] = state
-            let n = vocabulary.trieNodeCount
-            let hasDuplicates = !vocabulary.duplicateTokens.isEmpty
-            vocabulary.trieBytes.withUnsafeBufferPointer { bytes in
-            vocabulary.trieDepths.withUnsafeBufferPointer { depths in
-            vocabulary.trieSkips.withUnsafeBufferPointer { skips in
-            vocabulary.trieTokens.withUnsafeBufferPointer { tokens in
-                var i = 0
-                while i < n {
-                    let depth = Int(depths[i])
-                    let next = automaton.step(stateAt[depth - 1], bytes[i])
-                    if next == GrammarAutomaton.dead { i = Int(skips[i]); continue }
-                    stateAt[depth] = next
-                    let token = tokens[i]
-                    if token >= 0 {
-                        words[Int(token) >> 6] |= 1 << UInt64(token & 63)
-                        if hasDuplicates, let more = vocabulary.duplicateTokens[Int32(i)] {
-                            for t in more { words[Int(t) >> 6] |= 1 << UInt64(t & 63) }
-                        }
-                    }
-                    i += 1
-                }
-            }}}}
-        }
+        let words = walk(state, vocabulary, maxDistance: nil)
         let size = words.count * 8
         if maskBytes + size > Grammar.maskCacheBytes { masks.removeAll(); maskBytes = 0 }
         masks[key] = words
         maskBytes += size
+        return words
+    }
+
+    /// The allowed tokens after which a sentence is at most `maxDistance` bytes away (end of sequence when `state`
+    /// accepts): what a sequence about to run out of tokens may still write. Not cached (only the last steps ask).
+    mutating func mask(_ state: Int32, _ vocabulary: Vocabulary, maxDistance: Int) -> [UInt64] {
+        walk(state, vocabulary, maxDistance: maxDistance)
+    }
+
+    private mutating func walk(_ state: Int32, _ vocabulary: Vocabulary, maxDistance: Int?) -> [UInt64] {
+        var words = [UInt64](repeating: 0, count: (vocabulary.size + 63) / 64)
+        if automaton.accepting[Int(state)] {
+            for id in vocabulary.endOfSequence where id >= 0 && id < vocabulary.size { words[id >> 6] |= 1 << UInt64(id & 63) }
+        }
+        if automaton.terminal[Int(state)] || (maxDistance ?? 0) < 0 { return words }
+        var stateAt = [Int32](repeating: 0, count: vocabulary.maxDepth + 1)
+        stateAt[0] = state
+        let n = vocabulary.trieNodeCount
+        let hasDuplicates = !vocabulary.duplicateTokens.isEmpty
+        vocabulary.trieBytes.withUnsafeBufferPointer { bytes in
+        vocabulary.trieDepths.withUnsafeBufferPointer { depths in
+        vocabulary.trieSkips.withUnsafeBufferPointer { skips in
+        vocabulary.trieTokens.withUnsafeBufferPointer { tokens in
+            var i = 0
+            while i < n {
+                let depth = Int(depths[i])
+                let next = automaton.step(stateAt[depth - 1], bytes[i])
+                if next == GrammarAutomaton.dead { i = Int(skips[i]); continue }
+                stateAt[depth] = next
+                let token = tokens[i]
+                if token >= 0, maxDistance.map({ automaton.distanceToAccept(next) <= $0 }) ?? true {
+                    words[Int(token) >> 6] |= 1 << UInt64(token & 63)
+                    if hasDuplicates, let more = vocabulary.duplicateTokens[Int32(i)] {
+                        for t in more { words[Int(t) >> 6] |= 1 << UInt64(t & 63) }
+                    }
+                }
+                i += 1
+            }
+        }}}}
         return words
     }
 }

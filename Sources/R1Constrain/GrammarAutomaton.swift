@@ -19,6 +19,7 @@ struct GrammarAutomaton: Sendable {
     /// Fewest bytes from each element position to the end of its alternative, and from each stack node to acceptance.
     private var restLength: [Int] = []
     private var nodeDistance: [Int] = []
+    private var stateDistance: [Int] = []
 
     static let unknown: Int32 = -1
     static let dead: Int32 = -2
@@ -74,8 +75,11 @@ struct GrammarAutomaton: Sendable {
 
     /// The fewest bytes that complete a sentence from `state`.
     mutating func distanceToAccept(_ state: Int32) -> Int {
+        if stateDistance.count > Int(state), stateDistance[Int(state)] >= 0 { return stateDistance[Int(state)] }
         var best = Int.max
         for node in states[Int(state)] { best = min(best, distance(ofNode: node)) }
+        if stateDistance.count <= Int(state) { stateDistance += repeatElement(-1, count: Int(state) + 1 - stateDistance.count) }
+        stateDistance[Int(state)] = best
         return best
     }
 

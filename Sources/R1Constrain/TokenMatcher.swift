@@ -31,6 +31,23 @@ public final class TokenMatcher {
         mask.setWords(grammar.shared.withLock { $0.mask(state, vocabulary) })
     }
 
+    /// The allowed tokens that still let the grammar complete when at most `budget` tokens may follow, this one and
+    /// end of sequence included (each byte of the shortest completion is one single-byte token at worst).
+    public func allowedTokens(into mask: inout TokenMask, within budget: Int) {
+        if mask.count != vocabulary.size { mask = TokenMask(count: vocabulary.size) }
+        if isFinished || budget < 1 { mask.removeAll(); return }
+        let state = self.state
+        let vocabulary = self.vocabulary
+        mask.setWords(grammar.shared.withLock { $0.mask(state, vocabulary, maxDistance: budget - 2) })
+    }
+
+    /// Whether `token` is allowed and leaves the grammar completable within `budget` tokens (it included).
+    public func fits(token: Int, within budget: Int) -> Bool {
+        if vocabulary.endOfSequence.contains(token) { return !isFinished && isComplete && budget >= 1 }
+        guard let d = distanceToComplete(after: token) else { return false }
+        return d <= budget - 2
+    }
+
     public func allowedTokens() -> TokenMask {
         var mask = TokenMask(count: vocabulary.size)
         allowedTokens(into: &mask)

@@ -2,6 +2,7 @@
 // batched step per iteration that also carries chunks of new requests' prompts (vLLM's chunked prefill); finished
 // and cancelled ones leave at once. Per-token post-processing is Engine's SequenceProcessor.
 import Foundation
+import R1Constrain
 import R1Models
 import R1Sampling
 
@@ -69,8 +70,9 @@ public final class BatchScheduler: @unchecked Sendable {
             try engine.validate(promptIds: prompt.ids, maxTokens: parameters.maxTokens)
             let sampler: Sampler
             do { sampler = try Sampler(parameters: parameters.sampling) } catch { throw GenerationError(error.description) }
+            let vocabulary = parameters.grammar == nil ? nil : try engine.constraintVocabulary()
             sequence = Sequence(prompt: prompt, parameters: parameters, sampler: sampler, continuation: continuation,
-                                engine: engine)
+                                engine: engine, vocabulary: vocabulary)
         } catch {
             continuation.finish(throwing: error)
             return stream
@@ -112,12 +114,14 @@ public final class BatchScheduler: @unchecked Sendable {
         var logits: [Float]?
 
         init(prompt: PreparedPrompt, parameters: GenerationParameters, sampler: Sampler,
-             continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation, engine: Engine) {
+             continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation, engine: Engine,
+             vocabulary: Vocabulary?) {
             self.prompt = prompt
             self.sampler = sampler
             self.continuation = continuation
             processor = SequenceProcessor(parameters: parameters, tokenizer: engine.formatter?.tokenizer, prompt: prompt,
-                                          eosIds: engine.eosTokenIds, contextLeft: engine.contextLength - prompt.ids.count)
+                                          eosIds: engine.eosTokenIds, contextLeft: engine.contextLength - prompt.ids.count,
+                                          vocabulary: vocabulary)
         }
 
         var decoding: Bool { prefilled == prompt.ids.count }
@@ -171,12 +175,18 @@ public final class BatchScheduler: @unchecked Sendable {
             results.withUnsafeMutableBufferPointer { out in
                 engine.withPool { pool in pool.parallelFor(sampling.count) { i in
                     let s = sampling[i]
-                    out[i] = s.logits!.withUnsafeBufferPointer { s.sampler.sample(logits: $0, history: s.processor.history) }
+                    var logits = s.logits!
+                    s.logits = nil  // so a grammar's mask writes into the only copy
+                    out[i] = s.processor.sample(logits: &logits, sampler: s.sampler)
                 } }
             }
             for (s, result) in zip(sampling, results) {
-                s.logits = nil
-                switch s.processor.accept(result!, emit: s.emit) {
+                guard let result else {  // a grammar completed
+                    s.end(.stop)
+                    done.append(ObjectIdentifier(s))
+                    continue
+                }
+                switch s.processor.accept(result, emit: s.emit) {
                 case .finish:
                     s.end(s.processor.stats.finishReason)
                     done.append(ObjectIdentifier(s))

@@ -2,6 +2,7 @@
 // exposed as one AsyncThrowingStream of GenerationEvents. Keeps the last sequence's cache and reuses its longest
 // common prefix with the next prompt, so a conversation only recomputes its new tail.
 import Foundation
+import R1Constrain
 import R1Formats
 import R1Kernels
 import R1Models
@@ -27,6 +28,8 @@ public final class Engine: @unchecked Sendable {
     private let lock = NSLock()
     private var slot: (any SequenceSlot)?
     private var cachedIds: [Int] = []
+    /// The vocabulary grammar masks are computed over (`constraintVocabulary()`), built on first use.
+    let vocabularyCache = Mutex<Vocabulary?>(nil)
 
     public convenience init(model: LoadedModel, threads: Int = ThreadPool.defaultThreadCount,
                             cacheType: KVCacheType = .f16) throws {
@@ -141,18 +144,20 @@ public final class Engine: @unchecked Sendable {
         try validate(promptIds: prompt.ids, maxTokens: parameters.maxTokens)
         let sampler: Sampler
         do { sampler = try Sampler(parameters: parameters.sampling) } catch { throw GenerationError(error.description) }
+        let vocabulary = parameters.grammar == nil ? nil : try constraintVocabulary()
         lock.lock()
         defer { lock.unlock() }
         let (slot, reused) = acquireSlot(for: prompt.ids, reuse: parameters.reusePromptCache)
         var proc = SequenceProcessor(parameters: parameters, tokenizer: formatter?.tokenizer, prompt: prompt,
-                                     eosIds: eosTokenIds, contextLeft: slot.cache.capacity - prompt.ids.count)
+                                     eosIds: eosTokenIds, contextLeft: slot.cache.capacity - prompt.ids.count,
+                                     vocabulary: vocabulary)
         let t0 = DispatchTime.now().uptimeNanoseconds
         var logits = withPool { slot.forward(Array(prompt.ids[reused...]), pool: $0) }
         cachedIds = prompt.ids
         proc.startDecoding(promptSeconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, reused: reused)
         while true {
             if cancelled.isSet { proc.finish(.cancelled, emit: emit); break }
-            let result = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, history: proc.history) }
+            guard let result = proc.sample(logits: &logits, sampler: sampler) else { proc.finish(.stop, emit: emit); break }
             guard case .feed(let ids) = proc.accept(result, emit: emit) else { break }
             logits = withPool { slot.forward(ids, pool: $0) }
             cachedIds += ids

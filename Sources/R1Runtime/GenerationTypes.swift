@@ -1,5 +1,6 @@
 // The public vocabulary of generation: a request and parameters in, events out. New options go into
 // GenerationParameters, never into a new `generate` overload (STYLE.md rule 11).
+import R1Constrain
 import R1Sampling
 import R1Tokenizer
 
@@ -46,6 +47,11 @@ public struct GenerationParameters: Sendable {
     public var loopGuard: LoopGuard? = LoopGuard()
     /// Reuse the engine's KV cache for the longest common prefix with the previous generation.
     public var reusePromptCache = true
+    /// Structured output: the answer after the reasoning is a sentence of this grammar (`Grammar(jsonSchema:)`,
+    /// `Grammar(gbnf:)`), and generation ends when it is complete. The reasoning stays free; a prompt that does not
+    /// open thinking (or a thinking budget of 0) is constrained from the first token. Compile a grammar once and reuse
+    /// it: its automaton and token masks are cached inside it.
+    public var grammar: Grammar? = nil
 
     public init(maxTokens: Int = 512, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [],
                 stopTokenIds: Set<Int>? = nil, thinkingBudget: Int? = nil, loopGuard: LoopGuard? = LoopGuard()) {

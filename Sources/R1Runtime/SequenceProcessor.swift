@@ -1,6 +1,8 @@
 // The per-token post-processing of one sequence, shared by Engine and BatchScheduler: detokenize, stop ids and
-// strings, the reasoning/answer split, the thinking budget and loop guard (which force `</think>`), statistics.
+// strings, the reasoning/answer split, the thinking budget and loop guard (which force `</think>`), statistics, and
+// the answer's grammar (AnswerConstraint: sampling is masked once the reasoning ends).
 import Foundation
+import R1Constrain
 import R1Sampling
 import R1Tokenizer
 
@@ -34,13 +36,15 @@ struct SequenceProcessor {
     private var stopper: StopMatcher
     private var splitter: ThinkSplitter
     private var loops: LoopDetector?
+    private var constraint: AnswerConstraint?
     private var forcedClose = false
     private var lastTick: UInt64 = 0
     private var startTick: UInt64 = 0
     private(set) var finished = false
 
+    /// `vocabulary`: the engine's, needed when `parameters.grammar` is set.
     init(parameters: GenerationParameters, tokenizer: Tokenizer?, prompt: PreparedPrompt, eosIds: Set<Int>,
-         contextLeft: Int) {
+         contextLeft: Int, vocabulary: Vocabulary? = nil) {
         self.parameters = parameters
         self.tokenizer = tokenizer
         thinkId = tokenizer?.id(for: ThinkSplitter.open)
@@ -53,6 +57,19 @@ struct SequenceProcessor {
         stopper = StopMatcher(parameters.stop)
         splitter = ThinkSplitter(parsesTags: thinkId != nil, opensThinking: prompt.opensThinking)
         loops = parameters.loopGuard.map(LoopDetector.init)
+        if let grammar = parameters.grammar, let vocabulary {
+            constraint = AnswerConstraint(grammar: grammar, vocabulary: vocabulary,
+                                          reasoningEndToken: prompt.opensThinking ? endThinkId : nil)
+        }
+    }
+
+    /// The next token from `logits` (overwritten when a grammar masks them); nil when a grammar is complete and
+    /// nothing may follow, so the generation ends.
+    mutating func sample(logits: inout [Float], sampler: Sampler) -> SampleResult? {
+        guard constraint != nil else { return logits.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) } }
+        if constraint!.mustEnd { return nil }
+        let budget = max(1, min(parameters.maxTokens - stats.generatedTokens, contextLeft))
+        return constraint!.sample(logits: &logits, sampler: sampler, history: history, budget: budget)
     }
 
     /// Marks the end of the prompt and the start of decoding.
@@ -71,7 +88,9 @@ struct SequenceProcessor {
         if !forcedClose, splitter.mode == .reasoning, let reason = closeReason() {
             forcedClose = true
             if reason == .budget { stats.budgetHit = true } else { stats.loopDetected = true }
-            let ids = tokenizer?.encode(parameters.thinkingClosing + "\(ThinkSplitter.close)\n\n") ?? []
+            // a constrained answer starts right after </think>: no blank line the grammar would have to allow
+            let after = constraint == nil ? "\n\n" : ""
+            let ids = tokenizer?.encode(parameters.thinkingClosing + ThinkSplitter.close + after) ?? []
             for id in ids {
                 if consume(id, logprob: 0, top: [], forced: true, emit: emit) { return .finish }
             }
@@ -98,6 +117,7 @@ struct SequenceProcessor {
                                   emit: (GenerationEvent) -> Void) -> Bool {
         stats.generatedTokens += 1
         history.append(id)
+        constraint?.accept(id)
         var piece: String
         if id == thinkId || id == endThinkId {  // tags by id, whatever the tokenizer calls special
             piece = (textDecoder?.flush() ?? "") + (id == thinkId ? ThinkSplitter.open : ThinkSplitter.close)

@@ -85,7 +85,7 @@ struct ErrorAndMetricsMiddleware: RouterMiddleware {
 
     /// Known routes by name, everything else as "other" (bounded label values).
     static func route(_ path: String) -> String {
-        let known = ["/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics", "/api/chat", "/api/tags", "/api/version"]
+        let known = ["/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics", "/api/chat", "/api/generate", "/api/show", "/api/ps", "/api/tags", "/api/version"]
         return known.contains(path) ? path : (path.hasPrefix("/v1/models/") ? "/v1/models" : "other")
     }
 }

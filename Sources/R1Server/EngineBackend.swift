@@ -18,9 +18,14 @@ public final class EngineBackend: InferenceBackend {
 
     /// `defaultSampling`: what requests that leave a value out get (the CLI passes flags, then generation_config).
     /// `parallel` sequences run at once; `queueCapacity` more wait, and beyond that requests get a 429.
-    public init(engine: Engine, modelName: String, parallel: Int = 1, queueCapacity: Int, defaultSampling: SamplingParameters) {
+    public let served: ServedModel
+
+    /// `served` describes the model to Ollama's clients (default: from the engine, no digest).
+    public init(engine: Engine, modelName: String, parallel: Int = 1, queueCapacity: Int, defaultSampling: SamplingParameters,
+                served: ServedModel? = nil) {
         self.engine = engine
         self.modelName = modelName
+        self.served = served ?? .describing(engine, name: modelName, parameters: "", digest: { "" })
         self.defaultSampling = defaultSampling
         let slots = max(1, parallel)
         self.gate = AdmissionGate(slots: slots, queueCapacity: queueCapacity)

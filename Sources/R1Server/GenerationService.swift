@@ -4,12 +4,15 @@ import Foundation
 import R1Formats
 import Hummingbird
 import NIOCore
+import R1Constrain
 import R1Runtime
 
 struct GenerationService: Sendable {
     let backend: any InferenceBackend
     let metrics: ServerMetrics
     let configuration: ServerConfiguration
+    /// Compiled response formats, by their JSON text (a repeated schema costs a lookup).
+    var grammars = GrammarCache()
 
     struct Started: Sendable {
         var handle: GenerationHandle
@@ -20,6 +23,7 @@ struct GenerationService: Sendable {
     func start(_ prompt: PromptInput, _ options: GenerationOptions, defaultMaxTokens: Int, style: APIError.Style = .openAI) throws(APIError) -> Started {
         var parameters = GenerationParameters(maxTokens: options.maxTokens ?? defaultMaxTokens, sampling: options.sampling, stop: options.stop)
         parameters.sampling.logprobs = options.logprobs ? max(options.topLogprobs, 0) : 0
+        parameters.grammar = try grammars.grammar(options.format, style: style)
         let request = ServerGenerationRequest(prompt: prompt, parameters: parameters, thinkingBudget: options.thinkingBudget,
                                               timeout: configuration.requestTimeout)
         let start = ContinuousClock.now

@@ -83,6 +83,12 @@ public protocol InferenceBackend: Sendable {
     var toolCallFormat: ToolCallFormat { get }
     /// Prepares and admits a generation, or throws a `BackendError` at once (never after the stream started).
     func generate(_ request: ServerGenerationRequest) throws -> GenerationHandle
+    /// What Ollama's /api/show, /api/ps and /api/tags say about the model.
+    var served: ServedModel { get }
+}
+
+extension InferenceBackend {
+    public var served: ServedModel { .named(modelName, contextLength: contextLength) }
 }
 
 extension InferenceBackend {

@@ -18,6 +18,8 @@ public struct GenerationOptions: Sendable {
     public var includeUsage = false
     /// Choices to generate for the prompt (OpenAI's `n`), each its own sequence in the batch.
     public var n = 1
+    /// Structured output: the answer after the reasoning follows this schema / JSON grammar.
+    public var format: OutputFormat? = nil
 }
 
 public struct ChatCompletionRequest: Sendable {
@@ -161,10 +163,6 @@ extension FieldReader {
             }
             o.includeUsage = try so.bool("include_usage") ?? false
         }
-        if let rf = try object("response_format"), let type = try rf.string("type"), type != "text" {
-            throw APIError.invalid("response_format '\(type)' is not supported: output is not constrained to JSON here.",
-                                   param: "response_format", code: "unsupported_value")
-        }
         return o
     }
 
@@ -185,6 +183,7 @@ extension ChatCompletionRequest {
         let r = try FieldReader.body(data)
         let model = try r.checkModel(modelName)
         var options = try r.openAIOptions(defaults: defaults)
+        options.format = try r.outputFormat("response_format", body: data).map(OutputFormat.openAI)
         if let lp = try r.bool("logprobs") { options.logprobs = lp }
         if let top = try r.int("top_logprobs") {
             guard (0...SamplingParameters.maxLogprobs).contains(top) else {
@@ -285,6 +284,7 @@ extension CompletionRequest {
         let model = try r.checkModel(modelName)
         var options = try r.openAIOptions(defaults: defaults)
         if options.maxTokens == nil { options.maxTokens = 16 }  // OpenAI's default for completions
+        options.format = try r.outputFormat("response_format", body: data).map(OutputFormat.openAI)
         if let lp = try r.int("logprobs") {
             guard (0...SamplingParameters.maxLogprobs).contains(lp) else { throw r.rangeError("logprobs", "must be in 0...\(SamplingParameters.maxLogprobs).") }
             options.logprobs = true
@@ -309,40 +309,20 @@ extension CompletionRequest {
 // MARK: - Ollama
 
 public struct OllamaChatRequest: Sendable {
-    public var model: String?
+    public var common: OllamaCommon
     public var messages: [JinjaValue]
-    public var options: GenerationOptions
-    public var think: Bool?
+    public var model: String? { common.model }
+    public var options: GenerationOptions { common.options }
+    public var think: Bool? { common.think }
     public var tools = ToolRequest()
 
-    public static func parse(_ data: Data, modelName: String, defaults: SamplingParameters) throws(APIError) -> OllamaChatRequest {
+    public static func parse(_ data: Data, modelName: String, defaults: SamplingParameters,
+                             contextLength: Int = .max) throws(APIError) -> OllamaChatRequest {
         do throws(APIError) {
             let r = try FieldReader.body(data)
-            let model = try r.string("model")
-            if let m = model, m != modelName, m.split(separator: ":").first.map(String.init) != modelName {
-                throw APIError(.notFound, "model '\(m)' not found", param: "model", code: "model_not_found")
-            }
-            var sampling = defaults
-            var o = GenerationOptions(sampling: sampling)
-            if let opts = try r.object("options") {
-                if let t = try opts.number("temperature", in: 0...2) { sampling.temperature = t }
-                if let p = try opts.number("top_p", in: 0...1), p > 0 { sampling.topP = p }
-                if let k = try opts.int("top_k") { sampling.topK = max(0, k) }
-                if let m = try opts.number("min_p", in: 0...1) { sampling.minP = m }
-                if let r = try opts.number("repeat_penalty", in: 0.01...10) { sampling.repetitionPenalty = r }
-                if let p = try opts.number("presence_penalty", in: -2...2) { sampling.presencePenalty = p }
-                if let f = try opts.number("frequency_penalty", in: -2...2) { sampling.frequencyPenalty = f }
-                if let s = try opts.int("seed") { sampling.seed = UInt64(bitPattern: Int64(s)) }
-                if let n = try opts.int("num_predict"), n > 0 { o.maxTokens = n }
-                o.stop = try opts.stopList("stop")
-            }
-            o.sampling = sampling
-            o.stream = try r.bool("stream") ?? true  // Ollama streams unless told not to
-            let think = try r.bool("think")
-            if think == false { o.thinkingBudget = 0 }
+            let common = try OllamaCommon.parse(r, body: data, modelName: modelName, defaults: defaults, contextLength: contextLength)
             let messages = try ChatCompletionRequest.parseMessages(r.present("messages"), ordered: r.ordered, style: .ollama)
-            let tools = try r.toolRequest(ordered: r.ordered)
-            return OllamaChatRequest(model: model, messages: messages, options: o, think: think, tools: tools)
+            return OllamaChatRequest(common: common, messages: messages, tools: try r.toolRequest(ordered: r.ordered))
         } catch {
             var e = error
             e.style = .ollama

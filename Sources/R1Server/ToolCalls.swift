@@ -84,7 +84,8 @@ extension FieldReader {
         switch request.choice {
         case .required, .function:
             throw APIError.invalid(
-                "tool_choice 'required' or a named function needs output constrained to a tool call, which this server does not do yet; use 'auto'.",
+                "tool_choice 'required' or a named function is not implemented yet: it needs output constrained to a tool "
+                    + "call; use 'auto'.",
                 param: "tool_choice", code: "unsupported_value")
         case .none, .auto:
             return request

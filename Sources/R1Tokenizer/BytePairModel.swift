@@ -221,28 +221,7 @@ final class BytePairModel: @unchecked Sendable {
             scratch.prev[i] = Int32(i - 1)
             scratch.next[i] = i + 1 < n ? Int32(i + 1) : -1
         }
-        // Heap entries: rank << 32 | position, so ties go to the leftmost pair.
-        for i in 0..<(n - 1) {
-            if let m = pairMerge(scratch.ids[i], scratch.ids[i + 1]) { scratch.push(m & 0xFFFF_FFFF_0000_0000 | UInt64(i)) }
-        }
-        while let top = scratch.pop() {
-            let pos = Int(top & 0xFFFF_FFFF), rank = top >> 32
-            guard scratch.alive[pos], scratch.next[pos] >= 0 else { continue }
-            let right = Int(scratch.next[pos])
-            guard let m = pairMerge(scratch.ids[pos], scratch.ids[right]), m >> 32 == rank else { continue }
-            scratch.ids[pos] = Int32(truncatingIfNeeded: m & 0xFFFF_FFFF)
-            scratch.alive[right] = false
-            let after = scratch.next[right]
-            scratch.next[pos] = after
-            if after >= 0 { scratch.prev[Int(after)] = Int32(pos) }
-            let before = scratch.prev[pos]
-            if before >= 0, let m = pairMerge(scratch.ids[Int(before)], scratch.ids[pos]) {
-                scratch.push(m & 0xFFFF_FFFF_0000_0000 | UInt64(before))
-            }
-            if after >= 0, let m = pairMerge(scratch.ids[pos], scratch.ids[Int(after)]) {
-                scratch.push(m & 0xFFFF_FFFF_0000_0000 | UInt64(pos))
-            }
-        }
+        applyMerges(n, &scratch)
         var i = 0
         while i >= 0 && i < n {
             if scratch.ids[i] >= 0 { out.append(scratch.ids[i]) }  // bytes missing from the vocabulary are dropped
@@ -271,8 +250,28 @@ final class BytePairModel: @unchecked Sendable {
             i += length
         }
         scratch.next[count - 1] = -1
-        for k in 0..<(count - 1) {
-            if let m = pairMerge(scratch.ids[k], scratch.ids[k + 1]) { scratch.push(m & 0xFFFF_FFFF_0000_0000 | UInt64(k)) }
+        applyMerges(count, &scratch)
+        var k = 0
+        while k >= 0 {
+            let id = Int(scratch.ids[k])
+            let next = Int(scratch.next[k])
+            if id >= 0 && id < raw.firstMergeOnlyId {
+                out.append(Int32(id))
+            } else {
+                let end = next >= 0 ? Int(scratch.starts[next]) : n
+                for b in word[Int(scratch.starts[k])..<end] where raw.byteTokens[Int(b)] >= 0 {
+                    out.append(raw.byteTokens[Int(b)])
+                }
+            }
+            k = next
+        }
+    }
+
+    /// Merges the `count` linked symbols set up in `scratch` (ids, prev, next) by rank until no pair merges; heap
+    /// entries are rank << 32 | position, so ties go to the leftmost pair.
+    private func applyMerges(_ count: Int, _ scratch: inout MergeScratch) {
+        for i in 0..<(count - 1) {
+            if let m = pairMerge(scratch.ids[i], scratch.ids[i + 1]) { scratch.push(m & 0xFFFF_FFFF_0000_0000 | UInt64(i)) }
         }
         while let top = scratch.pop() {
             let pos = Int(top & 0xFFFF_FFFF), rank = top >> 32
@@ -291,20 +290,6 @@ final class BytePairModel: @unchecked Sendable {
             if after >= 0, let m = pairMerge(scratch.ids[pos], scratch.ids[Int(after)]) {
                 scratch.push(m & 0xFFFF_FFFF_0000_0000 | UInt64(pos))
             }
-        }
-        var k = 0
-        while k >= 0 {
-            let id = Int(scratch.ids[k])
-            let next = Int(scratch.next[k])
-            if id >= 0 && id < raw.firstMergeOnlyId {
-                out.append(Int32(id))
-            } else {
-                let end = next >= 0 ? Int(scratch.starts[next]) : n
-                for b in word[Int(scratch.starts[k])..<end] where raw.byteTokens[Int(b)] >= 0 {
-                    out.append(raw.byteTokens[Int(b)])
-                }
-            }
-            k = next
         }
     }
 

@@ -305,6 +305,13 @@ public final class Tokenizer: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The bytes `id` stands for (an added token's text for added tokens; empty outside the vocabulary).
+    public func bytes(of id: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        appendBytes(of: id, skipSpecialTokens: false, to: &out)
+        return out
+    }
+
     func appendBytes(of id: Int, skipSpecialTokens: Bool, to bytes: inout [UInt8]) {
         guard id >= 0 && id < tokenStarts.count else { return }
         if skipSpecialTokens && specialIds.contains(id) { return }

@@ -19,6 +19,7 @@ struct ChatCommand: AsyncParsableCommand {
     var hideThinking = false
     @OptionGroup var thinkingOptions: ThinkingOptions
     @OptionGroup var samplingOptions: SamplingOptions
+    @OptionGroup var outputOptions: StructuredOutputOptions
 
     func validate() throws {
         if maxTokens <= 0 { throw ValidationError("--max-tokens must be positive, got \(maxTokens)") }
@@ -29,6 +30,7 @@ struct ChatCommand: AsyncParsableCommand {
     /// The chat; `input` reads a line after showing the prompt (r1 run's line editor; default: readLine). An Ollama
     /// model's params layer fills the sampling defaults the flags leave open.
     func converse(input: ((String) -> String?)? = nil) async throws {
+        let grammar = try outputOptions.load()  // a bad schema or grammar fails before the model loads
         let interactive = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0
         let style = TerminalStyle(enabled: interactive)
         let started = Date()
@@ -53,6 +55,7 @@ struct ChatCommand: AsyncParsableCommand {
         guard engine.formatter != nil else { throw CLIError("\(modelOptions.model): the model has no tokenizer, so it cannot chat") }
         var parameters = GenerationParameters(maxTokens: maxTokens, sampling: try samplingOptions.parameters(for: engine))
         thinkingOptions.apply(to: &parameters)
+        parameters.grammar = grammar
         if let o = first.ollama { parameters.applyDefaults(o, flags: samplingOptions) }
         var session = ChatSession(engine: engine, system: system)
 

@@ -22,6 +22,7 @@ struct GenerateCommand: AsyncParsableCommand {
     var stop: [String] = []
     @OptionGroup var thinkingOptions: ThinkingOptions
     @OptionGroup var samplingOptions: SamplingOptions
+    @OptionGroup var outputOptions: StructuredOutputOptions
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -31,6 +32,7 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let grammar = try outputOptions.load()  // a bad schema or grammar fails before the model loads
         let (engine, ollama) = try modelOptions.loadWithParams()
         let request: GenerationRequest
         if let p = promptIds {
@@ -44,6 +46,7 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         var parameters = GenerationParameters(maxTokens: maxTokens, sampling: try samplingOptions.parameters(for: engine), stop: stop)
         thinkingOptions.apply(to: &parameters)
+        parameters.grammar = grammar
         // An Ollama model's params layer (temperature, top_p, stop, ...) fills what the flags leave open, as in `r1 run`.
         if let o = ollama { parameters.applyDefaults(o, flags: samplingOptions) }
         let ids = try engine.prepare(request, parameters: parameters).ids

@@ -1,6 +1,7 @@
 // Option groups shared by subcommands, and the one-line error type the CLI prints.
 import ArgumentParser
 import Foundation
+import R1Constrain
 import R1DefaultModel
 import R1Formats
 import R1Hub
@@ -116,6 +117,32 @@ struct ThinkingOptions: ParsableArguments {
     func apply(to p: inout GenerationParameters) {
         p.thinkingBudget = thinkBudget
         if noLoopGuard { p.loopGuard = nil }
+    }
+}
+
+/// Structured output for `generate` and `chat`: the answer after the reasoning follows a JSON Schema or a GBNF grammar.
+struct StructuredOutputOptions: ParsableArguments {
+    @Option(name: .customLong("json-schema"), help: ArgumentHelp("Constrain the answer (after the reasoning) to JSON that fits the JSON Schema in FILE.", valueName: "FILE"))
+    var jsonSchema: String?
+    @Option(help: ArgumentHelp("Constrain the answer (after the reasoning) to the GBNF grammar in FILE (llama.cpp's format, root rule 'root').", valueName: "FILE"))
+    var grammar: String?
+
+    func validate() throws {
+        if jsonSchema != nil && grammar != nil { throw ValidationError("give at most one of --json-schema and --grammar") }
+    }
+
+    /// The compiled grammar, or an error naming the file and what in it is wrong.
+    func load() throws -> Grammar? {
+        guard let path = jsonSchema ?? grammar else { return nil }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CLIError("\(path): cannot read the \(jsonSchema != nil ? "JSON Schema" : "grammar") file (\(error.localizedDescription))")
+        }
+        do {
+            return jsonSchema != nil ? try Grammar(jsonSchema: text) : try Grammar(gbnf: text)
+        } catch {
+            throw CLIError("\(path): \(error.message)")
+        }
     }
 }
 

@@ -1,7 +1,10 @@
 // `r1 serve MODEL`: the OpenAI-, DeepSeek- and Ollama-compatible HTTP server (R1Server) over one loaded model.
 import ArgumentParser
 import Foundation
+import R1Formats
+import R1Hub
 import R1Runtime
+import R1Sampling
 import R1Server
 
 struct ServeCommand: AsyncParsableCommand {
@@ -41,13 +44,26 @@ struct ServeCommand: AsyncParsableCommand {
         // Requests get the flags, then an Ollama model's params layer, then generation_config, then R1's defaults.
         var defaults = GenerationParameters(maxTokens: 1, sampling: try samplingOptions.parameters(for: engine))
         if let o = ollama { defaults.applyDefaults(o, flags: samplingOptions) }
+        let path = engine.loaded?.path ?? modelOptions.model
+        let served = ServedModel.describing(engine, name: name, parameters: Self.parametersText(defaults.sampling, stop: ollama?.stop ?? []),
+                                            digest: { FileDigest.model(at: path) })
         let backend = EngineBackend(engine: engine, modelName: name, parallel: parallel, queueCapacity: queue,
-                                    defaultSampling: defaults.sampling)
+                                    defaultSampling: defaults.sampling, served: served)
         let config = ServerConfiguration(host: host, port: port, reasoningField: reasoningField,
                                          requestTimeout: timeout > 0 ? timeout : nil)
         Output.error("serving \(name) (context \(engine.contextLength)) on http://\(host):\(port)\n")
         let app = buildApplication(backend: backend, configuration: config)
         try await app.runService()
+    }
+
+    /// Ollama's `parameters` text for /api/show: the sampling defaults requests get, one "name value" per line.
+    static func parametersText(_ s: SamplingParameters, stop: [String]) -> String {
+        var lines = [String(format: "temperature %g", Double(s.temperature)), String(format: "top_p %g", Double(s.topP))]
+        if s.topK > 0 { lines.append("top_k \(s.topK)") }
+        if s.minP > 0 { lines.append(String(format: "min_p %g", Double(s.minP))) }
+        if s.repetitionPenalty != 1 { lines.append(String(format: "repeat_penalty %g", Double(s.repetitionPenalty))) }
+        for text in stop { lines.append("stop " + JSONOut.string(text).text) }
+        return lines.joined(separator: "\n")
     }
 
     /// "DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M.gguf" -> "DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M"; folders by their name.

@@ -241,7 +241,7 @@ let hello = #"{"model":"r1-test","messages":[{"role":"user","content":"What is 2
         try await expectError(#"{"messages":[{"role":"user","content":"x"}],"n":17}"#, status: .badRequest, param: "n")
         try await expectError(#"{"messages":[{"role":"user","content":"x"}],"top_logprobs":3}"#, status: .badRequest, param: "top_logprobs")
         try await expectError(#"{"messages":[{"role":"user","content":"x"}],"tools":[],"tool_choice":"required"}"#, status: .badRequest, param: "tool_choice")
-        try await expectError(#"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#, status: .badRequest, param: "response_format")
+        try await expectError(#"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"xml"}}"#, status: .badRequest, param: "response_format")
     }
 
     @Test func promptLongerThanContext() async throws {

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# End-to-end: build r1, start `r1 serve` on a tiny fixture model, drive it with the official openai client.
+# End-to-end: build r1, start `r1 serve` on a tiny fixture model, drive it with the official openai and ollama clients.
 # Usage: scripts/server/e2e.sh [MODEL]   (default: Tests/Fixtures/models/qwen2-tiny). VENV=... picks the venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL=${1:-Tests/Fixtures/models/qwen2-tiny}
 VENV=${VENV:-/opt/r1venv}
 PORT=${PORT:-$((20000 + RANDOM % 20000))}
-if ! "$VENV/bin/python" -c "import openai" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import openai, ollama" 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet openai
+  "$VENV/bin/pip" install --quiet openai "ollama>=0.6,<0.7"
 fi
 swift build --product r1 >/dev/null
 BIN=$(swift build --show-bin-path)/r1
@@ -22,4 +22,5 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 "$VENV/bin/python" scripts/server/e2e.py "http://127.0.0.1:$PORT" e2e-model
+"$VENV/bin/python" scripts/server/ollama_e2e.py "http://127.0.0.1:$PORT" e2e-model
 kill -0 $PID || { echo "server died"; cat "$LOG"; exit 1; }

@@ -30,10 +30,13 @@ public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible
 
 public struct ChatTemplate: Sendable {
     private let nodes: [Node]
+    /// The template's text, as given.
+    public let source: String
 
     /// Parses `source` once; throws a `.syntax` TemplateError naming the line.
     public init(_ source: String) throws {
         nodes = try JinjaParser.parse(source)
+        self.source = source
     }
 
     /// Renders a conversation.
