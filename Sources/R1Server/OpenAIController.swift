@@ -3,6 +3,7 @@ import Foundation
 import R1Formats
 import Hummingbird
 import R1Runtime
+import Synchronization
 
 struct OpenAIController: Sendable {
     let service: GenerationService
@@ -41,7 +42,9 @@ struct OpenAIController: Sendable {
         let data = try await context.body(request)
         let chat = try ChatCompletionRequest.parse(data, modelName: backend.modelName, defaults: backend.defaultSampling)
         let options = chat.options
-        let toolFormat: ToolCallFormat? = chat.tools.isActive ? backend.toolCallFormat : nil
+        // a named function: the constrained answer is that call's arguments; otherwise calls are parsed from the answer
+        let forced: String? = if case .function(let name) = chat.tools.choice { name } else { nil }
+        let toolFormat: ToolCallFormat? = chat.tools.isActive && forced == nil ? backend.toolCallFormat : nil
         let started = try service.startChoices(.chat(messages: chat.messages, tools: chat.tools.isActive ? chat.tools.tools : []),
                                                options, defaultMaxTokens: backend.contextLength)
         let id = "chatcmpl-" + Self.randomId()
@@ -69,7 +72,10 @@ struct OpenAIController: Sendable {
                 var (content, calls) = (acc.content, [IdentifiedToolCall]())
                 if let toolFormat {
                     let parsed = ToolCallParser.parse(acc.content, format: toolFormat)
-                    (content, calls) = (parsed.content, parsed.calls.map(IdentifiedToolCall.init))
+                    (content, calls) = (parsed.content, parsed.calls.map { IdentifiedToolCall($0) })
+                } else if let forced {
+                    let arguments = acc.content.trimmingCharacters(in: .whitespacesAndNewlines)
+                    (content, calls) = ("", [IdentifiedToolCall(ToolCall(name: forced, arguments: arguments))])
                 }
                 var message: [(String, JSONOut)] = [
                     ("role", .string("assistant")), ("content", calls.isEmpty || !content.isEmpty ? .string(content) : .null),
@@ -79,7 +85,7 @@ struct OpenAIController: Sendable {
                 return .object([
                     ("index", .int(i)), ("message", .object(message)),
                     ("logprobs", options.logprobs ? service.logprobsJSON(acc.tokens[...]) : .null),
-                    ("finish_reason", .string(Self.finishReason(acc, calls: calls.count))),
+                    ("finish_reason", .string(forced != nil ? acc.finishReason : Self.finishReason(acc, calls: calls.count))),
                 ])
             }
             return .json(.object([
@@ -106,6 +112,9 @@ struct OpenAIController: Sendable {
                 send(chunk(i, [("role", .string("assistant")), ("content", .string(""))], includeUsage: withUsage))
             }
             let splitter = toolFormat.map { ToolCallSplitter(format: $0, choices: started.count) }
+            // a named function streams its arguments as they come, under one call id per choice
+            let forcedIds = started.indices.map { _ in "call_" + Self.randomId() }
+            let forcedStarted = Mutex([Bool](repeating: false, count: started.count))
             /// Content and calls of choice `i` (calls numbered from `firstIndex`); logprobs ride on the first chunk.
             @Sendable func sendAnswer(_ i: Int, _ events: [ToolCallEvent], firstIndex: Int, logprobs: JSONOut) {
                 var lp = logprobs, index = firstIndex
@@ -132,7 +141,16 @@ struct OpenAIController: Sendable {
                     if !delta.reasoning.isEmpty { send(chunk(i, [(field, .string(delta.reasoning))], includeUsage: withUsage)) }
                     if !delta.content.isEmpty {
                         let lp = options.logprobs ? service.logprobsJSON(tokens) : .null
-                        answer(i, splitter?.feed(i, delta.content) ?? [.content(delta.content)], logprobs: lp)
+                        if let forced {
+                            if !forcedStarted.withLock({ s in defer { s[i] = true }; return s[i] }) {
+                                let head = IdentifiedToolCall(id: forcedIds[i], ToolCall(name: forced, arguments: "")).openAIDeltas(index: 0)[0]
+                                send(chunk(i, [("tool_calls", .array([head]))], includeUsage: withUsage))
+                            }
+                            let part: JSONOut = .object([("index", .int(0)), ("function", .object([("arguments", .string(delta.content))]))])
+                            send(chunk(i, [("tool_calls", .array([part]))], logprobs: lp, includeUsage: withUsage))
+                        } else {
+                            answer(i, splitter?.feed(i, delta.content) ?? [.content(delta.content)], logprobs: lp)
+                        }
                     }
                 }, onFinish: { i, acc in
                     if let splitter { answer(i, splitter.finish(i), logprobs: .null) }

@@ -196,6 +196,12 @@ extension ChatCompletionRequest {
         }
         let messages = try parseMessages(r.present("messages"), ordered: r.ordered)
         let tools = try r.toolRequest(ordered: r.ordered)
+        if let forced = try r.forcedArguments(tools) {
+            guard options.format == nil else {
+                throw APIError.invalid("'response_format' and a named 'tool_choice' cannot be combined.", param: "tool_choice")
+            }
+            options.format = forced
+        }
         return ChatCompletionRequest(model: model, messages: messages, options: options, tools: tools)
     }
 

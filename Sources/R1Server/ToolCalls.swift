@@ -3,6 +3,7 @@
 // (whole, or as streamed deltas) and Ollama `message.tool_calls` (arguments as an object).
 import Foundation
 import R1Formats
+import R1Constrain
 import R1Runtime
 import R1Tokenizer
 import Synchronization
@@ -13,9 +14,9 @@ public enum ToolChoice: Sendable, Equatable {
     case none
     /// The model may call the tools it is offered.
     case auto
-    /// The model must call one (needs constrained decoding).
+    /// The model must call one (not implemented: a 400).
     case required
-    /// The model must call this function (needs constrained decoding).
+    /// The model must call this function: its answer is constrained to the function's arguments (vLLM's way).
     case function(String)
 }
 
@@ -81,14 +82,22 @@ extension FieldReader {
                 throw APIError.invalid("'tool_choice' needs 'tools'.", param: "tool_choice")
             }
         }
-        switch request.choice {
-        case .required, .function:
-            throw APIError.invalid(
-                "tool_choice 'required' or a named function is not implemented yet: it needs output constrained to a tool "
-                    + "call; use 'auto'.",
-                param: "tool_choice", code: "unsupported_value")
-        case .none, .auto:
-            return request
+        if request.choice == .required {
+            throw APIError.invalid("tool_choice 'required' is not implemented yet: it needs output constrained to a call of "
+                                   + "any of the tools; use 'auto' or name the function.", param: "tool_choice", code: "unsupported_value")
+        }
+        return request
+    }
+
+    /// For a named `tool_choice`: the function's `parameters` schema, in the client's key order.
+    func forcedArguments(_ request: ToolRequest) throws(APIError) -> OutputFormat? {
+        guard case .function(let name) = request.choice,
+              let tool = request.tools.first(where: { Self.toolName($0) == name }) else { return nil }
+        guard case .object(let o) = tool, case .object(let f)? = o["function"], let parameters = f["parameters"] else {
+            return .toolArguments(nil, function: name)
+        }
+        do { return .toolArguments(try SchemaJSON.parse(parameters.jsonText), function: name) } catch {
+            throw APIError.invalid("tools['\(name)'].parameters could not be read: \(error.message)", param: "tools")
         }
     }
 
@@ -105,9 +114,9 @@ struct IdentifiedToolCall: Sendable {
     var id: String
     var call: ToolCall
 
-    init(_ call: ToolCall) {
+    init(id: String = "call_" + OpenAIController.randomId(), _ call: ToolCall) {
         self.call = call
-        id = "call_" + OpenAIController.randomId()
+        self.id = id
     }
 
     /// `{"id", "type": "function", "function": {"name", "arguments": "<JSON text>"}}`.

@@ -140,7 +140,6 @@ private func object(_ v: Any?) -> [String: Any] { v as? [String: Any] ?? [:] }
         try await app(ScriptedBackend()).test(.router) { client in
             for (extra, param) in [
                 (#","tool_choice":"required""#, "tool_choice"),
-                (#","tool_choice":{"type":"function","function":{"name":"search"}}"#, "tool_choice"),
                 (#","tool_choice":{"type":"function","function":{"name":"nope"}}"#, "tool_choice"),
                 (#","tool_choice":"sometimes""#, "tool_choice"),
             ] {
@@ -157,6 +156,33 @@ private func object(_ v: Any?) -> [String: Any] { v as? [String: Any] ?? [:] }
                 #expect(object(try json(r.body)["error"])["param"] as? String == param, "\(tools)")
             }
         }
+    }
+
+    /// A named function: the answer is constrained to its parameters' schema and comes back as that call.
+    @Test func namedFunctionIsConstrained() async throws {
+        let backend = ScriptedBackend(answer: ["{\"city\": ", "\"Paris\"}"])
+        let named = #","tool_choice":{"type":"function","function":{"name":"get_weather"}}"#
+        try await app(backend).test(.router) { client in
+            let r = try await post(client, "/v1/chat/completions", toolBody(named))
+            #expect(r.status == .ok)
+            let message = object(try #require((try json(r.body))["choices"] as? [[String: Any]]).first!["message"])
+            #expect(message["content"] is NSNull)
+            let calls = try #require(message["tool_calls"] as? [[String: Any]])
+            #expect(object(calls.first?["function"])["name"] as? String == "get_weather")
+            #expect(object(calls.first?["function"])["arguments"] as? String == #"{"city": "Paris"}"#)
+
+            let (chunks, _) = try events(try await post(client, "/v1/chat/completions", toolBody(named + #","stream":true"#)).body)
+            var name = "", arguments = "", ids = Set<String>()
+            for c in chunks {
+                for d in object((c["choices"] as? [[String: Any]])?.first?["delta"])["tool_calls"] as? [[String: Any]] ?? [] {
+                    if let id = d["id"] as? String { ids.insert(id) }
+                    name += object(d["function"])["name"] as? String ?? ""
+                    arguments += object(d["function"])["arguments"] as? String ?? ""
+                }
+            }
+            #expect(name == "get_weather" && arguments == #"{"city": "Paris"}"# && ids.count == 1)
+        }
+        #expect(backend.lastRequest.withLock { $0?.parameters.grammar } != nil, "the answer is constrained")
     }
 
     /// A tool result in history: the assistant's calls (content null, key order kept) and the tool message reach the template.
