@@ -3,8 +3,10 @@
 # clients, in a venv this script makes: the server with the official `openai` client (scripts/server/e2e.sh), structured
 # output validated with `jsonschema` through the same client and server (scripts/server/structured_e2e.sh), `r1 pull`
 # against a loopback hub that the real `huggingface_hub` also downloads from (scripts/hub/e2e.sh), and HumanEval's 164
-# canonical solutions through r1's code sandbox (scripts/eval/humaneval_check.sh). First, without Python, an installed
-# r1 running on its built-in default model away from the build folder (scripts/tests/install_check.sh).
+# canonical solutions through r1's code sandbox (scripts/eval/humaneval_check.sh), and a tool-calling loop through the
+# official `openai` and `ollama` clients against a scripted model (ClientToolLoopTests, scripts/server/tools_e2e.py).
+# First, without Python, an installed r1 running on its built-in default model away from the build folder
+# (scripts/tests/install_check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift test --parallel
@@ -15,6 +17,7 @@ if ! "$VENV/bin/python" -c "import openai, huggingface_hub, ollama, jsonschema, 
   "$VENV/bin/pip" install --quiet openai huggingface_hub "ollama>=0.6,<0.7" "jsonschema==4.26.0" "rfc3339-validator==0.1.4" numpy
 fi
 export VENV
+R1_E2E_PYTHON="$VENV/bin/python" swift test --skip-build --filter ClientToolLoopTests
 bash scripts/server/e2e.sh
 bash scripts/server/structured_e2e.sh
 PATH="$VENV/bin:$PATH" bash scripts/hub/e2e.sh

@@ -12,6 +12,8 @@ public struct PromptFormatter: Sendable {
     public let templateOrigin: String
     /// The `<think>` token, when the vocabulary has one.
     public let thinkId: Int?
+    /// How the template shows the model its tool calls; nil when it shows none.
+    public let toolCallFormat: ToolCallFormat?
 
     /// Loads the tokenizer and template of `path`: a `.gguf` file, a model folder, or a `tokenizer.json`.
     public init(path: String) throws {
@@ -24,6 +26,7 @@ public struct PromptFormatter: Sendable {
         }
         templateOrigin = source == nil ? "built-in deepseek-r1" : origin
         thinkId = tokenizer.id(for: "<think>")
+        toolCallFormat = ToolCallFormat.detect(template: source ?? BuiltinTemplates.deepseekR1)
     }
 
     /// The tokenizer alone (no template), for `r1 tokenize`.
@@ -62,13 +65,60 @@ public struct PromptFormatter: Sendable {
     }
 
     /// The template's text for `messages`, exactly as apply_chat_template(tokenize=False) gives it.
+    ///
+    /// Assistant `tool_calls` are rendered with their arguments as objects, the shape transformers documents (and vLLM
+    /// passes; Llama 3.1's and Qwen's templates `tojson` them). Templates that concatenate them as text (DeepSeek's)
+    /// fail on an object, and are rendered again with the arguments as JSON text, the client's own where it sent text.
+    /// A call with null content (OpenAI's) is then tried with the null kept (January 2025 R1 templates print calls only
+    /// then; transformers 5 drops nulls, so it cannot) and as `""` (R1-0528's reads every assistant's content).
     public func render(messages: [JinjaValue], addGenerationPrompt: Bool = true, extra: [String: JinjaValue] = [:]) throws -> String {
+        try Self.render(template, messages: messages, addGenerationPrompt: addGenerationPrompt, bosToken: tokenizer.bosToken,
+                        eosToken: tokenizer.eosToken, extra: extra)
+    }
+
+    /// `render(messages:...)` with any template and special tokens.
+    public static func render(_ template: ChatTemplate, messages: [JinjaValue], addGenerationPrompt: Bool, bosToken: String?,
+                              eosToken: String?, extra: [String: JinjaValue] = [:]) throws -> String {
+        func run(_ messages: [JinjaValue], keepingNone: Bool = false) throws -> String {
+            try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
+                                bosToken: bosToken, eosToken: eosToken, extra: extra, keepingNone: keepingNone)
+        }
         do {
-            return try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
-                                       bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken, extra: extra)
+            return try run(messages.map { Self.toolArguments($0, asText: false) })
         } catch {
+            let asText = messages.map { Self.toolArguments($0, asText: true) }
+            if let text = try? run(asText) { return text }
+            if messages.contains(where: Self.hasToolCalls) {
+                if let text = try? run(asText, keepingNone: true) { return text }
+                if let text = try? run(messages.map { Self.toolArguments($0, asText: true, emptyContent: true) }) { return text }
+            }
             throw GenerationError("chat template: \(error)")
         }
+    }
+
+    static func hasToolCalls(_ message: JinjaValue) -> Bool {
+        guard case .object(let m) = message, case .array(let calls)? = m["tool_calls"] else { return false }
+        return !calls.isEmpty
+    }
+
+    /// A message whose `tool_calls[].function.arguments` are objects (text that parses as one is parsed) or text.
+    /// `emptyContent` gives a call without content `""`: R1-0528's template reads the content of every assistant
+    /// message, and transformers drops a null one.
+    static func toolArguments(_ message: JinjaValue, asText: Bool, emptyContent: Bool = false) -> JinjaValue {
+        guard case .object(var m) = message, case .array(let calls)? = m["tool_calls"] else { return message }
+        if emptyContent, m["content"]?.isNone ?? true { m["content"] = .string("") }
+        m["tool_calls"] = .array(calls.map { call in
+            guard case .object(var c) = call, case .object(var f)? = c["function"], let args = f["arguments"] else { return call }
+            switch (args, asText) {
+            case (.string(let s), false):
+                if case .object(let o)? = try? JinjaValue(jsonString: s) { f["arguments"] = .object(o) }
+            case (.object, true): f["arguments"] = .string(args.jsonText)
+            default: break
+            }
+            c["function"] = .object(f)
+            return .object(c)
+        })
+        return .object(m)
     }
 
     /// A rendered chat prompt ready to run: text, ids, and whether generation starts inside `<think>`.

@@ -36,6 +36,7 @@ public final class EngineBackend: InferenceBackend {
     deinit { scheduler.shutdown() }
 
     public var contextLength: Int { engine.contextLength }
+    public var toolCallFormat: ToolCallFormat { engine.formatter?.toolCallFormat ?? .fallback }
     public var load: BackendLoad { gate.load }
 
 
@@ -52,8 +53,9 @@ public final class EngineBackend: InferenceBackend {
         var budget = GenerationParameters()
         budget.thinkingBudget = request.thinkingBudget
         switch request.prompt {
-        case .chat(let messages):
-            do { prompt = try engine.prepare(.chat(messages: messages), parameters: budget) } catch {
+        case .chat(let messages, let tools):
+            let extra: [String: JinjaValue] = tools.isEmpty ? [:] : ["tools": .array(tools)]
+            do { prompt = try engine.prepare(.chat(messages: messages, extra: extra), parameters: budget) } catch {
                 throw BackendError.invalid("\(error)", param: "messages")
             }
         case .text(let text):

@@ -6,8 +6,9 @@ import R1Tokenizer
 
 /// The prompt of one request, before templating and tokenizing.
 public enum PromptInput: Sendable {
-    /// Chat messages (role/content objects, `reasoning_content` already dropped) rendered by the chat template.
-    case chat(messages: [JinjaValue])
+    /// Chat messages (role/content objects, `reasoning_content` already dropped) rendered by the chat template, with
+    /// the template's `tools` when the request offers some.
+    case chat(messages: [JinjaValue], tools: [JinjaValue] = [])
     /// Text used as is (`/v1/completions`): BOS added as the tokenizer config says.
     case text(String)
 }
@@ -78,6 +79,8 @@ public protocol InferenceBackend: Sendable {
     var defaultSampling: SamplingParameters { get }
     /// Text of one token id for logprobs (`top_logprobs[].token`).
     func tokenText(_ id: Int) -> String
+    /// How the model writes tool calls (from its chat template).
+    var toolCallFormat: ToolCallFormat { get }
     /// Prepares and admits a generation, or throws a `BackendError` at once (never after the stream started).
     func generate(_ request: ServerGenerationRequest) throws -> GenerationHandle
     /// What Ollama's /api/show, /api/ps and /api/tags say about the model.
@@ -86,4 +89,8 @@ public protocol InferenceBackend: Sendable {
 
 extension InferenceBackend {
     public var served: ServedModel { .named(modelName, contextLength: contextLength) }
+}
+
+extension InferenceBackend {
+    public var toolCallFormat: ToolCallFormat { .fallback }
 }

@@ -1,7 +1,8 @@
 // Ollama's API as its client libraries call it: POST /api/chat and /api/generate (newline-delimited JSON when
 // streaming, Ollama's default, with a last `done: true` line carrying the counts; `think` splits message.thinking or
-// `thinking` from the answer), POST /api/show, GET /api/ps, /api/tags and /api/version. The model stays loaded for
-// the server's life: `keep_alive` is accepted and reported by /api/ps, and a `keep_alive` of 0 unloads nothing.
+// `thinking` from the answer; `tools` on /api/chat give message.tool_calls), POST /api/show, GET /api/ps, /api/tags
+// and /api/version. The model stays loaded for the server's life: `keep_alive` is accepted and reported by /api/ps,
+// and a `keep_alive` of 0 unloads nothing.
 import Foundation
 import R1Formats
 import Hummingbird
@@ -85,7 +86,9 @@ struct OllamaController: Sendable {
         do { body = try await context.body(request) } catch var e as APIError { e.style = .ollama; throw e }
         let chat = try OllamaChatRequest.parse(body, modelName: backend.modelName, defaults: backend.defaultSampling,
                                                contextLength: backend.contextLength)
-        return try await respond(.chat(messages: chat.messages), chat.common, shape: .chat, context: context)
+        let tools = chat.tools.isActive ? chat.tools.tools : []
+        return try await respond(.chat(messages: chat.messages, tools: tools), chat.common, shape: .chat,
+                                 toolFormat: tools.isEmpty ? nil : backend.toolCallFormat, context: context)
     }
 
     func generate(_ request: Request, context: ServerRequestContext) async throws -> Response {
@@ -112,7 +115,8 @@ struct OllamaController: Sendable {
 
     /// Runs one generation and answers in the endpoint's shape: `message` objects (/api/chat) or `response` and
     /// `thinking` strings (/api/generate), streamed as NDJSON or as one object.
-    private func respond(_ prompt: PromptInput, _ common: OllamaCommon, shape: Shape,
+    /// With `toolFormat`, the answer is parsed for tool calls, sent as `message.tool_calls` (arguments as objects).
+    private func respond(_ prompt: PromptInput, _ common: OllamaCommon, shape: Shape, toolFormat: ToolCallFormat? = nil,
                          context: ServerRequestContext) async throws -> Response {
         keepAlive(common.keepAlive)
         let started = try service.start(prompt, common.options, defaultMaxTokens: common.contextLength, style: .ollama)
@@ -120,12 +124,14 @@ struct OllamaController: Sendable {
         let showThinking = common.think != false
         let service = self.service
 
-        @Sendable func line(content: String, thinking: String, done: Bool, extra: [(String, JSONOut)] = []) -> JSONOut {
+        @Sendable func line(content: String, thinking: String, calls: [ToolCall] = [], done: Bool,
+                            extra: [(String, JSONOut)] = []) -> JSONOut {
             var fields: [(String, JSONOut)] = [("model", .string(model)), ("created_at", .string(Self.timestamp()))]
             switch shape {
             case .chat:
                 var message: [(String, JSONOut)] = [("role", .string("assistant")), ("content", .string(content))]
                 if showThinking, !thinking.isEmpty { message.append(("thinking", .string(thinking))) }
+                if !calls.isEmpty { message.append(("tool_calls", .array(calls.map { IdentifiedToolCall($0).ollama }))) }
                 fields.append(("message", .object(message)))
             case .generate:
                 fields.append(("response", .string(content)))
@@ -148,15 +154,27 @@ struct OllamaController: Sendable {
             let acc = try await GenerationService.cancellingOnDisconnect(context.channel) {
                 try await service.run(started, keepTokens: false) { _, _ in }
             }
-            return .json(line(content: acc.content, thinking: acc.reasoning, done: true, extra: final(acc)))
+            var (content, calls) = (acc.content, [ToolCall]())
+            if let toolFormat { (content, calls) = ToolCallParser.parse(acc.content, format: toolFormat) }
+            return .json(line(content: content, thinking: acc.reasoning, calls: calls, done: true, extra: final(acc)))
         }
         let stream = GenerationService.streamingBody(channel: context.channel) { sink in
             func send(_ json: JSONOut) { sink.yield(ByteBuffer(string: json.text + "\n")) }
+            var parser = toolFormat.map { ToolCallParser(format: $0) }
+            func answer(_ events: [ToolCallEvent]) {
+                for event in events {
+                    switch event {
+                    case .content(let text): send(line(content: text, thinking: "", done: false))
+                    case .call(let call): send(line(content: "", thinking: "", calls: [call], done: false))
+                    }
+                }
+            }
             do {
                 let acc = try await service.run(started, keepTokens: false) { delta, _ in
                     if showThinking, !delta.reasoning.isEmpty { send(line(content: "", thinking: delta.reasoning, done: false)) }
-                    if !delta.content.isEmpty { send(line(content: delta.content, thinking: "", done: false)) }
+                    if !delta.content.isEmpty { answer(parser?.feed(delta.content) ?? [.content(delta.content)]) }
                 }
+                if parser != nil { answer(parser!.finish()) }
                 send(line(content: "", thinking: "", done: true, extra: final(acc)))
             } catch is CancellationError {
                 return

@@ -3,6 +3,7 @@ import Foundation
 import R1Formats
 import Hummingbird
 import R1Runtime
+import Synchronization
 
 struct OpenAIController: Sendable {
     let service: GenerationService
@@ -41,7 +42,11 @@ struct OpenAIController: Sendable {
         let data = try await context.body(request)
         let chat = try ChatCompletionRequest.parse(data, modelName: backend.modelName, defaults: backend.defaultSampling)
         let options = chat.options
-        let started = try service.startChoices(.chat(messages: chat.messages), options, defaultMaxTokens: backend.contextLength)
+        // a named function: the constrained answer is that call's arguments; otherwise calls are parsed from the answer
+        let forced: String? = if case .function(let name) = chat.tools.choice { name } else { nil }
+        let toolFormat: ToolCallFormat? = chat.tools.isActive && forced == nil ? backend.toolCallFormat : nil
+        let started = try service.startChoices(.chat(messages: chat.messages, tools: chat.tools.isActive ? chat.tools.tools : []),
+                                               options, defaultMaxTokens: backend.contextLength)
         let id = "chatcmpl-" + Self.randomId()
         let created = Int(Date().timeIntervalSince1970)
         let model = backend.modelName
@@ -64,12 +69,23 @@ struct OpenAIController: Sendable {
                 try await service.runChoices(started, keepTokens: options.logprobs)
             }
             let choices: [JSONOut] = accs.enumerated().map { i, acc in
-                var message: [(String, JSONOut)] = [("role", .string("assistant")), ("content", .string(acc.content))]
+                var (content, calls) = (acc.content, [IdentifiedToolCall]())
+                if let toolFormat {
+                    let parsed = ToolCallParser.parse(acc.content, format: toolFormat)
+                    (content, calls) = (parsed.content, parsed.calls.map { IdentifiedToolCall($0) })
+                } else if let forced {
+                    let arguments = acc.content.trimmingCharacters(in: .whitespacesAndNewlines)
+                    (content, calls) = ("", [IdentifiedToolCall(ToolCall(name: forced, arguments: arguments))])
+                }
+                var message: [(String, JSONOut)] = [
+                    ("role", .string("assistant")), ("content", calls.isEmpty || !content.isEmpty ? .string(content) : .null),
+                ]
                 message.append((field, acc.reasoning.isEmpty ? .null : .string(acc.reasoning)))
+                if !calls.isEmpty { message.append(("tool_calls", .array(calls.map(\.openAI)))) }
                 return .object([
                     ("index", .int(i)), ("message", .object(message)),
                     ("logprobs", options.logprobs ? service.logprobsJSON(acc.tokens[...]) : .null),
-                    ("finish_reason", .string(acc.finishReason)),
+                    ("finish_reason", .string(forced != nil ? acc.finishReason : Self.finishReason(acc, calls: calls.count))),
                 ])
             }
             return .json(.object([
@@ -95,15 +111,50 @@ struct OpenAIController: Sendable {
             for i in started.indices {
                 send(chunk(i, [("role", .string("assistant")), ("content", .string(""))], includeUsage: withUsage))
             }
+            let splitter = toolFormat.map { ToolCallSplitter(format: $0, choices: started.count) }
+            // a named function streams its arguments as they come, under one call id per choice
+            let forcedIds = started.indices.map { _ in "call_" + Self.randomId() }
+            let forcedStarted = Mutex([Bool](repeating: false, count: started.count))
+            /// Content and calls of choice `i` (calls numbered from `firstIndex`); logprobs ride on the first chunk.
+            @Sendable func sendAnswer(_ i: Int, _ events: [ToolCallEvent], firstIndex: Int, logprobs: JSONOut) {
+                var lp = logprobs, index = firstIndex
+                for event in events {
+                    switch event {
+                    case .content(let text):
+                        send(chunk(i, [("content", .string(text))], logprobs: lp, includeUsage: withUsage))
+                    case .call(let call):
+                        for delta in IdentifiedToolCall(call).openAIDeltas(index: index) {
+                            send(chunk(i, [("tool_calls", .array([delta]))], logprobs: lp, includeUsage: withUsage))
+                            lp = .null
+                        }
+                        index += 1
+                    }
+                    lp = .null
+                }
+            }
+            @Sendable func answer(_ i: Int, _ events: [ToolCallEvent], logprobs: JSONOut) {
+                let calls = events.reduce(0) { if case .call = $1 { $0 + 1 } else { $0 } }
+                sendAnswer(i, events, firstIndex: (splitter?.calls(i) ?? 0) - calls, logprobs: logprobs)
+            }
             do {
                 let accs = try await service.runChoices(started, keepTokens: options.logprobs, onText: { i, delta, tokens in
                     if !delta.reasoning.isEmpty { send(chunk(i, [(field, .string(delta.reasoning))], includeUsage: withUsage)) }
                     if !delta.content.isEmpty {
                         let lp = options.logprobs ? service.logprobsJSON(tokens) : .null
-                        send(chunk(i, [("content", .string(delta.content))], logprobs: lp, includeUsage: withUsage))
+                        if let forced {
+                            if !forcedStarted.withLock({ s in defer { s[i] = true }; return s[i] }) {
+                                let head = IdentifiedToolCall(id: forcedIds[i], ToolCall(name: forced, arguments: "")).openAIDeltas(index: 0)[0]
+                                send(chunk(i, [("tool_calls", .array([head]))], includeUsage: withUsage))
+                            }
+                            let part: JSONOut = .object([("index", .int(0)), ("function", .object([("arguments", .string(delta.content))]))])
+                            send(chunk(i, [("tool_calls", .array([part]))], logprobs: lp, includeUsage: withUsage))
+                        } else {
+                            answer(i, splitter?.feed(i, delta.content) ?? [.content(delta.content)], logprobs: lp)
+                        }
                     }
                 }, onFinish: { i, acc in
-                    send(chunk(i, [], finish: acc.finishReason, includeUsage: withUsage))
+                    if let splitter { answer(i, splitter.finish(i), logprobs: .null) }
+                    send(chunk(i, [], finish: Self.finishReason(acc, calls: splitter?.calls(i) ?? 0), includeUsage: withUsage))
                 })
                 if withUsage {
                     send(.object([("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
@@ -182,6 +233,12 @@ struct OpenAIController: Sendable {
             sink.yield(ByteBuffer(string: "data: [DONE]\n\n"))
         }
         return Response(status: .ok, headers: Self.sseHeaders, body: body)
+    }
+
+    /// "tool_calls" when the model stopped by itself after calling tools (OpenAI's rule), else the runtime's reason.
+    static func finishReason(_ acc: GenerationAccumulator, calls: Int) -> String {
+        let reason = acc.finishReason
+        return calls > 0 && reason == "stop" ? "tool_calls" : reason
     }
 
     static let sseHeaders: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]

@@ -8,11 +8,14 @@ import R1Constrain
 public enum OutputFormat: Sendable, Equatable {
     case openAI(SchemaJSON)
     case ollama(SchemaJSON)
+    /// `tool_choice` naming a function: the answer is its arguments, following its `parameters` schema.
+    case toolArguments(SchemaJSON?, function: String)
 
     var param: String {
         switch self {
         case .openAI: "response_format"
         case .ollama: "format"
+        case .toolArguments: "tool_choice"
         }
     }
 }
@@ -38,6 +41,10 @@ extension GrammarCache {
             switch format {
             case .openAI(let json): return try grammar(openAI: json)
             case .ollama(let json): return try grammar(ollama: json)
+            case .toolArguments(let json, let name):
+                return try grammar("tool " + name + " " + (json?.text ?? "")) { () throws(ConstraintError) in
+                    try ResponseFormat.grammar(toolParameters: json, function: name)
+                }
             }
         } catch {
             var e = APIError.invalid("Invalid '\(format.param)': \(error.message)", param: format.param, code: "invalid_schema")

@@ -26,6 +26,7 @@ public struct ChatCompletionRequest: Sendable {
     public var model: String?
     public var messages: [JinjaValue]
     public var options: GenerationOptions
+    public var tools = ToolRequest()
 }
 
 public struct CompletionRequest: Sendable {
@@ -38,6 +39,8 @@ public struct CompletionRequest: Sendable {
 struct FieldReader {
     let object: [String: JSONValue]
     var prefix = ""
+    /// The body read again keeping key order (JSONValue's objects do not), for what templates print: tools, calls.
+    var ordered: JinjaValue? = nil
 
     static func body(_ data: Data) throws(APIError) -> FieldReader {
         guard !data.isEmpty else { throw APIError.invalid("The request body is empty; expected a JSON object.") }
@@ -46,7 +49,7 @@ struct FieldReader {
             throw APIError.invalid("The request body is not valid JSON (\(error.description)).", code: "invalid_json")
         }
         guard let object = value.object else { throw APIError.invalid("The request body must be a JSON object.") }
-        return FieldReader(object: object)
+        return FieldReader(object: object, ordered: try? JinjaValue(json: data))
     }
 
     func present(_ key: String) -> JSONValue? {
@@ -160,10 +163,6 @@ extension FieldReader {
             }
             o.includeUsage = try so.bool("include_usage") ?? false
         }
-        if present("tools") != nil, let choice = present("tool_choice"), choice.string == "required" || choice.object != nil {
-            throw APIError.invalid("Tool calls are not implemented in this server yet, so tool_choice '\(choice.string ?? "function")' cannot be honoured; use response_format with a JSON schema to constrain the answer.",
-                                   param: "tool_choice", code: "unsupported_value")
-        }
         return o
     }
 
@@ -195,13 +194,24 @@ extension ChatCompletionRequest {
             }
             options.topLogprobs = top
         }
-        let messages = try parseMessages(r.present("messages"))
-        return ChatCompletionRequest(model: model, messages: messages, options: options)
+        let messages = try parseMessages(r.present("messages"), ordered: r.ordered)
+        let tools = try r.toolRequest(ordered: r.ordered)
+        if let forced = try r.forcedArguments(tools) {
+            guard options.format == nil else {
+                throw APIError.invalid("'response_format' and a named 'tool_choice' cannot be combined.", param: "tool_choice")
+            }
+            options.format = forced
+        }
+        return ChatCompletionRequest(model: model, messages: messages, options: options, tools: tools)
     }
 
     /// Messages as the chat template sees them: `developer` becomes `system`, content parts are joined,
     /// `reasoning_content` / `reasoning` / `thinking` sent back in history are dropped (as DeepSeek's API does).
-    static func parseMessages(_ value: JSONValue?, style: APIError.Style = .openAI) throws(APIError) -> [JinjaValue] {
+    /// Assistant `tool_calls` and a tool result's `tool_call_id` / `tool_name` are kept for the template, the calls
+    /// in their key order (from `ordered`, the body read with it).
+    static func parseMessages(_ value: JSONValue?, ordered: JinjaValue?, style: APIError.Style = .openAI) throws(APIError) -> [JinjaValue] {
+        var orderedList: [JinjaValue] = []
+        if case .object(let body)? = ordered, case .array(let l)? = body["messages"] { orderedList = l }
         func fail(_ message: String, _ param: String) -> APIError {
             var e = APIError.invalid(message, param: param)
             e.style = style
@@ -245,14 +255,32 @@ extension ChatCompletionRequest {
             var message = JinjaObject()
             message["role"] = .string(role == "developer" ? "system" : role)
             message["content"] = content
-            for key in ["name", "tool_call_id"] { if let s = o[key]?.string { message[key] = .string(s) } }
-            if let calls = o["tool_calls"], calls.array != nil, let data = try? JSONSerialization.data(withJSONObject: calls.foundation),
-               let jinja = try? JinjaValue(json: data) {
-                message["tool_calls"] = jinja
+            for key in ["name", "tool_call_id", "tool_name"] { if let s = o[key]?.string { message[key] = .string(s) } }
+            if let calls = o["tool_calls"], calls.array != nil {
+                var list = JinjaValue(any: calls.foundation)
+                if i < orderedList.count, case .object(let om) = orderedList[i], let c = om["tool_calls"] { list = c }
+                message["tool_calls"] = Self.typedCalls(list)
             }
             out.append(.object(message))
         }
         return out
+    }
+}
+
+extension ChatCompletionRequest {
+    /// Calls as OpenAI writes them: Ollama's clients leave out `"type": "function"`, which DeepSeek's templates print.
+    static func typedCalls(_ calls: JinjaValue) -> JinjaValue {
+        guard case .array(let list) = calls else { return calls }
+        return .array(list.map { call in
+            guard case .object(let c) = call, c["type"] == nil else { return call }
+            var typed = JinjaObject()
+            for (k, v) in c {
+                if k == "function" { typed["type"] = .string("function") }
+                typed[k] = v
+            }
+            if typed["type"] == nil { typed["type"] = .string("function") }
+            return .object(typed)
+        })
     }
 }
 
@@ -292,14 +320,15 @@ public struct OllamaChatRequest: Sendable {
     public var model: String? { common.model }
     public var options: GenerationOptions { common.options }
     public var think: Bool? { common.think }
+    public var tools = ToolRequest()
 
     public static func parse(_ data: Data, modelName: String, defaults: SamplingParameters,
                              contextLength: Int = .max) throws(APIError) -> OllamaChatRequest {
         do throws(APIError) {
             let r = try FieldReader.body(data)
             let common = try OllamaCommon.parse(r, body: data, modelName: modelName, defaults: defaults, contextLength: contextLength)
-            let messages = try ChatCompletionRequest.parseMessages(r.present("messages"), style: .ollama)
-            return OllamaChatRequest(common: common, messages: messages)
+            let messages = try ChatCompletionRequest.parseMessages(r.present("messages"), ordered: r.ordered, style: .ollama)
+            return OllamaChatRequest(common: common, messages: messages, tools: try r.toolRequest(ordered: r.ordered))
         } catch {
             var e = error
             e.style = .ollama

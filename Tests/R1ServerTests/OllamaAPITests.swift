@@ -27,7 +27,7 @@ import Testing
             let last = try #require(lines.last)
             #expect(last["done"] as? Bool == true && last["done_reason"] as? String == "stop" && last["eval_count"] as? Int == 5)
             // the system prompt and the user's prompt went through the template as two messages
-            guard case .chat(let messages)? = backend.lastRequest.withLock({ $0?.prompt }) else { throw TestFailure("not chat") }
+            guard case .chat(let messages, _)? = backend.lastRequest.withLock({ $0?.prompt }) else { throw TestFailure("not chat") }
             #expect(messages.count == 2)
 
             let one = try json(try await post(client, "/api/generate", #"{"prompt":"hi","stream":false,"think":false}"#).body)

@@ -15,11 +15,13 @@ final class ScriptedBackend: InferenceBackend {
     let delay: Duration
     /// Whether to send `.reasoning` / `.content` events (false: tokens only, as today's Engine does).
     let gate: AdmissionGate
+    let toolCallFormat: ToolCallFormat
     let cancellations = Atomic<Int>(0)
     let lastRequest = Mutex<ServerGenerationRequest?>(nil)
 
     init(reasoning: [String] = ["Let me ", "think."], answer: [String] = ["The answer", " is 4."], contextLength: Int = 64,
-         delay: Duration = .zero, slots: Int = 1, queue: Int = 4) {
+         delay: Duration = .zero, slots: Int = 1, queue: Int = 4, toolCallFormat: ToolCallFormat = .deepseek) {
+        self.toolCallFormat = toolCallFormat
         self.reasoning = reasoning
         self.answer = answer
         self.contextLength = contextLength
@@ -35,7 +37,7 @@ final class ScriptedBackend: InferenceBackend {
         lastRequest.withLock { $0 = request }
         let promptTokens: Int
         switch request.prompt {
-        case .chat(let messages): promptTokens = messages.reduce(0) { n, m in
+        case .chat(let messages, _): promptTokens = messages.reduce(0) { n, m in
             if case .object(let o) = m, case .string(let s)? = o["content"] { return n + s.split(separator: " ").count + 2 }
             return n + 2
         }

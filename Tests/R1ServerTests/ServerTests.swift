@@ -173,7 +173,7 @@ let hello = #"{"model":"r1-test","messages":[{"role":"user","content":"What is 2
         #expect(request.parameters.sampling.frequencyPenalty == 0.25)
         #expect(request.parameters.stop == ["END"])
         #expect(request.thinkingBudget == 100)
-        guard case .chat(let messages) = request.prompt else { Issue.record("not a chat"); return }
+        guard case .chat(let messages, _) = request.prompt else { Issue.record("not a chat"); return }
         #expect(messages.count == 3)
         guard case .object(let assistant) = messages[1] else { Issue.record("not an object"); return }
         #expect(assistant["reasoning_content"] == nil, "reasoning sent back in history is dropped")

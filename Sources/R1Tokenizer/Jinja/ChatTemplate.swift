@@ -44,17 +44,18 @@ public struct ChatTemplate: Sendable {
     /// As transformers 5.x does before rendering, keys whose value is `none` are dropped from each message, and a
     /// message's reasoning (`reasoning_content`, `thinking` or `reasoning`) is also exposed under `thinking` and
     /// `reasoning_content`. `tools` and `documents` are `none` unless `extra` sets them; `extra` carries any other
-    /// template variable (`enable_thinking`, `thinking`, ...).
+    /// template variable (`enable_thinking`, `thinking`, ...). `keepingNone` keeps `none` values (transformers 4's
+    /// behaviour, which the January 2025 R1 templates need to print a call whose content is null).
     public func render(
         messages: [JinjaValue], addGenerationPrompt: Bool = false, bosToken: String? = nil, eosToken: String? = nil,
-        extra: [String: JinjaValue] = [:]
+        extra: [String: JinjaValue] = [:], keepingNone: Bool = false
     ) throws -> String {
         let scope = Scope(parent: nil)
         JinjaGlobals.install(in: scope)
         if let bosToken { scope.vars["bos_token"] = .string(bosToken) }
         if let eosToken { scope.vars["eos_token"] = .string(eosToken) }
         for (k, v) in extra { scope.vars[k] = v }
-        scope.vars["messages"] = .array(messages.map(Self.normalize))
+        scope.vars["messages"] = .array(messages.map { Self.normalize($0, keepingNone: keepingNone) })
         scope.vars["tools"] = extra["tools"] ?? JinjaValue.none
         scope.vars["documents"] = extra["documents"] ?? JinjaValue.none
         scope.vars["add_generation_prompt"] = .bool(addGenerationPrompt)
@@ -83,10 +84,10 @@ public struct ChatTemplate: Sendable {
     }
 
     /// transformers' `_normalize_chat_messages` (drop `None` values) then `_alias_reasoning_fields`.
-    static func normalize(_ message: JinjaValue) -> JinjaValue {
+    static func normalize(_ message: JinjaValue, keepingNone: Bool = false) -> JinjaValue {
         guard case .object(let m) = message else { return message }
         var kept = JinjaObject()
-        for (k, v) in m where !v.isNone { kept[k] = v }
+        for (k, v) in m where keepingNone || !v.isNone { kept[k] = v }
         guard let reasoning = ["reasoning_content", "thinking", "reasoning"].lazy.compactMap({ kept[$0] }).first
         else { return .object(kept) }
         // {"thinking": reasoning, **message, "reasoning_content": reasoning}

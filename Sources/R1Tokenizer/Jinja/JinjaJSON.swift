@@ -245,3 +245,8 @@ func jsonQuote(_ s: String, ensureASCII: Bool) -> String {
     out.append("\"")
     return String(out)
 }
+
+extension JinjaValue {
+    /// `json.dumps(value, ensure_ascii=False)`: what transformers' `tojson` and vLLM's tool parsers write.
+    public var jsonText: String { (try? pythonJSONDumps(self)) ?? "null" }
+}
