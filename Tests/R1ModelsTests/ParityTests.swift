@@ -50,7 +50,7 @@ func checkGreedyParity(_ file: String, cacheType: KVCacheType, extraTolerance: F
     let modelPath = url.deletingLastPathComponent().appendingPathComponent(ref.model).standardizedFileURL.path
     let model = try ModelLoader.load(path: modelPath, contextLength: 256)
     let decoder = model.decoder
-    let sharedPool = ThreadPool(threads: 2)
+    let sharedPool = ThreadPool(threads: 2, kernels: .test)
     let ws = decoder.makeWorkspace()
     let cache = decoder.makeCache(type: cacheType)
     let vocab = decoder.config.vocabSize
@@ -128,7 +128,7 @@ func matmulParity(_ file: String) throws {
     let gguf = try GGUFFile(path: dir.appendingPathComponent(ref.model).path)
     let blob = try Data(contentsOf: dir.appendingPathComponent(ref.data))
     let floats: [Float] = blob.withUnsafeBytes { raw in (0..<blob.count / 4).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
-    let pool = ThreadPool(threads: 2), scratch = MatMulScratch()
+    let pool = ThreadPool(threads: 2, kernels: .test), scratch = MatMulScratch()
     #expect(!ref.matmuls.isEmpty)
     for m in ref.matmuls {
         let info = try #require(gguf.tensor(named: m.weight))
