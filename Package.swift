@@ -2,14 +2,9 @@
 // swift-r1: DeepSeek-R1-style reasoning models in Swift. Layer diagram: docs/ARCHITECTURE.md.
 import PackageDescription
 
-// Hot loops need AVX2/FMA/F16C on x86-64: without them Swift lowers every FMA and Float16 conversion
-// to a library call. The manifest is compiled for the host, so this checks the build machine.
-#if arch(x86_64)
-let simdFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]
-#else
-let simdFlags: [SwiftSetting] = []
-#endif
-let fast: [SwiftSetting] = simdFlags
+// No unsafeFlags: Swift code is compiled for the target's baseline (SSE2 on x86-64), so another package can depend on
+// this one by version and the binary runs on any x86-64. Code that needs AVX2/FMA/F16C or AVX-512 lives in
+// R1KernelsC, each function with its own target attribute, chosen at run time by a KernelPolicy (R1Kernels).
 
 let package = Package(
     name: "swift-r1",
@@ -39,17 +34,17 @@ let package = Package(
     targets: [
         // layer 0
         .target(name: "R1KernelsC"),  // AVX2 int8 dot products, per-function target attributes, runtime dispatch
-        .target(name: "R1Kernels", dependencies: ["R1KernelsC"], swiftSettings: fast),
+        .target(name: "R1Kernels", dependencies: ["R1KernelsC"]),
         // layer 1
-        .target(name: "R1Formats", dependencies: ["R1Kernels"], swiftSettings: fast),
-        .target(name: "R1Sampling", dependencies: ["R1Kernels"], swiftSettings: fast),
+        .target(name: "R1Formats", dependencies: ["R1Kernels"]),
+        .target(name: "R1Sampling", dependencies: ["R1Kernels"]),
         // R1Constrain: GBNF, regex and JSON Schema compiled to a byte-level grammar; token masks over a vocabulary
         .target(name: "R1Constrain"),
         // layer 2
-        .target(name: "R1Tokenizer", dependencies: ["R1Formats"], swiftSettings: fast),
-        .target(name: "R1Models", dependencies: ["R1Kernels", "R1Formats"], swiftSettings: fast),
+        .target(name: "R1Tokenizer", dependencies: ["R1Formats"]),
+        .target(name: "R1Models", dependencies: ["R1Kernels", "R1Formats"]),
         // layer 3
-        .target(name: "R1Runtime", dependencies: ["R1Models", "R1Tokenizer", "R1Sampling", "R1Formats", "R1Constrain"], swiftSettings: fast),
+        .target(name: "R1Runtime", dependencies: ["R1Models", "R1Tokenizer", "R1Sampling", "R1Formats", "R1Constrain"]),
         // layer 4
         .target(name: "R1Server", dependencies: [
             "R1Runtime", "R1Models", "R1Kernels", "R1Tokenizer", "R1Sampling", "R1Formats", "R1Constrain",
@@ -77,15 +72,15 @@ let package = Package(
         .executableTarget(name: "r1", dependencies: [
             "R1Runtime", "R1Models", "R1Formats", "R1Tokenizer", "R1Sampling", "R1Constrain", "R1Server", "R1Eval", "R1Train", "R1Hub",
             "R1DefaultModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: fast),
+        ]),
 
-        .testTarget(name: "R1KernelsTests", dependencies: ["R1Kernels"], swiftSettings: simdFlags),
-        .testTarget(name: "R1FormatsTests", dependencies: ["R1Formats"], swiftSettings: simdFlags),
-        .testTarget(name: "R1SamplingTests", dependencies: ["R1Sampling"], swiftSettings: simdFlags),
+        .testTarget(name: "R1KernelsTests", dependencies: ["R1Kernels"]),
+        .testTarget(name: "R1FormatsTests", dependencies: ["R1Formats"]),
+        .testTarget(name: "R1SamplingTests", dependencies: ["R1Sampling"]),
         .testTarget(name: "R1ConstrainTests", dependencies: ["R1Constrain", "R1Tokenizer"]),
-        .testTarget(name: "R1TokenizerTests", dependencies: ["R1Tokenizer"], swiftSettings: simdFlags),
-        .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"], swiftSettings: simdFlags),
-        .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "R1Constrain", "r1"], swiftSettings: simdFlags),
+        .testTarget(name: "R1TokenizerTests", dependencies: ["R1Tokenizer"]),
+        .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"]),
+        .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "R1Constrain", "r1"]),
         .testTarget(name: "R1EvalTests", dependencies: ["R1Eval", "R1Runtime"]),
         .testTarget(name: "R1TrainTests", dependencies: [
             "R1Train", "R1Eval", "R1Models", "R1Runtime", "R1Formats", "R1Tokenizer", "R1Kernels", "R1KernelsC",

@@ -1,7 +1,7 @@
 // y = x · Wᵀ for weights in any GGMLType, the ggml way: activations are converted once to the weight type's
 // activation type (Quant.activationType), then every output is one dot product per input row.
-// Plain reference: `MatMul.reference`. Q8_0, Q4_0, Q4_K and Q6_K rows go to R1KernelsC's AVX2 kernels when the CPU
-// has them (tested against the Swift ones in CKernelTests).
+// Plain reference: `MatMul.reference`. Q8_0, Q4_0, Q4_K, Q6_K and F16 rows go to R1KernelsC's AVX2 / AVX-512 kernels
+// when the pool's KernelPolicy says so (tested against the Swift ones in CKernelTests, F16KernelTests).
 import Foundation
 import R1KernelsC
 
@@ -51,7 +51,7 @@ public final class MatMulScratch: @unchecked Sendable {
 }
 
 public enum MatMul {
-    /// y (T, N) = x (T, K) · Wᵀ (K, N), optionally + bias (N). Parallel over output rows.
+    /// y (T, N) = x (T, K) · Wᵀ (K, N), optionally + bias (N). Parallel over output rows, with `pool.kernels`.
     public static func run(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, tokens t: Int,
                            bias: UnsafePointer<Float>? = nil, pool: ThreadPool, scratch: MatMulScratch) {
         withUnsafeTemporaryAllocation(of: Output.self, capacity: 1) { outs in
@@ -96,7 +96,7 @@ public enum MatMul {
 
         var total = 0
         for o in outs { total += o.weight.rows }
-        let grain = 16
+        let grain = 16, kernels = pool.kernels
         pool.parallelRanges(total, grain: grain) { range in
             // the global row range, cut at matrix boundaries
             var base = 0
@@ -106,7 +106,7 @@ public enum MatMul {
                 if lo < hi {
                     let a = Quant.activationType(o.weight.type)
                     let xq = UnsafeRawPointer(a == types.0 ? xq0 : xq1), xBytes = a == types.0 ? bytes0 : bytes1
-                    rows(o, from: lo - base, to: hi - base, xq, xRowBytes: xBytes, tokens: t)
+                    rows(o, from: lo - base, to: hi - base, xq, xRowBytes: xBytes, tokens: t, kernels: kernels)
                 }
                 base += n
             }
@@ -116,17 +116,18 @@ public enum MatMul {
     /// Rows r0..<r1 of one output for every token; rows in blocks of 16 so a weight block stays in cache while every
     /// token row passes over it.
     @inline(__always)
-    static func rows(_ o: Output, from r0: Int, to r1: Int, _ xq: UnsafeRawPointer, xRowBytes: Int, tokens t: Int) {
-        let w = o.weight, n = w.rows, k = w.cols
-        if let code = cKernel(w.type) {
+    static func rows(_ o: Output, from r0: Int, to r1: Int, _ xq: UnsafeRawPointer, xRowBytes: Int, tokens t: Int,
+                     kernels: KernelPolicy) {
+        let w = o.weight, n = w.rows, k = w.cols, isa = kernels.c
+        if let code = cKernel(w.type, kernels) {
             let nb = k / w.type.blockSize
             if t == 1 {
-                r1c_dot_rows(code, w.row(r0), w.rowBytes, Int32(r1 - r0), xq, Int32(nb), o.y + r0)
+                r1c_dot_rows(isa, code, w.row(r0), w.rowBytes, Int32(r1 - r0), xq, Int32(nb), o.y + r0)
             } else {
                 var b = r0
                 while b < r1 {
                     let e = min(r1, b + 16)
-                    r1c_dot_tile(code, w.row(b), w.rowBytes, Int32(e - b), xq, xRowBytes, Int32(t), Int32(nb), o.y + b, n)
+                    r1c_dot_tile(isa, code, w.row(b), w.rowBytes, Int32(e - b), xq, xRowBytes, Int32(t), Int32(nb), o.y + b, n)
                     b = e
                 }
             }
@@ -135,15 +136,15 @@ public enum MatMul {
             }
             return
         }
-        if w.type == .f16 && t == 1 && useCKernels
-            && r1c_f16_rows(w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self), Int32(k), o.y + r0) != 0 {
-            // decode: AVX-512 C rows (several rows per activation load); 0 when the CPU or shape has none
+        if w.type == .f16 && t == 1
+            && r1c_f16_rows(isa, w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self), Int32(k), o.y + r0) != 0 {
+            // decode: AVX2 / AVX-512 C rows; 0 under the Swift policy
             if let bias = o.bias { for r in r0..<r1 { o.y[r] += bias[r] } }
             return
         }
         if w.type == .f16 && t > 1 && k % 8 == 0 {  // other widths take the row-by-row path below
-            // AVX-512 C tile where the CPU has it (Swift cannot emit 512-bit code without making it the baseline)
-            if !useCKernels || r1c_f16_tile(w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self),
+            // AVX2 / AVX-512 C tile under those policies (Swift cannot emit them without making them the baseline)
+            if r1c_f16_tile(isa, w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self),
                                             Int32(t), Int32(k), o.y + r0, n) == 0 {
                 f16Tile(w, from: r0, to: r1, xq, tokens: t, o.y)
             }
@@ -166,15 +167,15 @@ public enum MatMul {
         }
     }
 
-    /// F16 weights · f32 activations for a prompt: tiles of 4 rows × 2 tokens, 8 FMA accumulators fed by 4 f16
-    /// conversions and 2 loads per 8 columns (a row-by-row dot spends one load per FMA). Shapes: W rows r0..<r1 of
-    /// (N, K), x (T, K) f32, y (T, N).
+    /// F16 weights · f32 activations for a prompt under the Swift policy (kernels_f16.c's tile_avx2 is the same loop
+    /// with FMAs): tiles of 4 rows × 2 tokens, 8 accumulators fed by 4 f16 conversions and 2 loads per 8 columns (a
+    /// row-by-row dot spends one load per product). Shapes: W rows r0..<r1 of (N, K), x (T, K) f32, y (T, N).
     static func f16Tile(_ w: WeightMatrix, from r0: Int, to r1: Int, _ x: UnsafeRawPointer, tokens t: Int,
                         _ y: UnsafeMutablePointer<Float>) {
         let k = w.cols, n = w.rows
         precondition(k % 8 == 0, "f16Tile: columns must be a multiple of 8")
         @inline(__always) func lw(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
-            toFloat(p.loadUnaligned(fromByteOffset: 2 * o, as: SIMD8<Float16>.self))
+            halfToFloat(p.loadUnaligned(fromByteOffset: 2 * o, as: SIMD8<UInt16>.self))
         }
         @inline(__always) func lx(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
             p.loadUnaligned(fromByteOffset: 4 * o, as: SIMD8<Float>.self)
@@ -195,8 +196,8 @@ public enum MatMul {
                     while j < k {
                         let v0 = lx(x0, j), v1 = lx(x1, j)
                         let c0 = lw(w0, j), c1 = lw(w1, j), c2 = lw(w2, j), c3 = lw(w3, j)
-                        a00.addProduct(c0, v0); a10.addProduct(c1, v0); a20.addProduct(c2, v0); a30.addProduct(c3, v0)
-                        a01.addProduct(c0, v1); a11.addProduct(c1, v1); a21.addProduct(c2, v1); a31.addProduct(c3, v1)
+                        a00 += c0 * v0; a10 += c1 * v0; a20 += c2 * v0; a30 += c3 * v0
+                        a01 += c0 * v1; a11 += c1 * v1; a21 += c2 * v1; a31 += c3 * v1
                         j += 8
                     }
                     let y0 = y + i * n + r, y1 = y0 + n
@@ -215,12 +216,9 @@ public enum MatMul {
         }
     }
 
-    /// Whether the C kernels are used (AVX2/FMA/F16C present and not turned off with R1_NO_C_KERNELS=1).
-    public nonisolated(unsafe) static var useCKernels: Bool = r1c_has_avx2() != 0 && getenv("R1_NO_C_KERNELS") == nil
-
-    /// The C kernel code for weights of `type`, when the C kernels run on this CPU.
-    @inline(__always) static func cKernel(_ type: GGMLType) -> Int32? {
-        guard useCKernels else { return nil }
+    /// The C kernel code for weights of `type`, when `kernels` runs the C kernels.
+    @inline(__always) static func cKernel(_ type: GGMLType, _ kernels: KernelPolicy) -> Int32? {
+        guard kernels.isa >= .avx2 else { return nil }
         switch type {
         case .q8_0: return Int32(R1C_Q8_0)
         case .q4_0: return Int32(R1C_Q4_0)

@@ -29,10 +29,10 @@ public enum Quant {
             var i = 0
             while i + 8 <= count {
                 let v = UnsafeRawPointer(src).loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-                dst.storeBytes(of: SIMD8<Float16>(v), toByteOffset: 2 * i, as: SIMD8<Float16>.self)
+                dst.storeBytes(of: floatToHalf(v), toByteOffset: 2 * i, as: SIMD8<UInt16>.self)
                 i += 8
             }
-            for j in i..<count { dst.storeBytes(of: Float16(src[j]), toByteOffset: 2 * j, as: Float16.self) }
+            for j in i..<count { dst.storeBytes(of: floatToHalf(src[j]), toByteOffset: 2 * j, as: UInt16.self) }
         case .q8_0, .q8_1: quantizeQ8_0(src, dst, count: count, q8_1: type == .q8_1, rounding: q8Rounding)
         case .q8_K: quantizeQ8K(src, dst, count: count)
         default:

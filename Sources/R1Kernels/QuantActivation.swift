@@ -27,10 +27,10 @@ extension Quant {
             y.storeBytes(of: narrow(q1), toByteOffset: qs + 8, as: SIMD8<Int8>.self)
             y.storeBytes(of: narrow(q2), toByteOffset: qs + 16, as: SIMD8<Int8>.self)
             y.storeBytes(of: narrow(q3), toByteOffset: qs + 24, as: SIMD8<Int8>.self)
-            y.storeBytes(of: Float16(d), as: Float16.self)
+            y.storeBytes(of: floatToHalf(d), as: UInt16.self)
             if q8_1 {
                 let sum = ((q0 &+ q1) &+ (q2 &+ q3)).wrappedSum()
-                y.storeBytes(of: Float16(Float(sum) * d), toByteOffset: 2, as: Float16.self)
+                y.storeBytes(of: floatToHalf(Float(sum) * d), toByteOffset: 2, as: UInt16.self)
             }
         }
     }

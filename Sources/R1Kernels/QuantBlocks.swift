@@ -3,15 +3,62 @@
 
 /// The f16 at `offset` bytes, as a Float (unaligned).
 @inline(__always) func loadF16(_ p: UnsafeRawPointer, _ offset: Int = 0) -> Float {
-    Float(p.loadUnaligned(fromByteOffset: offset, as: Float16.self))
+    halfToFloat(p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
 }
 
-/// The product of two f16 scales (block heads of weight and activation), converted together from one 32-bit
-/// register: a lone f16 load becomes vpinsrw into a live register, a false dependency on the dot's accumulator.
+/// The product of two f16 scales (block heads of weight and activation).
 @inline(__always) func f16Product(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> Float {
-    let bits = UInt64(a.loadUnaligned(as: UInt16.self)) | UInt64(b.loadUnaligned(as: UInt16.self)) << 16
-    let h = unsafeBitCast(bits, to: SIMD4<Float16>.self)
-    return Float(h[0]) * Float(h[1])
+    halfToFloat(a.loadUnaligned(as: UInt16.self)) * halfToFloat(b.loadUnaligned(as: UInt16.self))
+}
+
+// MARK: - f16 <-> f32 in integer and float arithmetic
+// Without F16C (never assumed: the package builds for baseline x86-64) Swift lowers Float16 conversions to a library
+// call per element; these are exact and vectorize with SSE2. Tested against Float16's own conversions on every
+// bit pattern (HalfConversionTests).
+
+/// IEEE half bits -> Float: normals and subnormals by one multiply by 2^112, inf/NaN by their bits.
+@inline(__always) public func halfToFloat(_ h: UInt16) -> Float {
+    let em = UInt32(h & 0x7fff) << 13, sign = UInt32(h & 0x8000) << 16
+    if em >= 0x0f80_0000 { return Float(bitPattern: em | 0x7f80_0000 | sign) }
+    return Float(bitPattern: (Float(bitPattern: em) * 0x1p112).bitPattern | sign)
+}
+
+/// Eight halves at once, as `halfToFloat`.
+@inline(__always) public func halfToFloat(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
+    let u = widen(h)
+    let em = (u & 0x7fff) &<< 13, sign = (u & 0x8000) &<< 16
+    let finite = unsafeBitCast(unsafeBitCast(em, to: SIMD8<Float>.self) * 0x1p112, to: SIMD8<UInt32>.self)
+    let special = em | 0x7f80_0000
+    return unsafeBitCast(finite.replacing(with: special, where: em .>= 0x0f80_0000) | sign, to: SIMD8<Float>.self)
+}
+
+/// Float -> IEEE half bits, round to nearest even (as Float16(x)): subnormals by a magic add, NaN -> quiet NaN.
+@inline(__always) public func floatToHalf(_ x: Float) -> UInt16 {
+    var f = x.bitPattern
+    let sign = f & 0x8000_0000
+    f ^= sign
+    let o: UInt32
+    if f >= 0x4780_0000 {  // 2^16: inf or NaN
+        o = f > 0x7f80_0000 ? 0x7e00 : 0x7c00
+    } else if f < 0x3880_0000 {  // 2^-14: subnormal or zero; the add rounds the 10 bits into place
+        o = (Float(bitPattern: f) + Float(bitPattern: 0x3f00_0000)).bitPattern &- 0x3f00_0000
+    } else {
+        o = (f &+ 0xc800_0fff &+ ((f >> 13) & 1)) >> 13  // rebias (15 - 127) << 23, round half to even
+    }
+    return UInt16(truncatingIfNeeded: o | sign >> 16)
+}
+
+/// Eight floats at once, as `floatToHalf`.
+@inline(__always) public func floatToHalf(_ x: SIMD8<Float>) -> SIMD8<UInt16> {
+    let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+    let sign = bits & 0x8000_0000, f = bits ^ sign
+    let sub = unsafeBitCast(unsafeBitCast(f, to: SIMD8<Float>.self) + Float(bitPattern: 0x3f00_0000), to: SIMD8<UInt32>.self) &- 0x3f00_0000
+    let normal = (f &+ 0xc800_0fff &+ ((f &>> 13) & 1)) &>> 13
+    var o = normal.replacing(with: sub, where: f .< 0x3880_0000)
+    o.replace(with: SIMD8(repeating: 0x7c00), where: f .>= 0x4780_0000)
+    o.replace(with: SIMD8(repeating: 0x7e00), where: f .> 0x7f80_0000)
+    o |= sign &>> 16
+    return SIMD8(truncatingIfNeeded: o)
 }
 
 /// Scale and min `j` (0..<8) of a Q4_K/Q5_K block's 12 packed scale bytes, exactly get_scale_min_k4.
@@ -21,10 +68,9 @@
     return ((b(j + 4) & 0xF) | ((b(j - 4) >> 6) << 4), (b(j + 4) >> 4) | ((b(j) >> 6) << 4))
 }
 
-/// The adjacent f16 pair (d, dmin) at the head of a Q4_K/Q5_K block, converted together from one 32-bit load.
+/// The adjacent f16 pair (d, dmin) at the head of a Q4_K/Q5_K block.
 @inline(__always) func loadF16Pair(_ p: UnsafeRawPointer) -> (Float, Float) {
-    let h = unsafeBitCast(UInt64(p.loadUnaligned(as: UInt32.self)), to: SIMD4<Float16>.self)
-    return (Float(h[0]), Float(h[1]))
+    (halfToFloat(p.loadUnaligned(as: UInt16.self)), halfToFloat(p.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
 }
 
 /// All 8 scales (bytes 0..<8) and 8 mins (bytes 8..<16) of a Q4_K/Q5_K block at once, with 32-bit masks.
@@ -61,12 +107,9 @@
 
 // MARK: - Lane conversions
 // The stdlib's generic SIMD conversions are specialized but often left as calls in hot loops; written lane by lane
-// they are SLP-vectorized to single vpmovzx/vpmovsx/vcvtdq2ps/vcvtph2ps instructions.
+// they are SLP-vectorized to single vpmovzx/vpmovsx/vcvtdq2ps instructions (their SSE2 sequences on baseline x86-64).
 
 @inline(__always) func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
-    SIMD8(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
-}
-@inline(__always) func toFloat(_ v: SIMD8<Float16>) -> SIMD8<Float> {
     SIMD8(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
 }
 @inline(__always) func widen(_ v: SIMD8<UInt8>) -> SIMD8<Int32> {

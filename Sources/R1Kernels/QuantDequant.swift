@@ -14,7 +14,7 @@ extension Quant {
                 let h = widen(x.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self))
                 store(unsafeBitCast(h &<< 16, to: SIMD8<Float>.self), y, i)
             } else {
-                store(toFloat(x.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)), y, i)
+                store(halfToFloat(x.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self)), y, i)
             }
             i += 8
         }

@@ -1,23 +1,19 @@
 // SIMD dot products for float rows and 32-element blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1), after ggml-cpu's AVX2
-// kernels (arch/x86/quants.c): integer block sums in 256-bit lanes, one float FMA per block into a SIMD accumulator.
+// kernels (arch/x86/quants.c): integer block sums in 256-bit lanes, one float multiply-add per block into a SIMD accumulator.
 
 // MARK: - Float rows
 
 extension Quant {
-    /// Σ w·x, f32 · f32: four 8-wide FMA accumulators.
+    /// Σ w·x, f32 · f32: four 8-wide accumulators.
     static func dotF32(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
         var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
         var i = 0
         while i + 32 <= count {
             let o = 4 * i
-            a0 = a0.addingProduct(w.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self),
-                                  x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self))
-            a1 = a1.addingProduct(w.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self),
-                                  x.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self))
-            a2 = a2.addingProduct(w.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self),
-                                  x.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self))
-            a3 = a3.addingProduct(w.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self),
-                                  x.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self))
+            a0 += w.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+            a1 += w.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self) * x.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
+            a2 += w.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self) * x.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self)
+            a3 += w.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self) * x.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
             i += 32
         }
         var s = ((a0 + a1) + (a2 + a3)).sum()
@@ -27,19 +23,19 @@ extension Quant {
         return s
     }
 
-    /// Σ w·x, f16 · f16 (as ggml pairs f16 weights with f16 activations): vcvtph2ps loads, four FMA accumulators.
+    /// Σ w·x, f16 · f16 (as ggml pairs f16 weights with f16 activations): f16 widened in integer arithmetic, four accumulators.
     static func dotF16(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
         @inline(__always) func ld(_ p: UnsafeRawPointer, _ o: Int) -> SIMD8<Float> {
-            toFloat(p.loadUnaligned(fromByteOffset: o, as: SIMD8<Float16>.self))
+            halfToFloat(p.loadUnaligned(fromByteOffset: o, as: SIMD8<UInt16>.self))
         }
         var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
         var i = 0
         while i + 32 <= count {
             let o = 2 * i
-            a0 = a0.addingProduct(ld(w, o), ld(x, o))
-            a1 = a1.addingProduct(ld(w, o + 16), ld(x, o + 16))
-            a2 = a2.addingProduct(ld(w, o + 32), ld(x, o + 32))
-            a3 = a3.addingProduct(ld(w, o + 48), ld(x, o + 48))
+            a0 += ld(w, o) * ld(x, o)
+            a1 += ld(w, o + 16) * ld(x, o + 16)
+            a2 += ld(w, o + 32) * ld(x, o + 32)
+            a3 += ld(w, o + 48) * ld(x, o + 48)
             i += 32
         }
         var s = ((a0 + a1) + (a2 + a3)).sum()
@@ -48,7 +44,7 @@ extension Quant {
     }
 
     /// Σ w·x, bf16 · bf16: 16 values per 32-bit lane pair, even ones widened by a shift, odd ones by a mask
-    /// (order is free in a sum), four FMA accumulators.
+    /// (order is free in a sum), four accumulators.
     static func dotBF16(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
         @inline(__always) func even(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v &<< 16, to: SIMD8<Float>.self) }
         @inline(__always) func odd(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v & 0xFFFF_0000, to: SIMD8<Float>.self) }
@@ -63,10 +59,10 @@ extension Quant {
             let x0 = x.loadUnaligned(fromByteOffset: o, as: SIMD8<UInt32>.self)
             let w1 = w.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<UInt32>.self)
             let x1 = x.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<UInt32>.self)
-            a0 = a0.addingProduct(even(w0), even(x0))
-            a1 = a1.addingProduct(odd(w0), odd(x0))
-            a2 = a2.addingProduct(even(w1), even(x1))
-            a3 = a3.addingProduct(odd(w1), odd(x1))
+            a0 += even(w0) * even(x0)
+            a1 += odd(w0) * odd(x0)
+            a2 += even(w1) * even(x1)
+            a3 += odd(w1) * odd(x1)
             i += 32
         }
         var s = ((a0 + a1) + (a2 + a3)).sum()
@@ -87,7 +83,7 @@ extension Quant {
             let qx = xb.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
             // each product fits Int16 (|q| <= 128 · 127), their sum may not: widen before adding
             let sumi = pairSum(evenI8(qw) &* evenI8(qx)) &+ pairSum(oddI8(qw) &* oddI8(qx))
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
+            acc += toFloat(sumi) * SIMD8(repeating: f16Product(wb, xb))
             wb += 34; xb += 34
         }
         return acc.sum()
@@ -108,7 +104,7 @@ extension Quant {
         var wb = w, xb = x
         for _ in 0..<nb {
             let sumi = dot32(nibbles32(wb, 2), bias: 8, xb.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self))
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
+            acc += toFloat(sumi) * SIMD8(repeating: f16Product(wb, xb))
             wb += 18; xb += 34
         }
         return acc.sum()
@@ -121,7 +117,7 @@ extension Quant {
         var wb = w, xb = x
         for _ in 0..<nb {
             let sumi = dot32(nibbles32(wb, 4), bias: 0, xb.loadUnaligned(fromByteOffset: 4, as: SIMD16<Int16>.self))
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
+            acc += toFloat(sumi) * SIMD8(repeating: f16Product(wb, xb))
             mins += f16Product(wb + 2, xb + 2)
             wb += 20; xb += 36
         }
@@ -144,7 +140,7 @@ extension Quant {
         for _ in 0..<nb {
             let q = nibbles32(wb, qh + 4) | highBits32(wb.loadUnaligned(fromByteOffset: qh, as: UInt32.self))
             let sumi = dot32(q, bias: bias, xb.loadUnaligned(fromByteOffset: xStride - 32, as: SIMD16<Int16>.self))
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: f16Product(wb, xb)))
+            acc += toFloat(sumi) * SIMD8(repeating: f16Product(wb, xb))
             if q5_1 { mins += f16Product(wb + 2, xb + 2) }
             wb += wStride; xb += xStride
         }

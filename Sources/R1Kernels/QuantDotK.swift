@@ -1,5 +1,5 @@
 // SIMD dot products of K-quant super-blocks (Q4_K, Q5_K, Q6_K) with Q8_K activations, after ggml-cpu's AVX2
-// kernels: sub-block sums scaled in Int32 lanes, Q8_K's bsums for the min term, one float FMA per super-block.
+// kernels: sub-block sums scaled in Int32 lanes, Q8_K's bsums for the min term, one float multiply-add per super-block.
 
 extension Quant {
     /// Q4_K {d, dmin, scales: (12), qs: (128)} · Q8_K {d, qs: (256), bsums: (16)}:
@@ -21,7 +21,7 @@ extension Quant {
             }
             let sumi = (group(0) &+ group(1)) &+ (group(2) &+ group(3))
             let (d, dmin) = loadF16Pair(wb)
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: dx * d))
+            acc += toFloat(sumi) * SIMD8(repeating: dx * d)
             mins += dx * dmin * Float(minTerm(sm, xb))
             wb += 144; xb += 292
         }
@@ -53,7 +53,7 @@ extension Quant {
             }
             let sumi = (group(0) &+ group(1)) &+ (group(2) &+ group(3))
             let (d, dmin) = loadF16Pair(wb)
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: dx * d))
+            acc += toFloat(sumi) * SIMD8(repeating: dx * d)
             mins += dx * dmin * Float(minTerm(sm, xb))
             wb += 176; xb += 292
         }
@@ -78,7 +78,7 @@ extension Quant {
                 sumi &+= q6Dot(((ql0 &>> 4) & 0x0F0F) | (((qh &>> 4) & 0x0303) &<< 4), x0 + 64, sc[4], sc[5])
                 sumi &+= q6Dot(((ql1 &>> 4) & 0x0F0F) | (((qh &>> 6) & 0x0303) &<< 4), x0 + 96, sc[6], sc[7])
             }
-            acc = acc.addingProduct(toFloat(sumi), SIMD8(repeating: xb.loadUnaligned(as: Float.self) * loadF16(wb, 208)))
+            acc += toFloat(sumi) * SIMD8(repeating: xb.loadUnaligned(as: Float.self) * loadF16(wb, 208))
             wb += 210; xb += 292
         }
         return acc.sum()

@@ -22,27 +22,27 @@ extension Quant {
         }
     }
 
-    /// Σ w·x, f16 · f32: vcvtph2ps weight loads, four FMA accumulators.
+    /// Σ w·x, f16 · f32: f16 widened in integer arithmetic, four accumulators.
     static func dotF16F32(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
-        @inline(__always) func lw(_ o: Int) -> SIMD8<Float> { SIMD8<Float>(w.loadUnaligned(fromByteOffset: 2 * o, as: SIMD8<Float16>.self)) }
+        @inline(__always) func lw(_ o: Int) -> SIMD8<Float> { halfToFloat(w.loadUnaligned(fromByteOffset: 2 * o, as: SIMD8<UInt16>.self)) }
         @inline(__always) func lx(_ o: Int) -> SIMD8<Float> { x.loadUnaligned(fromByteOffset: 4 * o, as: SIMD8<Float>.self) }
         var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
         var i = 0
         while i + 32 <= count {
-            a0 = a0.addingProduct(lw(i), lx(i))
-            a1 = a1.addingProduct(lw(i + 8), lx(i + 8))
-            a2 = a2.addingProduct(lw(i + 16), lx(i + 16))
-            a3 = a3.addingProduct(lw(i + 24), lx(i + 24))
+            a0 += lw(i) * lx(i)
+            a1 += lw(i + 8) * lx(i + 8)
+            a2 += lw(i + 16) * lx(i + 16)
+            a3 += lw(i + 24) * lx(i + 24)
             i += 32
         }
         var s = ((a0 + a1) + (a2 + a3)).sum()
         for j in i..<count {
-            s += Float(w.loadUnaligned(fromByteOffset: 2 * j, as: Float16.self)) * x.loadUnaligned(fromByteOffset: 4 * j, as: Float.self)
+            s += loadF16(w, 2 * j) * x.loadUnaligned(fromByteOffset: 4 * j, as: Float.self)
         }
         return s
     }
 
-    /// Σ w·x, bf16 · f32: widen by a 16-bit shift, four FMA accumulators.
+    /// Σ w·x, bf16 · f32: widen by a 16-bit shift, four accumulators.
     static func dotBF16F32(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> Float {
         @inline(__always) func lw(_ o: Int) -> SIMD8<Float> {
             let h = SIMD8<UInt32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: 2 * o, as: SIMD8<UInt16>.self))
@@ -52,10 +52,10 @@ extension Quant {
         var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
         var i = 0
         while i + 32 <= count {
-            a0 = a0.addingProduct(lw(i), lx(i))
-            a1 = a1.addingProduct(lw(i + 8), lx(i + 8))
-            a2 = a2.addingProduct(lw(i + 16), lx(i + 16))
-            a3 = a3.addingProduct(lw(i + 24), lx(i + 24))
+            a0 += lw(i) * lx(i)
+            a1 += lw(i + 8) * lx(i + 8)
+            a2 += lw(i + 16) * lx(i + 16)
+            a3 += lw(i + 24) * lx(i + 24)
             i += 32
         }
         var s = ((a0 + a1) + (a2 + a3)).sum()

@@ -1,19 +1,22 @@
 // A persistent worker pool for the ~200 short parallel calls a decoded token makes: workers spin briefly on a
 // generation counter, then park on a condition variable. (DispatchQueue.concurrentPerform ran most sub-millisecond
-// calls on one thread when measured here.)
+// calls on one thread when measured here.) The pool also carries the KernelPolicy its work runs with.
 import Foundation
 import Synchronization
 
 public final class ThreadPool: @unchecked Sendable {
     /// Threads taking part in a `parallelFor`, the caller included.
     public let threadCount: Int
+    /// The kernels work run on this pool uses (MatMul, attention, sgemm): chosen by whoever makes the pool.
+    public let kernels: KernelPolicy
     private let state: PoolState
 
     /// The default size: the machine's active cores.
     public static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
-    public init(threads: Int = ThreadPool.defaultThreadCount, spinIterations: Int = 100_000) {
+    public init(threads: Int = ThreadPool.defaultThreadCount, kernels: KernelPolicy = .best, spinIterations: Int = 100_000) {
         threadCount = max(1, threads)
+        self.kernels = kernels
         state = PoolState(workers: threadCount - 1, spinIterations: spinIterations)
         for w in 1..<threadCount {
             let s = state

@@ -1,5 +1,6 @@
-// Float vector kernels used by every layer: dot, axpy, RMSNorm, SiLU·mul, softmax. SIMD8 with FMAs; each is
-// short enough that its plain meaning is the comment above it (the parity tests against transformers cover them).
+// Float vector kernels used by every layer: dot, axpy, RMSNorm, SiLU·mul, softmax. SIMD8, multiply then add (no FMA
+// is assumed: the package builds for baseline x86-64); each is short enough that its plain meaning is the comment
+// above it (the parity tests against transformers cover them).
 
 public enum Vec {
     /// Σ a[i]·b[i]
@@ -16,7 +17,7 @@ public enum Vec {
         var i = 0
         while i + 8 <= n {
             var v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            v.addProduct(va, rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+            v += va * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
             ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
             i += 8
         }

@@ -1,11 +1,13 @@
 // Internal to R1KernelsC: the AVX-512 prefill tiles, one file per family, each returning 1 when it handled the call
 // and 0 when the caller should fall back to the AVX2 tile (a shape it does not take). Only called when
-// r1c_has_avx512() (kernels_avx512.c).
+// the caller's isa is 2 (kernels_avx512.c).
 #ifndef R1_KERNELS_C_INTERNAL_H
 #define R1_KERNELS_C_INTERNAL_H
 #include <stddef.h>
 #include <stdint.h>
 
+// kernels.c: 1 when this CPU has AVX2, FMA and F16C (cpuid, once)
+int r1c_has_avx2(void);
 // kernels_avx512.c: 1 when a 512-bit tile for `type` did the work (r1c_dot_tile calls it first)
 int r1c_tile_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
                     int nb, float *y, size_t ys);

@@ -238,9 +238,9 @@ R1_AVX2 static float dot_one(int type, const uint8_t *w, const uint8_t *x, int n
     }
 }
 
-void r1c_dot_rows(int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {
+void r1c_dot_rows(int isa, int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {
     const uint8_t *wp = (const uint8_t *)w;
-    if (r1c_rows_avx512(type, wp, row_bytes, rows, (const uint8_t *)x, blocks, y)) return;
+    if (isa >= 2 && r1c_rows_avx512(type, wp, row_bytes, rows, (const uint8_t *)x, blocks, y)) return;
     if ((type == R1C_Q8_0 || type == R1C_Q4_0) && blocks <= 4096) {
         float xd[4096], xc[4096];
         q8_0_scales((const uint8_t *)x, blocks, xd, xc);
@@ -446,10 +446,10 @@ R1_AVX2 static void tile_q6_K(const uint8_t *w, size_t row_bytes, int rows, cons
         for (int r = 0; r < rows; r++) y[t * ys + r] = dot_q6_K(w + r * row_bytes, x + t * xs, nb);
 }
 
-void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
-                  int blocks, float *y, size_t y_stride) {
+void r1c_dot_tile(int isa, int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride,
+                  int tokens, int blocks, float *y, size_t y_stride) {
     const uint8_t *wp = (const uint8_t *)w, *xp = (const uint8_t *)x;
-    if (r1c_tile_avx512(type, wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride)) return;
+    if (isa >= 2 && r1c_tile_avx512(type, wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride)) return;
     if (type == R1C_Q8_0 || type == R1C_Q4_0) {
         tile_q32(type == R1C_Q4_0, wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride);
         return;
@@ -469,12 +469,12 @@ void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const voi
 #else  // not x86-64: the Swift kernels do the work
 
 int r1c_has_avx2(void) { return 0; }
-void r1c_dot_rows(int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {
-    (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)blocks; (void)y;
+void r1c_dot_rows(int isa, int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {
+    (void)isa; (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)blocks; (void)y;
 }
-void r1c_dot_tile(int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride, int tokens,
-                  int blocks, float *y, size_t y_stride) {
-    (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)x_stride; (void)tokens; (void)blocks; (void)y;
+void r1c_dot_tile(int isa, int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride,
+                  int tokens, int blocks, float *y, size_t y_stride) {
+    (void)isa; (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)x_stride; (void)tokens; (void)blocks; (void)y;
     (void)y_stride;
 }
 #endif

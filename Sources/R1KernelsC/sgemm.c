@@ -229,21 +229,7 @@ R1_512 static float probe_avx512(long iterations) {
     return _mm512_reduce_add_ps(s);
 }
 
-static int sgemm_isa(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        const int avx512 = avx2 && __builtin_cpu_supports("avx512f") && getenv("R1_NO_AVX512") == NULL;
-        cached = avx512 ? 2 : avx2 ? 1 : 0;
-    }
-    return cached;
-}
-#else
-static int sgemm_isa(void) { return 0; }
 #endif
-
-int r1c_sgemm_kernel(void) { return sgemm_isa(); }
 
 /// Each thread's packing buffers, made on its first call and freed when it exits: a fresh 650 KB allocation per call
 /// went to mmap, and the kernel zeroed its pages every time.
@@ -269,9 +255,8 @@ static scratch_t *scratch(void) {
     return s;
 }
 
-double r1c_fma_probe(long iterations, float *sink) {
+double r1c_fma_probe(int isa, long iterations, float *sink) {
 #if defined(__x86_64__) || defined(_M_X64)
-    const int isa = sgemm_isa();
     if (isa == 2) { *sink = probe_avx512(iterations); return 12.0 * 2 * 16 * (double)iterations; }
     if (isa == 1) { *sink = probe_avx2(iterations); return 12.0 * 2 * 8 * (double)iterations; }
 #endif
@@ -279,7 +264,7 @@ double r1c_fma_probe(long iterations, float *sink) {
     return 0;
 }
 
-void r1c_sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta,
+void r1c_sgemm(int isa, int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta,
                float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
@@ -287,7 +272,6 @@ void r1c_sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, con
             for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
         return;
     }
-    const int isa = sgemm_isa();
     const int nr = isa == 2 ? 32 : 16;
     micro_fn micro = micro_plain;
 #if defined(__x86_64__) || defined(_M_X64)

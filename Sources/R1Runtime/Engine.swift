@@ -32,7 +32,7 @@ public final class Engine: @unchecked Sendable {
     let vocabularyCache = Mutex<Vocabulary?>(nil)
 
     public convenience init(model: LoadedModel, threads: Int = ThreadPool.defaultThreadCount,
-                            cacheType: KVCacheType = .f16) throws {
+                            cacheType: KVCacheType = .f16, kernels: KernelPolicy = .best) throws {
         let hasTokenizer = model.gguf.map { $0.metadata["tokenizer.ggml.tokens"] != nil }
             ?? FileManager.default.fileExists(atPath: (model.path as NSString).appendingPathComponent("tokenizer.json"))
         try model.model.validate(cacheType: cacheType)
@@ -41,7 +41,8 @@ public final class Engine: @unchecked Sendable {
         if let g = model.gguf, let e = g.int("tokenizer.ggml.eos_token_id") { eos.insert(e) }
         if let c = model.hfConfig, let e = c.intOrList("eos_token_id") { eos.formUnion(e) }
         self.init(model: model.model, loaded: model, formatter: formatter, eosTokenIds: eos,
-                  generationConfig: model.generationConfig, pool: ThreadPool(threads: threads), cacheType: cacheType)
+                  generationConfig: model.generationConfig, pool: ThreadPool(threads: threads, kernels: kernels),
+                  cacheType: cacheType)
     }
 
     /// An engine over any model (tests use a scripted one); the tokenizer's EOS ids are added to `eosTokenIds`.

@@ -46,13 +46,14 @@ enum Attention {
     static func forward(pool: ThreadPool, shape a: AttentionShape, segments: SegmentLayout, q: UnsafePointer<Float>,
                         k: UnsafePointer<Float>, v: UnsafePointer<Float>, probs: FloatPointer, out: FloatPointer) {
         let hd = a.headDim
+        let isa = pool.kernels.c
         pool.parallelFor(segments.lengths.count * a.heads) { item in
             let seg = item / a.heads, h = item % a.heads, kvh = h / a.group
             let s0 = segments.starts[seg], len = segments.lengths[seg]
             let block = probs + segments.probOffsets[seg] + h * len * len
             let qh = q + s0 * a.qDim + h * hd, kh = k + s0 * a.kvDim + kvh * hd, vh = v + s0 * a.kvDim + kvh * hd
             // S(L, L) = q_h(L, hd) · k_h(L, hd)ᵀ
-            sgemm(ta: false, tb: true, m: len, n: len, k: hd, a: qh, lda: a.qDim, b: kh, ldb: a.kvDim, beta: 0, c: block, ldc: len)
+            sgemm(isa, ta: false, tb: true, m: len, n: len, k: hd, a: qh, lda: a.qDim, b: kh, ldb: a.kvDim, beta: 0, c: block, ldc: len)
             for i in 0..<len {
                 let p = block + i * len
                 var mx = -Float.infinity
@@ -65,7 +66,7 @@ enum Attention {
                 if i + 1 < len { (p + i + 1).update(repeating: 0, count: len - i - 1) }
             }
             // out_h(L, hd) = P(L, L) · v_h(L, hd)
-            sgemm(ta: false, tb: false, m: len, n: hd, k: len, a: block, lda: len, b: vh, ldb: a.kvDim, beta: 0,
+            sgemm(isa, ta: false, tb: false, m: len, n: hd, k: len, a: block, lda: len, b: vh, ldb: a.kvDim, beta: 0,
                   c: out + s0 * a.qDim + h * hd, ldc: a.qDim)
         }
     }
@@ -77,6 +78,7 @@ enum Attention {
                          k: UnsafePointer<Float>, v: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                          dout: UnsafePointer<Float>, dq: FloatPointer, dk: FloatPointer, dv: FloatPointer) {
         let hd = a.headDim
+        let isa = pool.kernels.c
         pool.parallelFor(segments.lengths.count * a.kvHeads) { item in
             let seg = item / a.kvHeads, kvh = item % a.kvHeads
             let s0 = segments.starts[seg], len = segments.lengths[seg]
@@ -89,10 +91,10 @@ enum Attention {
                 let block = probs + segments.probOffsets[seg] + h * len * len
                 let qh = q + s0 * a.qDim + h * hd, doh = dout + s0 * a.qDim + h * hd
                 // dv_h(L, hd) += Pᵀ · dout_h
-                sgemm(ta: true, tb: false, m: len, n: hd, k: len, a: block, lda: len, b: doh, ldb: a.qDim, beta: first,
+                sgemm(isa, ta: true, tb: false, m: len, n: hd, k: len, a: block, lda: len, b: doh, ldb: a.qDim, beta: first,
                       c: dvh, ldc: a.kvDim)
                 // dP(L, L) = dout_h · v_hᵀ, then dS in place (zero above the diagonal), scaled
-                sgemm(ta: false, tb: true, m: len, n: len, k: hd, a: doh, lda: a.qDim, b: vh, ldb: a.kvDim, beta: 0, c: dS, ldc: len)
+                sgemm(isa, ta: false, tb: true, m: len, n: len, k: hd, a: doh, lda: a.qDim, b: vh, ldb: a.kvDim, beta: 0, c: dS, ldc: len)
                 for i in 0..<len {
                     let p = block + i * len, d = dS + i * len
                     var rowDot: Float = 0
@@ -101,17 +103,17 @@ enum Attention {
                     if i + 1 < len { (d + i + 1).update(repeating: 0, count: len - i - 1) }
                 }
                 // dq_h(L, hd) = dS · k_h;  dk_h(L, hd) += dSᵀ · q_h
-                sgemm(ta: false, tb: false, m: len, n: hd, k: len, a: dS, lda: len, b: kh, ldb: a.kvDim, beta: 0,
+                sgemm(isa, ta: false, tb: false, m: len, n: hd, k: len, a: dS, lda: len, b: kh, ldb: a.kvDim, beta: 0,
                       c: dq + s0 * a.qDim + h * hd, ldc: a.qDim)
-                sgemm(ta: true, tb: false, m: len, n: hd, k: len, a: dS, lda: len, b: qh, ldb: a.qDim, beta: first,
+                sgemm(isa, ta: true, tb: false, m: len, n: hd, k: len, a: dS, lda: len, b: qh, ldb: a.qDim, beta: first,
                       c: dkh, ldc: a.kvDim)
             }
         }
     }
 
     /// One single-threaded packed product (the caller's items are already spread over the pool).
-    private static func sgemm(ta: Bool, tb: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    private static func sgemm(_ isa: Int32, ta: Bool, tb: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                               b: UnsafePointer<Float>, ldb: Int, beta: Float, c: FloatPointer, ldc: Int) {
-        r1c_sgemm(ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        r1c_sgemm(isa, ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }

@@ -11,8 +11,8 @@ public struct Gemm: @unchecked Sendable {
 
     public init(pool: ThreadPool) { self.pool = pool }
 
-    /// The micro-kernel on this CPU: 2 AVX-512F, 1 AVX2+FMA, 0 portable C.
-    public static var kernel: Int { Int(r1c_sgemm_kernel()) }
+    /// The micro-kernel the pool's KernelPolicy runs: 2 AVX-512F, 1 AVX2+FMA, 0 portable C.
+    public var kernel: Int { pool.kernels.isa.rawValue }
 
     /// The FMA peak of the pool's threads in GFLOP/s, measured: every thread runs R1KernelsC's probe (independent FMA
     /// chains on the kernel's vector width, no memory traffic) at once; the best of three rounds. 0 on the portable kernel.
@@ -21,11 +21,12 @@ public struct Gemm: @unchecked Sendable {
         let flops = UnsafeMutablePointer<Double>.allocate(capacity: threads)
         defer { flops.deallocate() }
         var best = 0.0
+        let isa = pool.kernels.c
         for _ in 0..<3 {
             let t0 = DispatchTime.now().uptimeNanoseconds
             pool.parallelFor(threads) { i in
                 var sink: Float = 0
-                flops[i] = r1c_fma_probe(iterations, &sink)
+                flops[i] = r1c_fma_probe(isa, iterations, &sink)
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             best = max(best, (0..<threads).reduce(0) { $0 + flops[$1] } / seconds / 1e9)
@@ -50,13 +51,13 @@ public struct Gemm: @unchecked Sendable {
         }
         let nt = min(n, ((n + best.cols - 1) / best.cols + 31) / 32 * 32)
         let mt = min(m, ((m + best.rows - 1) / best.rows + 5) / 6 * 6)
-        let rowTiles = (m + mt - 1) / mt, colTiles = (n + nt - 1) / nt
+        let rowTiles = (m + mt - 1) / mt, colTiles = (n + nt - 1) / nt, isa = pool.kernels.c
         pool.parallelFor(rowTiles * colTiles) { item in
             let i0 = (item / colTiles) * mt, j0 = (item % colTiles) * nt
             let mm = min(mt, m - i0), nn = min(nt, n - j0)
             let aTile = ta ? a + i0 : a + i0 * lda
             let bTile = tb ? b + j0 * ldb : b + j0
-            r1c_sgemm(ta ? 1 : 0, tb ? 1 : 0, Int32(mm), Int32(nn), Int32(k), aTile, Int32(lda), bTile, Int32(ldb), beta,
+            r1c_sgemm(isa, ta ? 1 : 0, tb ? 1 : 0, Int32(mm), Int32(nn), Int32(k), aTile, Int32(lda), bTile, Int32(ldb), beta,
                       c + i0 * ldc + j0, Int32(ldc))
         }
     }

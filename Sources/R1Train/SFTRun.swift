@@ -8,7 +8,8 @@ import R1Tokenizer
 
 public enum SFTRun {
     /// Runs (or, with `resume`, continues) the training `config` describes; `progress` receives each status line.
-    public static func run(_ config: SFTConfig, resume: String? = nil, progress: (String) -> Void) throws {
+    public static func run(_ config: SFTConfig, resume: String? = nil, kernels: KernelPolicy = .best,
+                           progress: (String) -> Void) throws {
         let fm = FileManager.default
         let tokenizerPath = config.tokenizer ?? config.model
         guard let tokenizerPath else { throw TrainError("a new model needs 'tokenizer' (a folder with tokenizer.json)") }
@@ -20,7 +21,7 @@ public enum SFTRun {
         do { template = try ChatTemplate(source) } catch { throw TrainError("\(tokenizerPath): chat template: \(error)") }
         let train = try ChatData.load(path: config.data, tokenizer: tokenizer, template: template, maxTokens: config.seqLen)
         let eval = try config.evalData.map { try ChatData.load(path: $0, tokenizer: tokenizer, template: template, maxTokens: config.seqLen) }
-        let pool = ThreadPool(threads: config.threads ?? ThreadPool.defaultThreadCount)
+        let pool = ThreadPool(threads: config.threads ?? ThreadPool.defaultThreadCount, kernels: kernels)
         let trainerConfig = config.trainerConfig
 
         let trainer: Trainer

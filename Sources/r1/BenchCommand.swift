@@ -20,6 +20,7 @@ struct BenchCommand: ParsableCommand {
     var depth: Int = 0
     @Option(help: "Threads for compute (default: all cores).")
     var threads: Int?
+    @OptionGroup var kernelOptions: KernelOptions
     @Option(help: "Sequences decoding together in the generation test (continuous batching, as `r1 serve --parallel`): each has its own cache, every step is one batched forward; tokens/s counts all sequences' tokens.")
     var batch: Int = 1
     @Option(help: "Repetitions; medians are reported.")
@@ -44,7 +45,7 @@ struct BenchCommand: ParsableCommand {
         guard let decoder = loaded.decoder else {
             throw ValidationError("r1 bench runs the dense decoders (llama, qwen2, qwen3) so far, not \(loaded.architecture.name)")
         }
-        let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount)
+        let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount, kernels: try kernelOptions.policy())
         let type = KVCacheType(rawValue: cacheType)!
         try decoder.validate(cacheType: type)
         var rng = SystemRandomNumberGenerator()
@@ -90,13 +91,14 @@ struct BenchCommand: ParsableCommand {
             ("kv_cache_bytes", .int(cache.byteCount)),
             ("batch", .int(batch)),
             ("weight_bytes_per_token", .int(weightBytes)),
+            ("kernels", .string(pool.kernels.description)),
         ] + (bw.map { [("read_bandwidth_bytes_per_second", .double($0))] } ?? [])
         if json {
             Output.line(JSONOut.object(fields).text)
         } else {
-            Output.line(String(format: "prompt %d @ depth %d: %.2f tok/s; generate %d%@: %.2f tok/s (%d threads, median of %d)",
+            Output.line(String(format: "prompt %d @ depth %d: %.2f tok/s; generate %d%@: %.2f tok/s (%d threads, %@ kernels, median of %d)",
                                promptTokens, depth, median(pp), genTokens, batch > 1 ? " × \(batch) sequences" : "",
-                               median(tg), pool.threadCount, repetitions))
+                               median(tg), pool.threadCount, pool.kernels.description, repetitions))
             Output.line(String(format: "peak RSS %.1f MiB, KV cache (%@, %d positions) %.1f MiB, weights read per token %.1f MiB",
                                Double(Self.peakRSS()) / 1048576, cacheType, context, Double(cache.byteCount) / 1048576,
                                Double(weightBytes) / 1048576))

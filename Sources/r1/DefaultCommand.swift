@@ -15,6 +15,7 @@ struct DefaultCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("max-tokens"), help: "Most tokens to generate, thinking included.")
     var maxTokens = 400
+    @OptionGroup var kernelOptions: KernelOptions
 
     func validate() throws {
         if maxTokens <= 0 { throw ValidationError("--max-tokens must be positive, got \(maxTokens)") }
@@ -23,7 +24,7 @@ struct DefaultCommand: AsyncParsableCommand {
     func run() async throws {
         let style = TerminalStyle(enabled: isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
         let path = try resolveModelPath(DefaultModel.name)
-        let engine = try Engine(model: try ModelLoader.load(path: path))
+        let engine = try Engine(model: try ModelLoader.load(path: path), kernels: try kernelOptions.policy())
         try await Self.demo(engine: engine, modelPath: path, maxTokens: maxTokens, style: style, write: Output.write)
     }
 

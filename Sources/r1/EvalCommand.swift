@@ -65,6 +65,7 @@ struct EvalRunCommand: AsyncParsableCommand {
     var context: Int?
     @Option(help: "Threads of the local model (default: all cores).")
     var threads: Int?
+    @OptionGroup var kernelOptions: KernelOptions
     @Option(help: "Python for code problems (default: /usr/bin/python3).")
     var python: String?
     @Option(name: .customLong("code-timeout"), help: "Wall-clock seconds one code check may run.")
@@ -106,7 +107,8 @@ struct EvalRunCommand: AsyncParsableCommand {
             let resolved = try resolveModelPath(path)
             weights = Self.fingerprint(resolved)
             let loaded = try ModelLoader.load(path: resolved, contextLength: context)
-            let engine = try Engine(model: loaded, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            let engine = try Engine(model: loaded, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                    kernels: try kernelOptions.policy())
             source = try LocalSource(engine: engine, label: "local \(path)", concurrency: concurrency)
         } else {
             source = try await EndpointSource.connect(base: endpoint!, modelName: modelName,

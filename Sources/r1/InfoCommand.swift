@@ -11,6 +11,7 @@ struct InfoCommand: AsyncParsableCommand {
 
     @Argument(help: modelArgumentHelp)
     var model: String = DefaultModel.name
+    @OptionGroup var kernelOptions: KernelOptions
 
     func run() async throws {
         let m = try ModelLoader.load(path: try resolveModelPath(model))
@@ -43,7 +44,9 @@ struct InfoCommand: AsyncParsableCommand {
             let bos = m.generationConfig?.bosTokenId ?? m.hfConfig?.int("bos_token_id")
             print("special tokens: bos \(bos.map(String.init) ?? "none"), eos \(eos.map(String.init).joined(separator: ","))")
         }
-        let engine = try Engine(model: m, threads: 1)
+        let kernels = try kernelOptions.policy()
+        print("kernels:        \(kernels) (this CPU runs \(KernelPolicy.best) at best)")
+        let engine = try Engine(model: m, threads: 1, kernels: kernels)
         if let f = engine.formatter {
             print("tokenizer:      \(f.tokenizer.vocabularySize) tokens, bos \(f.tokenizer.bosToken ?? "none"), eos \(f.tokenizer.eosToken ?? "none"), adds bos: \(f.tokenizer.addBosToken)")
             print("chat template:  \(f.templateOrigin == "model" ? "present (from the model)" : "absent; using the \(f.templateOrigin) template")")

@@ -5,6 +5,7 @@ import R1Constrain
 import R1DefaultModel
 import R1Formats
 import R1Hub
+import R1Kernels
 import R1Models
 import R1Runtime
 import R1Sampling
@@ -31,6 +32,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("cache-type"), help: "KV cache element type: f16 (default, as llama.cpp), f32 (as transformers' f32 run) or q8_0.")
     var cacheType: KVCacheType = .f16
 
+    @OptionGroup var kernelOptions: KernelOptions
+
     func validate() throws {
         if let c = context, c <= 0 { throw ValidationError("--context must be positive, got \(c)") }
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
@@ -43,9 +46,28 @@ struct ModelOptions: ParsableArguments {
     func loadWithParams() throws -> (engine: Engine, ollama: OllamaParams?) {
         let resolved = try resolveModel(model)
         let m = try ModelLoader.load(path: resolved.paths[0], contextLength: context)
-        return (try Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, cacheType: cacheType),
+        return (try Engine(model: m, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, cacheType: cacheType,
+                           kernels: try kernelOptions.policy()),
                 resolved.ollamaParams)
     }
+}
+
+/// `--kernels`: which kernels run, decided here once and passed down (through the ThreadPool) as a KernelPolicy. The
+/// environment's older switches are read here and nowhere else: R1_KERNELS, R1_NO_C_KERNELS=1, R1_NO_AVX512=1.
+struct KernelOptions: ParsableArguments {
+    @Option(help: "Kernels: auto (the best this CPU runs), avx512, avx2 or swift (default: $R1_KERNELS, else auto; R1_NO_C_KERNELS=1 means swift, R1_NO_AVX512=1 at most avx2).")
+    var kernels: String?
+
+    func policy() throws -> KernelPolicy {
+        do {
+            if let k = kernels { return try KernelPolicy(named: k) }
+            return try KernelPolicy(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(kernels == nil ? "R1_KERNELS: \(error)" : "--kernels: \(error)")
+        }
+    }
+
+    func validate() throws { _ = try policy() }
 }
 
 extension KVCacheType: ExpressibleByArgument {}

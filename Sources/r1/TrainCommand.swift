@@ -41,6 +41,7 @@ struct TrainGradCommand: AsyncParsableCommand {
     var out: String
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
+    @OptionGroup var kernelOptions: KernelOptions
     @Flag(help: "Print a JSON object.")
     var json = false
 
@@ -55,7 +56,7 @@ struct TrainGradCommand: AsyncParsableCommand {
         let w = try weights.map { try parseFloats($0, flag: "--weights", count: idList.count) }
         try trainErrors {
             let loaded = try LoadedParameters(folder: model)
-            let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount)
+            let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount, kernels: try kernelOptions.policy())
             let m = TrainModel(layout: loaded.layout, pool: pool)
             let batch = try m.batch([TrainSequence(ids: idList, lossMask: mask, weights: w)])
             guard batch.termCount > 0 else { throw CLIError("--loss-mask: no term counts (the mask is 0 at every id after the first)") }
@@ -87,9 +88,13 @@ struct TrainSFTCommand: AsyncParsableCommand {
     var config: String
     @Option(help: "Continue from a checkpoint folder this command saved.")
     var resume: String?
+    @OptionGroup var kernelOptions: KernelOptions
 
     func run() async throws {
-        try trainErrors { try SFTRun.run(try SFTConfig.load(path: config), resume: resume) { Output.error($0 + "\n") } }
+        let kernels = try kernelOptions.policy()
+        try trainErrors {
+            try SFTRun.run(try SFTConfig.load(path: config), resume: resume, kernels: kernels) { Output.error($0 + "\n") }
+        }
     }
 }
 
@@ -109,6 +114,7 @@ struct TrainBenchCommand: AsyncParsableCommand {
     @Option(help: "Tokens per sequence.") var seq = 256
     @Option(help: "Timed steps (after one warm-up step).") var steps = 5
     @Option var threads: Int?
+    @OptionGroup var kernelOptions: KernelOptions
     @Flag var json = false
 
     func run() async throws {
@@ -118,7 +124,7 @@ struct TrainBenchCommand: AsyncParsableCommand {
         let params = FlatBuffer(count: layout.count)
         layout.initialize(params, seed: 1)
         let n = threads ?? ThreadPool.defaultThreadCount
-        let pool = ThreadPool(threads: n)
+        let pool = ThreadPool(threads: n, kernels: try kernelOptions.policy())
         var rng = TrainRandom(seed: 2)
         let examples = (0..<batch).map { _ in TrainSequence(ids: (0..<seq).map { _ in Int(rng.next() % UInt64(vocab)) }) }
         var config = TrainerConfig()
@@ -157,7 +163,7 @@ struct TrainBenchCommand: AsyncParsableCommand {
                 ("parameters", .int(layout.count)), ("tokens_per_step", .int(batch * seq)), ("threads", .int(n)),
                 ("step_s_median", .double(median)), ("tokens_per_s", .double(tokens / median)),
                 ("model_gflops", .double(params6)), ("gemm_gflops", .double(gemmGflops)), ("fma_peak_gflops", .double(peak)),
-                ("gemm_share_of_peak", .double(share)), ("kernel", .int(Gemm.kernel)),
+                ("gemm_share_of_peak", .double(share)), ("kernel", .int(gemm.kernel)),
             ]).text)
         } else {
             Output.line(String(format: "%d parameters, %d tokens/step, %d threads: %.0f tokens/s (step %.3f s); GEMM %.1f GFLOP/s = %.0f%% of the %.0f GFLOP/s FMA peak",

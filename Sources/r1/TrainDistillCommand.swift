@@ -43,6 +43,7 @@ struct TrainDistillCommand: AsyncParsableCommand {
     var batch = 8
     @Option(help: "Threads of the teacher (default: all cores).")
     var threads: Int?
+    @OptionGroup var kernelOptions: KernelOptions
     @Option(help: "Context length of the teacher (default: the model's).")
     var context: Int?
     @Option(help: "Which verified samples of a problem to keep: all-correct, first-correct or shortest-correct.")
@@ -70,7 +71,8 @@ struct TrainDistillCommand: AsyncParsableCommand {
             concurrency: batch, keep: keep)
         _ = try trainErrors { try Distill.problems(request) }  // bad task, difficulty or seed before the teacher loads
         let loaded = try ModelLoader.load(path: try resolveModelPath(teacher), contextLength: context)
-        let engine = try Engine(model: loaded, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let engine = try Engine(model: loaded, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                kernels: try kernelOptions.policy())
         let source = try LocalSource(engine: engine, label: "local \(teacher)", concurrency: batch)
         let bar = ProgressLine(terminal: isatty(STDERR_FILENO) != 0)
         let summary: DistillSummary

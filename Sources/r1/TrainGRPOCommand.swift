@@ -19,12 +19,14 @@ struct TrainGRPOCommand: AsyncParsableCommand {
     var config: String
     @Option(help: "Continue from a checkpoint folder this command saved.")
     var resume: String?
+    @OptionGroup var kernelOptions: KernelOptions
 
     func run() async throws {
+        let kernels = try kernelOptions.policy()
         try trainErrors {
             var c = try GRPOConfig.load(path: config)
             c.model = try resolveModelPath(c.model)
-            try GRPORun.run(c, resume: resume) { Output.error($0 + "\n") }
+            try GRPORun.run(c, resume: resume, kernels: kernels) { Output.error($0 + "\n") }
         }
     }
 }

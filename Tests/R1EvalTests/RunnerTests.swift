@@ -132,7 +132,7 @@ import Testing
     static let model = testsRoot.appendingPathComponent("Fixtures/models/qwen2-tiny").path
 
     func run(concurrency: Int) async throws -> [ProblemRecord] {
-        let engine = try Engine(model: try ModelLoader.load(path: Self.model), threads: 2)
+        let engine = try Engine(model: try ModelLoader.load(path: Self.model), threads: 2, kernels: .test)
         let source = try LocalSource(engine: engine, label: "tiny", concurrency: concurrency)
         let problems = (0..<3).map { EvalProblem(id: "q\($0)", question: "hello \($0)", check: .math(gold: "1")) }
         let config = EvalRunConfiguration(samples: 2, sampling: EvalSampling(temperature: 1, topP: 1, maxTokens: 12),

@@ -1,17 +1,16 @@
 // The AVX-512 prefill tiles (kernels_avx512_q.c): Q8_0/Q4_0 · Q8_0 against the AVX2 tile (their tested reference),
-// F16 · f32 against a plain double loop; odd row and token counts on purpose. Skipped without AVX-512.
+// F16 · f32 against a plain double loop; odd row and token counts on purpose. Skipped (shown as skipped) without AVX-512.
 import Foundation
 import Testing
 import R1KernelsC
 @testable import R1Kernels
 
-@Suite struct AVX512TileTests {
+@Suite(.enabled(if: KernelPolicy.best.isa >= .avx512, "needs AVX-512 F/BW/VL/DQ/VNNI")) struct AVX512TileTests {
     static let tokenCounts = [1, 2, 3, 4, 5, 8, 9]
 
     @Test(arguments: [GGMLType.q8_0, .q4_0], [1536, 8960])
-    func quantTileMatchesAVX2Tile(type: GGMLType, k: Int) {
-        guard r1c_has_avx512() != 0, let code = MatMul.cKernel(type) else { return }
-        defer { r1c_set_avx512(-1) }
+    func quantTileMatchesAVX2Tile(type: GGMLType, k: Int) throws {
+        let code = try #require(MatMul.cKernel(type, try KernelPolicy(.avx512)))
         var rng = SeededRNG(seed: 1300 + UInt64(type.rawValue) * 7 + UInt64(k))
         let maxRows = 16, maxTokens = Self.tokenCounts.max()!, nb = k / 32
         let rowBytes = type.byteCount(elements: k)!, xBytes = GGMLType.q8_0.byteCount(elements: k)!
@@ -20,9 +19,7 @@ import R1KernelsC
         for _ in 0..<maxTokens { xq += QuantTestData.quantize(QuantTestData.activations(count: k, rng: &rng), .q8_0) }
         // reference: the AVX2 tile over every row and token; tolerance from Σ|w·x|
         var ref = [Float](repeating: 0, count: maxRows * maxTokens)
-        r1c_set_avx512(0)
-        r1c_dot_tile(code, w, rowBytes, Int32(maxRows), xq, xBytes, Int32(maxTokens), Int32(nb), &ref, maxRows)
-        r1c_set_avx512(1)
+        r1c_dot_tile(1, code, w, rowBytes, Int32(maxRows), xq, xBytes, Int32(maxTokens), Int32(nb), &ref, maxRows)
         let wf = QuantTestData.dequantize(w, type, count: k * maxRows), xf = QuantTestData.dequantize(xq, .q8_0, count: k * maxTokens)
         var scale = [Double](repeating: 0, count: maxRows * maxTokens)
         for r in 0..<maxRows {
@@ -35,7 +32,7 @@ import R1KernelsC
         for rows in [16, 5] {
             for tokens in Self.tokenCounts {
                 var y = [Float](repeating: .nan, count: rows * tokens)
-                r1c_dot_tile(code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), Int32(nb), &y, rows)
+                r1c_dot_tile(2, code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), Int32(nb), &y, rows)
                 for t in 0..<tokens {
                     for r in 0..<rows {
                         let i = t * maxRows + r
@@ -49,7 +46,6 @@ import R1KernelsC
 
     @Test(arguments: [1536, 8960])
     func f16TileMatchesPlainLoop(k: Int) {
-        guard r1c_has_avx512() != 0 else { return }
         var rng = SeededRNG(seed: 1400 + UInt64(k))
         let rows = 21, maxTokens = Self.tokenCounts.max()!  // a 16-row block, then 4 rows and 1
         let w = QuantTestData.weights(.f16, count: k * rows, rng: &rng)
@@ -57,7 +53,7 @@ import R1KernelsC
         let wf = QuantTestData.dequantize(w, .f16, count: k * rows)
         for tokens in Self.tokenCounts {
             var y = [Float](repeating: .nan, count: rows * tokens)
-            let done = r1c_f16_tile(w, 2 * k, Int32(rows), x, Int32(tokens), Int32(k), &y, rows)
+            let done = r1c_f16_tile(2, w, 2 * k, Int32(rows), x, Int32(tokens), Int32(k), &y, rows)
             #expect(done == 1)
             for t in 0..<tokens {
                 for r in 0..<rows {

@@ -1,5 +1,6 @@
 // R1KernelsC's AVX2 dot products (rows for decode, tiles for prefill) against QuantReference.vecDot, and MatMul's
-// fused multi-matrix path against MatMul.reference. Skipped where the CPU lacks AVX2 (the Swift kernels run there).
+// fused multi-matrix path against MatMul.reference under every kernel policy the CPU runs. Skipped (shown as skipped)
+// where the CPU lacks AVX2.
 import Foundation
 import Testing
 import R1KernelsC
@@ -10,9 +11,9 @@ import R1KernelsC
 
     /// Rows (decode) and tiles (prefill, batched decode) on AVX2 and, where the CPU has it, AVX-512: 16 and 5 rows,
     /// 1...9 tokens (every remainder of the 4-token tiles), K of 1, 6 and 35 super-blocks.
-    @Test(arguments: types)
-    func rowsAndTilesMatchReference(type: GGMLType) {
-        guard let code = MatMul.cKernel(type) else { return }
+    @Test(.enabled(if: KernelPolicy.best.isa >= .avx2, "needs AVX2, FMA and F16C"), arguments: types)
+    func rowsAndTilesMatchReference(type: GGMLType) throws {
+        let code = try #require(MatMul.cKernel(type, try KernelPolicy(.avx2)))
         var rng = SeededRNG(seed: 700 + UInt64(type.rawValue))
         let maxRows = 16, maxTokens = 9
         let xType = Quant.vecDotType(type)
@@ -31,23 +32,21 @@ import R1KernelsC
             let ref = xToks.map { xt in wRows.map { Double(QuantReference.vecDot($0, xt, count: n, type: type)) } }
             let scale = xf.map { x in wf.map { w in zip(w, x).reduce(0) { $0 + abs(Double($1.0) * Double($1.1)) } } }
             var yRows = [Float](repeating: 0, count: maxRows)
-            r1c_dot_rows(code, w, rowBytes, Int32(maxRows), xToks[0], nb, &yRows)
+            r1c_dot_rows(1, code, w, rowBytes, Int32(maxRows), xToks[0], nb, &yRows)
             for r in 0..<maxRows {
                 #expect(abs(Double(yRows[r]) - ref[0][r]) <= dotFastVsReferenceTolerance * scale[0][r], "\(type) K=\(n) row \(r)")
             }
             // the AVX2 tile, then the AVX-512 one where the CPU has it
-            for avx512 in r1c_has_avx512() != 0 ? [false, true] : [false] {
-                r1c_set_avx512(avx512 ? 1 : 0)
-                defer { r1c_set_avx512(-1) }
+            for isa in KernelPolicy.ISA.allCases where isa >= .avx2 && isa <= KernelPolicy.best.isa {
                 for rows in [16, 5] {
                     for tokens in [1, 2, 3, 4, 5, 8, 9] {
                         var yTile = [Float](repeating: .nan, count: rows * tokens)
-                        r1c_dot_tile(code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), nb, &yTile, rows)
+                        r1c_dot_tile(Int32(isa.rawValue), code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), nb, &yTile, rows)
                         for r in 0..<rows {
                             for t in 0..<tokens {
                                 let y = Double(yTile[t * rows + r])
                                 #expect(abs(y - ref[t][r]) <= dotFastVsReferenceTolerance * scale[t][r],
-                                        "\(type) K=\(n) tile \(rows)x\(tokens) at \(r),\(t) avx512=\(avx512)")
+                                        "\(type) K=\(n) tile \(rows)x\(tokens) at \(r),\(t) \(isa.name)")
                             }
                         }
                     }
@@ -57,8 +56,8 @@ import R1KernelsC
     }
 
     /// Q, K, V-like outputs of mixed types (as Q4_K_M mixes q4_K and q6_K) in one fused call, with biases.
-    @Test(arguments: [1, 5, 8])
-    func fusedMatMulMatchesReference(tokens t: Int) {
+    @Test(arguments: [1, 5, 8], KernelPolicy.available)
+    func fusedMatMulMatchesReference(tokens t: Int, kernels: KernelPolicy) {
         var rng = SeededRNG(seed: 900 + UInt64(t))
         let k = 512
         let specs: [(GGMLType, Int)] = [(.q4_K, 48), (.q6_K, 16), (.q8_0, 20), (.f16, 23)]
@@ -68,7 +67,7 @@ import R1KernelsC
         let ys = specs.map { UnsafeMutablePointer<Float>.allocate(capacity: t * $0.1) }
         let bs = biases.map { b in let p = UnsafeMutablePointer<Float>.allocate(capacity: b.count); p.initialize(from: b, count: b.count); return p }
         defer { ys.forEach { $0.deallocate() }; bs.forEach { $0.deallocate() } }
-        let pool = ThreadPool(threads: 2), scratch = MatMulScratch()
+        let pool = ThreadPool(threads: 2, kernels: kernels), scratch = MatMulScratch()
         blobs[0].withUnsafeBytes { b0 in blobs[1].withUnsafeBytes { b1 in blobs[2].withUnsafeBytes { b2 in blobs[3].withUnsafeBytes { b3 in
             let bases = [b0.baseAddress!, b1.baseAddress!, b2.baseAddress!, b3.baseAddress!]
             let ws = (0..<4).map { WeightMatrix(type: specs[$0].0, rows: specs[$0].1, cols: k, data: bases[$0]) }
@@ -85,7 +84,7 @@ import R1KernelsC
                 }
                 let ref = MatMul.reference(ws[m], xr, tokens: t, bias: biases[m])
                 for i in 0..<ref.count {
-                    #expect(abs(ys[m][i] - ref[i]) <= 1e-3 * (1 + abs(ref[i])), "\(specs[m].0) output \(i): \(ys[m][i]) vs \(ref[i])")
+                    #expect(abs(ys[m][i] - ref[i]) <= 1e-3 * (1 + abs(ref[i])), "\(kernels) \(specs[m].0) output \(i): \(ys[m][i]) vs \(ref[i])")
                 }
             }
         } } } }
@@ -112,8 +111,8 @@ import R1KernelsC
 
 /// F16 weights whose width is not a multiple of 8 (the prefill tiles' step) take the row path, for a prompt as for
 /// one token: no trap, the reference's result.
-@Test(arguments: [1, 3])
-func f16WidthNotAMultipleOf8(tokens t: Int) {
+@Test(arguments: [1, 3], KernelPolicy.available)
+func f16WidthNotAMultipleOf8(tokens t: Int, kernels: KernelPolicy) {
     var rng = SeededRNG(seed: 77)
     let k = 12, n = 5
     let blob = QuantTestData.weights(.f16, count: k * n, rng: &rng)
@@ -122,7 +121,7 @@ func f16WidthNotAMultipleOf8(tokens t: Int) {
     defer { y.deallocate() }
     blob.withUnsafeBytes { b in
         let w = WeightMatrix(type: .f16, rows: n, cols: k, data: b.baseAddress!)
-        MatMul.run(w, x, y, tokens: t, pool: ThreadPool(threads: 2), scratch: MatMulScratch())
+        MatMul.run(w, x, y, tokens: t, pool: ThreadPool(threads: 2, kernels: kernels), scratch: MatMulScratch())
         let ref = MatMul.reference(w, x, tokens: t)
         for i in 0..<ref.count { #expect(abs(y[i] - ref[i]) <= 1e-4 * (1 + abs(ref[i])), "output \(i): \(y[i]) vs \(ref[i])") }
     }

@@ -21,7 +21,7 @@ func cacheTypesAgreeWithF32(_ file: String) throws {
     let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     let modelPath = url.deletingLastPathComponent().appendingPathComponent(ref.model).standardizedFileURL.path
     let decoder = try ModelLoader.load(path: modelPath, contextLength: 256).decoder!
-    let pool = ThreadPool(threads: 2)
+    let pool = ThreadPool(threads: 2, kernels: .test)
     let ws = decoder.makeWorkspace()
     func run(_ type: KVCacheType) -> [[Float]] {
         let cache = decoder.makeCache(type: type)
@@ -42,8 +42,8 @@ func cacheTypesAgreeWithF32(_ file: String) throws {
     }
 }
 
-@Test(arguments: [KVCacheType.f32, .f16, .q8_0])
-func attentionKernelsMatchDequantized(type: KVCacheType) {
+@Test(arguments: [KVCacheType.f32, .f16, .q8_0], KernelPolicy.available)
+func attentionKernelsMatchDequantized(type: KVCacheType, kernels: KernelPolicy) {
     let hd = 128
     var state: UInt64 = 42
     func next() -> Float { state = state &* 6364136223846793005 &+ 1442695040888963407; return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1 }
@@ -53,10 +53,10 @@ func attentionKernelsMatchDequantized(type: KVCacheType) {
     var kd = [Float](repeating: 0, count: hd)
     Quant.dequantizeRow(row, &kd, count: hd, type: type.ggmlType)
     let exact = zip(q, kd).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-    let dot = row.withUnsafeBytes { AttentionKernels.dot(q, $0.baseAddress!, hd, type: type.ggmlType) }
+    let dot = row.withUnsafeBytes { AttentionKernels.dot(q, $0.baseAddress!, hd, type: type.ggmlType, kernels: kernels) }
     #expect(abs(dot - exact) <= 1e-4 * (1 + abs(exact)))
     var out = q
-    row.withUnsafeBytes { AttentionKernels.axpy(0.5, $0.baseAddress!, &out, hd, type: type.ggmlType) }
+    row.withUnsafeBytes { AttentionKernels.axpy(0.5, $0.baseAddress!, &out, hd, type: type.ggmlType, kernels: kernels) }
     for i in 0..<hd { #expect(abs(out[i] - (q[i] + 0.5 * kd[i])) <= 1e-6) }
 }
 

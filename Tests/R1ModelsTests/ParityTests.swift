@@ -60,7 +60,7 @@ func checkGreedyParity(_ file: String, cacheType: KVCacheType, extraTolerance: F
 
 func checkGreedyParity<M: LanguageModel>(_ decoder: M, _ ref: Reference, file: String, cacheType: KVCacheType,
                                          tolerance: Float) throws {
-    let sharedPool = ThreadPool(threads: 2)
+    let sharedPool = ThreadPool(threads: 2, kernels: .test)
     let ws = decoder.makeWorkspace()
     let cache = decoder.makeCache(capacity: 256, type: cacheType)
     let vocab = decoder.vocabSize
@@ -137,7 +137,7 @@ func matmulParity(_ file: String) throws {
     let gguf = try GGUFFile(path: dir.appendingPathComponent(ref.model).path)
     let blob = try Data(contentsOf: dir.appendingPathComponent(ref.data))
     let floats: [Float] = blob.withUnsafeBytes { raw in (0..<blob.count / 4).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
-    let pool = ThreadPool(threads: 2), scratch = MatMulScratch()
+    let pool = ThreadPool(threads: 2, kernels: .test), scratch = MatMulScratch()
     #expect(!ref.matmuls.isEmpty)
     for m in ref.matmuls {
         let info = try #require(gguf.tensor(named: m.weight))

@@ -15,7 +15,7 @@ import R1Kernels
     func logits(_ path: String, ids: [Int]) throws -> [Float] {
         let decoder = try ModelLoader.load(path: path, contextLength: 64).decoder!
         return decoder.forward(ids, cache: decoder.makeCache(type: .f32), workspace: decoder.makeWorkspace(),
-                               pool: ThreadPool(threads: 2))
+                               pool: ThreadPool(threads: 2, kernels: .test))
     }
 
     @Test func loadsAsTheUnsplitModel() throws {

@@ -18,7 +18,7 @@ func decodeStep(_ d: Decoder, _ tokens: [Int], _ caches: [KVCache], _ ws: Decode
     @Test(arguments: models)
     func batchedLogitsEqualSingleSequence(_ name: String) throws {
         let m = try ModelLoader.load(path: Fixture.model(name))
-        let pool = ThreadPool(threads: 2)
+        let pool = ThreadPool(threads: 2, kernels: .test)
         let decoder = try #require(m.decoder)
         let ws = decoder.makeWorkspace()
         let prompts = [[1, 2, 3, 4, 5, 6, 7], [40, 41], [100, 7, 9, 200, 13]]
@@ -58,7 +58,7 @@ func decodeStep(_ d: Decoder, _ tokens: [Int], _ caches: [KVCache], _ ws: Decode
     @Test(arguments: ["qwen2-tiny", "qwen3-tiny", "qwen2-tiny-gguf/qwen2-tiny-q8_0.gguf"])
     func mixedPrefillAndDecodeStepEqualsSingleSequence(_ name: String) throws {
         let m = try ModelLoader.load(path: Fixture.model(name))
-        let pool = ThreadPool(threads: 2)
+        let pool = ThreadPool(threads: 2, kernels: .test)
         let decoder = try #require(m.decoder)
         let ws = decoder.makeWorkspace()
         let v = decoder.config.vocabSize
@@ -90,7 +90,7 @@ func decodeStep(_ d: Decoder, _ tokens: [Int], _ caches: [KVCache], _ ws: Decode
 
     @Test func concurrentRequestsGetTheirOwnGreedyContinuation() async throws {
         let loaded = try ModelLoader.load(path: Fixture.model("qwen2-tiny"))
-        let engine = try Engine(model: loaded, threads: 2)
+        let engine = try Engine(model: loaded, threads: 2, kernels: .test)
         let prompts = ["What is 2+2?", "Name a colour.", "Tell me a long story about a fox.", "hi"]
         let parameters = greedy(maxTokens: 20) { $0.reusePromptCache = false; $0.thinkingBudget = 6 }
         var expected: [[Int]] = []

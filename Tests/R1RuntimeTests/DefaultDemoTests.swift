@@ -31,7 +31,7 @@ final class TextSink: @unchecked Sendable {
 
     @Test func runsOnTheShippedModel() async throws {
         let path = try resolveModelPath("default")
-        let engine = try Engine(model: ModelLoader.load(path: path), threads: 1)
+        let engine = try Engine(model: ModelLoader.load(path: path), threads: 1, kernels: .test)
         let out = try await demoOutput(engine: engine, modelPath: path, maxTokens: 8)
         let demo = ReasoningDemo(maxTokens: 8)
         #expect(out.contains("built-in default model"))

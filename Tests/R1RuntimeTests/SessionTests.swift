@@ -51,7 +51,7 @@ import R1Models
     }
 
     @Test func realModelContinuationIsTheSameWithReuse() async throws {
-        let engine = try Engine(model: ModelLoader.load(path: Fixture.model("qwen2-tiny")), threads: 1)
+        let engine = try Engine(model: ModelLoader.load(path: Fixture.model("qwen2-tiny")), threads: 1, kernels: .test)
         let a = try await collect(engine.generate(.promptIds(openPrompt), parameters: greedy(maxTokens: 8) { $0.reusePromptCache = false }))
         let b = try await collect(engine.generate(.promptIds(openPrompt + a.ids.prefix(3)), parameters: greedy(maxTokens: 5)))
         #expect(b.stats.promptTokensReused == openPrompt.count + 2)

@@ -12,7 +12,7 @@ import R1Tokenizer
         .appendingPathComponent("Fixtures/models/qwen2-tiny").path
 
     @Test func budgetZeroIsPreparedLikeTheCLI() async throws {
-        let engine = try Engine(model: ModelLoader.load(path: Self.tiny, contextLength: 256), threads: 1)
+        let engine = try Engine(model: ModelLoader.load(path: Self.tiny, contextLength: 256), threads: 1, kernels: .test)
         let backend = EngineBackend(engine: engine, modelName: "tiny", queueCapacity: 2, defaultSampling: .greedy)
         let messages = [PromptFormatter.userMessage("What is 2+2?")]
         var parameters = GenerationParameters(maxTokens: 4, sampling: .greedy)

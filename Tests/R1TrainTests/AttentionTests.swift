@@ -95,7 +95,7 @@ import R1Kernels
         let ref = referenceForward(c, q: q, k: k, v: v)
         let refB = referenceBackward(c, q: q, k: k, v: v, probs: ref.probs, dout: dout)
 
-        let pool = ThreadPool(threads: 3)
+        let pool = ThreadPool(threads: 3, kernels: .test)
         var probs = [Float](repeating: .nan, count: c.segments.probCount), out = [Float](repeating: .nan, count: t * a.qDim)
         var dq = out, dk = [Float](repeating: .nan, count: t * a.kvDim), dv = dk
         probs.withUnsafeMutableBufferPointer { p in

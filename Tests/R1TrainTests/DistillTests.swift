@@ -206,7 +206,7 @@ func errorText(_ body: () throws -> Any) -> String {
     @Test func aTinyTeacherRunsEndToEnd() async throws {
         let out = tempFolder("distill-tiny") + ".jsonl"
         defer { for p in [out, Distill.samplesPath(out: out)] { try? FileManager.default.removeItem(atPath: p) } }
-        let engine = try Engine(model: try ModelLoader.load(path: Self.tiny), threads: 2)
+        let engine = try Engine(model: try ModelLoader.load(path: Self.tiny), threads: 2, kernels: .test)
         let source = try LocalSource(engine: engine, label: "tiny", concurrency: 2)
         var request = Self.request(count: 2)
         request.difficulties = [1]
@@ -225,7 +225,7 @@ func errorText(_ body: () throws -> Any) -> String {
     /// The SFT line of a teacher's sample trains the ids the teacher generated: the prompt ids are the engine's, and a
     /// completion's ids are its generated ids wherever those are the tokenizer's own encoding of the text.
     @Test func sftIdsAreTheTeachersIds() async throws {
-        let engine = try Engine(model: try ModelLoader.load(path: Self.tiny), threads: 2)
+        let engine = try Engine(model: try ModelLoader.load(path: Self.tiny), threads: 2, kernels: .test)
         let formatter = try #require(engine.formatter)
         let tok = formatter.tokenizer
         let eos = try #require(tok.eosIds.first)

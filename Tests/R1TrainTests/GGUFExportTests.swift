@@ -36,7 +36,7 @@ private struct LlamaReference: Decodable {
 /// Greedy decoding with an F32 cache: the ids and each step's log-probabilities.
 private func greedy(_ model: LoadedModel, prompt: [Int], steps: Int) -> (ids: [Int], logprobs: [[Float]]) {
     let decoder = model.decoder!, vocab = decoder.config.vocabSize
-    let pool = ThreadPool(threads: 2)
+    let pool = ThreadPool(threads: 2, kernels: .test)
     let cache = decoder.makeCache(type: .f32)
     let workspace = decoder.makeWorkspace()
     var logits = Array(decoder.forward(prompt, cache: cache, workspace: workspace, pool: pool).suffix(vocab))

@@ -59,7 +59,7 @@ private func vector(_ v: JSONValue?) -> [Double] { (v?.array ?? []).map { $0.dou
     /// With ∂L/∂logp = -w per term, the log-prob backward is the weighted cross-entropy's; with a temperature the
     /// log-probs are those of logits / T.
     @Test func logprobBackwardIsCrossEntropysAtTemperatureOne() throws {
-        let pool = ThreadPool(threads: 2)
+        let pool = ThreadPool(threads: 2, kernels: .test)
         let layout = ParameterLayout(shape: try tinyShape())
         let params = FlatBuffer(count: layout.count)
         layout.initialize(params, seed: 5, std: 0.2)

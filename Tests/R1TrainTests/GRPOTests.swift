@@ -57,7 +57,7 @@ func grpoConfig(model: String, output: String) -> GRPOConfig {
         let folder = try grpoModelFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let loaded = try LoadedParameters(folder: folder)
-        let pool = ThreadPool(threads: 2)
+        let pool = ThreadPool(threads: 2, kernels: .test)
         let model = TrainModel(layout: loaded.layout, pool: pool)
         let policy = try loaded.layout.inferenceModel(loaded.parameters)
         var rng = TrainRandom(seed: 3)
@@ -127,7 +127,7 @@ func grpoConfig(model: String, output: String) -> GRPOConfig {
         c.maxPromptDraws = 8
         c.updatesPerStep = 1
         let loaded = try LoadedParameters(folder: folder)
-        let trainer = try GRPOTrainer(model: TrainModel(layout: loaded.layout, pool: ThreadPool(threads: 2)),
+        let trainer = try GRPOTrainer(model: TrainModel(layout: loaded.layout, pool: ThreadPool(threads: 2, kernels: .test)),
                                       parameters: loaded.parameters, reference: LoadedParameters(folder: folder).parameters,
                                       formatter: .init(path: folder), config: c)
         let r = try trainer.step()

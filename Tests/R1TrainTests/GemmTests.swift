@@ -21,9 +21,14 @@ import R1Train
                 for beta: Float in [0, 1, 0.5] {
                     var want = c0, got = c0
                     r1c_sgemm_ref(Int32(ta), Int32(tb), Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), beta, &want, Int32(n))
-                    r1c_sgemm(Int32(ta), Int32(tb), Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), beta, &got, Int32(n))
-                    let worst = zip(got, want).map { abs($0 - $1) / max(1, abs($1)) }.max()!
-                    #expect(worst <= 1e-5 * Float(k).squareRoot(), "m \(m) n \(n) k \(k) ta \(ta) tb \(tb) beta \(beta): \(worst)")
+                    for kernels in KernelPolicy.available {  // every micro-kernel this CPU runs
+                        got = c0
+                        r1c_sgemm(kernels.c, Int32(ta), Int32(tb), Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), beta,
+                                  &got, Int32(n))
+                        let worst = zip(got, want).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+                        #expect(worst <= 1e-5 * Float(k).squareRoot(),
+                                "\(kernels) m \(m) n \(n) k \(k) ta \(ta) tb \(tb) beta \(beta): \(worst)")
+                    }
                 }
             }
         }
@@ -33,8 +38,8 @@ import R1Train
         let (m, n, k) = (77, 300, 129)
         let a = random(m * k, seed: 4), b = random(n * k, seed: 5)
         var single = [Float](repeating: 0, count: m * n), pooled = single
-        r1c_sgemm(0, 1, Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(k), 0, &single, Int32(n))
-        let gemm = Gemm(pool: ThreadPool(threads: 3))
+        r1c_sgemm(KernelPolicy.test.c, 0, 1, Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(k), 0, &single, Int32(n))
+        let gemm = Gemm(pool: ThreadPool(threads: 3, kernels: .test))
         a.withUnsafeBufferPointer { ab in
             b.withUnsafeBufferPointer { bb in
                 pooled.withUnsafeMutableBufferPointer { cb in

@@ -51,7 +51,7 @@ struct TrainReference: Decodable {
     func gradientsMatchPyTorch(_ name: String) throws {
         let ref = try TrainReference.load(name)
         let loaded = try LoadedParameters(folder: trainFixtures.appendingPathComponent(name).path)
-        let pool = ThreadPool(threads: 2)  // a pool per test: parallelFor is not reentrant, tests run concurrently
+        let pool = ThreadPool(threads: 2, kernels: .test)  // a pool per test: parallelFor is not reentrant, tests run concurrently
         let model = TrainModel(layout: loaded.layout, pool: pool)
         let batch = try model.batch(ref.sequences)
         let grads = FlatBuffer(count: loaded.layout.count)
@@ -82,7 +82,7 @@ struct TrainReference: Decodable {
         let ref = try TrainReference.load(name)
         let adam = try #require(ref.adamw)
         let loaded = try LoadedParameters(folder: trainFixtures.appendingPathComponent(name).path)
-        let pool = ThreadPool(threads: 2)  // a pool per test: parallelFor is not reentrant, tests run concurrently
+        let pool = ThreadPool(threads: 2, kernels: .test)  // a pool per test: parallelFor is not reentrant, tests run concurrently
         let model = TrainModel(layout: loaded.layout, pool: pool)
         var config = OptimizerConfig()
         config.learningRate = adam.lr

@@ -51,7 +51,7 @@ func tempFolder(_ name: String) -> String {
     }
 
     @Test func resumedRunIsBitIdentical() throws {
-        let pool = ThreadPool(threads: 2)
+        let pool = ThreadPool(threads: 2, kernels: .test)
         let straight = try fresh(pool: pool)
         var losses: [Double] = []
         for _ in 0..<8 { losses.append(try straight.step().loss) }
@@ -72,7 +72,7 @@ func tempFolder(_ name: String) -> String {
     }
 
     @Test func sameSeedSameRunAnyThreadCount() throws {
-        let a = try fresh(pool: ThreadPool(threads: 1)), b = try fresh(pool: ThreadPool(threads: 3))
+        let a = try fresh(pool: ThreadPool(threads: 1, kernels: .test)), b = try fresh(pool: ThreadPool(threads: 3, kernels: .test))
         for _ in 0..<3 {
             _ = try a.step()
             _ = try b.step()
@@ -81,7 +81,7 @@ func tempFolder(_ name: String) -> String {
     }
 
     @Test func badInputIsNamed() throws {
-        let model = TrainModel(layout: ParameterLayout(shape: try tinyShape()), pool: ThreadPool(threads: 1))
+        let model = TrainModel(layout: ParameterLayout(shape: try tinyShape()), pool: ThreadPool(threads: 1, kernels: .test))
         #expect(throws: TrainError.self) { try model.batch([TrainSequence(ids: [1, 64])]) }
         #expect(throws: TrainError.self) { try model.batch([TrainSequence(ids: [1, 2], lossMask: [1])]) }
         #expect(throws: TrainError.self) { try model.batch([]) }

@@ -205,6 +205,7 @@ public final class Decoder: LanguageModel {
         let items = n * c.kvHeadCount * parts
         let lanes = min(items, pool.threadCount * 4)
         let (scoreBase, stride) = workspace.scoreRows(lanes: lanes, span: perItem * maxSpan, hint: perItem * longest)
+        let kernels = pool.kernels
         pool.parallelFor(lanes) { lane in
             let s = scoreBase + lane * stride   // (perItem, span)
             var item = lane
@@ -216,14 +217,14 @@ public final class Decoder: LanguageModel {
                 let q = ws.q + i * qDim + h0 * hd   // perItem heads, hd apart
                 for j in 0..<span {
                     let k = cache.key(l, j, kvh)
-                    for hh in 0..<perItem { s[hh * span + j] = AttentionKernels.dot(q + hh * hd, k, hd, type: type) * scale }
+                    for hh in 0..<perItem { s[hh * span + j] = AttentionKernels.dot(q + hh * hd, k, hd, type: type, kernels: kernels) * scale }
                 }
                 for hh in 0..<perItem { Vec.softmax(s + hh * span, span) }
                 let out = ws.attn + i * qDim + h0 * hd
                 out.update(repeating: 0, count: perItem * hd)
                 for j in 0..<span {
                     let v = cache.value(l, j, kvh)
-                    for hh in 0..<perItem { AttentionKernels.axpy(s[hh * span + j], v, out + hh * hd, hd, type: type) }
+                    for hh in 0..<perItem { AttentionKernels.axpy(s[hh * span + j], v, out + hh * hd, hd, type: type, kernels: kernels) }
                 }
                 item += lanes
             }

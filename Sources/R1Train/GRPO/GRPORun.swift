@@ -11,11 +11,12 @@ public enum GRPORun {
     /// Completions per step written to samples.txt.
     static let samplesPerStep = 4
 
-    public static func run(_ config: GRPOConfig, resume: String? = nil, progress: (String) -> Void) throws {
+    public static func run(_ config: GRPOConfig, resume: String? = nil, kernels: KernelPolicy = .best,
+                           progress: (String) -> Void) throws {
         let fm = FileManager.default
         let formatter: PromptFormatter
         do { formatter = try PromptFormatter(path: config.model) } catch { throw TrainError("\(config.model): \(error)") }
-        let pool = ThreadPool(threads: config.threads ?? ThreadPool.defaultThreadCount)
+        let pool = ThreadPool(threads: config.threads ?? ThreadPool.defaultThreadCount, kernels: kernels)
         let reference = config.beta > 0 ? try LoadedParameters(folder: config.model).parameters : nil
         let trainer: GRPOTrainer
         if let resume {

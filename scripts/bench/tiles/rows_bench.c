@@ -2,6 +2,8 @@
 // Checks the AVX-512 decode rows (kernels_avx512_rows.c) against the AVX2 rows (Q4_0) / a plain double loop (F16),
 // then times one thread streaming a ~64 MB 1536 × 8960-like weight matrix (bigger than L3): GB/s of weights read.
 #include "R1KernelsC.h"
+// the KernelPolicy level passed to the entry points: 1 AVX2, 2 AVX-512 (the f16 ones always get 2)
+static int isa = 1;
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
@@ -29,8 +31,8 @@ static int check_q(int type, int rows, int nb) {
     uint8_t *w = malloc((size_t)rows * nb * bs), *x = malloc((size_t)nb * 34);
     float *y0 = calloc(rows, 4), *y1 = calloc(rows, 4);
     fill_q(w, (size_t)rows * nb, bs); fill_q(x, nb, 34);
-    r1c_set_avx512(0); r1c_dot_rows(type, w, nb * bs, rows, x, nb, y0);
-    r1c_set_avx512(1); r1c_dot_rows(type, w, nb * bs, rows, x, nb, y1);
+    isa = 1 + (0); r1c_dot_rows(isa, type, w, nb * bs, rows, x, nb, y0);
+    isa = 1 + (1); r1c_dot_rows(isa, type, w, nb * bs, rows, x, nb, y1);
     double e = 0, m = 0;
     for (int i = 0; i < rows; i++) { e = fmax(e, fabs(y0[i] - y1[i])); m = fmax(m, fabs(y0[i])); }
     int ok = e <= 1e-4 * (m + 1e-3) + 1e-6;
@@ -44,7 +46,7 @@ static int check_f16(int rows, int cols) {
     float *x = malloc((size_t)cols * 4), *y = calloc(rows, 4);
     for (int i = 0; i < rows * cols; i++) put_half(w + 2 * i, frand());
     for (int i = 0; i < cols; i++) x[i] = frand();
-    if (!r1c_f16_rows(w, cols * 2, rows, x, cols, y)) { printf("f16 rows declined\n"); return 0; }
+    if (!r1c_f16_rows(2, w, cols * 2, rows, x, cols, y)) { printf("f16 rows declined\n"); return 0; }
     int ok = 1;
     for (int r = 0; r < rows; r++) {
         double s = 0, a = 0;
@@ -64,10 +66,10 @@ static void bench_q(int type, int rows, int nb, int chunk) {
     fill_q(w, (size_t)rows * nb, bs); fill_q(x, nb, 34);
     double g[2];
     for (int a = 0; a < 2; a++) {
-        r1c_set_avx512(a);
+        isa = 1 + (a);
         int reps = 0; double t0 = now(), t1;
         do {
-            for (int r = 0; r < rows; r += chunk) r1c_dot_rows(type, w + r * rb, rb, rows - r < chunk ? rows - r : chunk, x, nb, y + r);
+            for (int r = 0; r < rows; r += chunk) r1c_dot_rows(isa, type, w + r * rb, rb, rows - r < chunk ? rows - r : chunk, x, nb, y + r);
             reps++;
         } while ((t1 = now()) - t0 < 1.0);
         g[a] = (double)reps * bytes / (t1 - t0) / 1e9;
@@ -85,7 +87,7 @@ static void bench_f16(int rows, int cols, int chunk) {
     for (int i = 0; i < cols; i++) x[i] = frand();
     int reps = 0; double t0 = now(), t1;
     do {
-        for (int r = 0; r < rows; r += chunk) r1c_f16_rows(w + (size_t)r * cols * 2, cols * 2, rows - r < chunk ? rows - r : chunk, x, cols, y + r);
+        for (int r = 0; r < rows; r += chunk) r1c_f16_rows(2, w + (size_t)r * cols * 2, cols * 2, rows - r < chunk ? rows - r : chunk, x, cols, y + r);
         reps++;
     } while ((t1 = now()) - t0 < 1.0);
     printf("F16  rows %5d K=%5d (%.0f MB): AVX-512 %5.1f GB/s\n", rows, cols, bytes / 1e6, (double)reps * bytes / (t1 - t0) / 1e9);
@@ -112,7 +114,7 @@ __attribute__((target("avx512f"))) static void bench_read(size_t bytes) {
 }
 
 int main(void) {
-    if (!r1c_has_avx512()) { printf("no AVX-512\n"); return 0; }
+    if (!(r1c_cpu_isa() >= 2)) { printf("no AVX-512\n"); return 0; }
     int ok = 1;
     const int nbs[] = {1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 48, 280};
     for (int t = 0; t < 2; t++)

@@ -7,6 +7,9 @@
 #include "../../../Sources/R1KernelsC/kernels_avx512_k.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512_q.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512_rows.c"
+#include "../../../Sources/R1KernelsC/kernels_f16.c"
+// the KernelPolicy level passed to the entry points: 1 AVX2, 2 AVX-512
+static int isa = 1;
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,10 +93,10 @@ int main(int argc, char **argv) {
             for (int rr = 0; rr < 2; rr++) {
                 int nr = rr ? 5 : 16;
                 for (int T = 1; T <= maxT; T++) {
-                    r1c_set_avx512(0);
-                    r1c_dot_tile(types[ti], w, rb, nr, x, xs, T, nb, y0, nr);
-                    r1c_set_avx512(1);
-                    r1c_dot_tile(types[ti], w, rb, nr, x, xs, T, nb, y1, nr);
+                    isa = 1 + (0);
+                    r1c_dot_tile(isa, types[ti], w, rb, nr, x, xs, T, nb, y0, nr);
+                    isa = 1 + (1);
+                    r1c_dot_tile(isa, types[ti], w, rb, nr, x, xs, T, nb, y1, nr);
                     float mag = 0;  // outputs are sums of large terms that cancel: tolerance relative to the tile's largest
                     for (int i = 0; i < nr * T; i++) mag = fmaxf(mag, fabsf(y0[i]));
                     for (int i = 0; i < nr * T; i++)
@@ -104,7 +107,7 @@ int main(int argc, char **argv) {
             }
             free(w); free(x);
         }
-    printf("correctness: %s (avx512 cpu: %d)\n", fails ? "FAIL" : "ok", r1c_has_avx512());
+    printf("correctness: %s (avx512 cpu: %d)\n", fails ? "FAIL" : "ok", (r1c_cpu_isa() >= 2));
     // (a') Q4_K error against the exact sum, relative to Σ|w·x|, for both tiles (16 rows × 9 tokens, K = 1536, 8960)
     for (int ki = 1; ki < 3; ki++) {
         int nb = Ks[ki] / 256, rows = 16, T = 9;
@@ -114,8 +117,8 @@ int main(int argc, char **argv) {
         fill_x(x, nb * T);
         float y[2][16 * 9];
         for (int a = 0; a < 2; a++) {
-            r1c_set_avx512(a);
-            r1c_dot_tile(R1C_Q4_K, w, rb, rows, x, xs, T, nb, y[a], rows);
+            isa = 1 + (a);
+            r1c_dot_tile(isa, R1C_Q4_K, w, rb, rows, x, xs, T, nb, y[a], rows);
         }
         double worst[2] = {0, 0}, rms[2] = {0, 0};
         for (int t = 0; t < T; t++)
@@ -143,9 +146,9 @@ int main(int argc, char **argv) {
             double best[2] = {1e9, 1e9};
             for (int it = 0; it < iters; it++)
                 for (int a = 0; a < 2; a++) {
-                    r1c_set_avx512(a);
+                    isa = 1 + (a);
                     double t0 = now();
-                    for (int rep = 0; rep < 4 * (256 / T); rep++) r1c_dot_tile(types[ti], w, rb, rows, x, xs, T, nb, y, rows);
+                    for (int rep = 0; rep < 4 * (256 / T); rep++) r1c_dot_tile(isa, types[ti], w, rb, rows, x, xs, T, nb, y, rows);
                     double dt = (now() - t0) / (4 * (256 / T));
                     if (dt < best[a]) best[a] = dt;
                 }

@@ -2,6 +2,8 @@
 // Checks the AVX-512 Q8_0/Q4_0/F16 prefill tiles against the AVX2 tiles / a plain loop and times 16 rows × T tokens
 // (thread CPU time, so a shared machine skews it less).
 #include "R1KernelsC.h"
+// the KernelPolicy level passed to the entry points: 1 AVX2, 2 AVX-512 (the f16 ones always get 2)
+static int isa = 1;
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
@@ -29,8 +31,8 @@ static int check_q(int type, int rows, int tokens, int nb) {
     uint8_t *w = malloc((size_t)rows * nb * bs), *x = malloc((size_t)tokens * nb * 34 + 64);
     float *y0 = calloc((size_t)tokens * rows, 4), *y1 = calloc((size_t)tokens * rows, 4);
     fill_q(w, rows * nb, bs); fill_q(x, tokens * nb, 34);
-    r1c_set_avx512(0); r1c_dot_tile(type, w, nb * bs, rows, x, nb * 34, tokens, nb, y0, rows);
-    r1c_set_avx512(1); r1c_dot_tile(type, w, nb * bs, rows, x, nb * 34, tokens, nb, y1, rows);
+    isa = 1 + (0); r1c_dot_tile(isa, type, w, nb * bs, rows, x, nb * 34, tokens, nb, y0, rows);
+    isa = 1 + (1); r1c_dot_tile(isa, type, w, nb * bs, rows, x, nb * 34, tokens, nb, y1, rows);
     double e = 0, m = 0;
     for (int i = 0; i < tokens * rows; i++) { e = fmax(e, fabs(y0[i] - y1[i])); m = fmax(m, fabs(y0[i])); }
     int ok = e <= 1e-4 * (m + 1e-3) + 1e-6;
@@ -44,7 +46,7 @@ static int check_f16(int rows, int tokens, int cols) {
     float *x = malloc((size_t)tokens * cols * 4), *y = calloc((size_t)tokens * rows, 4);
     for (int i = 0; i < rows * cols; i++) put_half(w + 2 * i, frand());
     for (int i = 0; i < tokens * cols; i++) x[i] = frand();
-    if (!r1c_f16_tile(w, cols * 2, rows, x, tokens, cols, y, rows)) { printf("f16 tile declined\n"); return 0; }
+    if (!r1c_f16_tile(2, w, cols * 2, rows, x, tokens, cols, y, rows)) { printf("f16 tile declined\n"); return 0; }
     int ok = 1;
     for (int t = 0; t < tokens; t++)
         for (int r = 0; r < rows; r++) {
@@ -64,9 +66,9 @@ static void bench_q(int type, int tokens, int nb) {
     fill_q(w, rows * nb, bs); fill_q(x, tokens * nb, 34);
     double g[2];
     for (int a = 0; a < 2; a++) {
-        r1c_set_avx512(a);
+        isa = 1 + (a);
         int reps = 0; double t0 = now(), t1;
-        do { r1c_dot_tile(type, w, nb * bs, rows, x, nb * 34, tokens, nb, y, rows); reps++; } while ((t1 = now()) - t0 < 0.3);
+        do { r1c_dot_tile(isa, type, w, nb * bs, rows, x, nb * 34, tokens, nb, y, rows); reps++; } while ((t1 = now()) - t0 < 0.3);
         g[a] = (double)reps * rows * tokens * nb * 32 / (t1 - t0) / 1e9;
     }
     printf("%s K=%5d T=%3d: AVX2 %6.1f  AVX-512 %6.1f GMAC/s (%.2fx)\n", type == R1C_Q8_0 ? "Q8_0" : "Q4_0", nb * 32, tokens, g[0], g[1], g[1] / g[0]);
@@ -79,13 +81,13 @@ static void bench_f16(int rows, int tokens, int cols) {
     for (int i = 0; i < rows * cols; i++) put_half(w + 2 * i, frand());
     for (int i = 0; i < tokens * cols; i++) x[i] = frand();
     int reps = 0; double t0 = now(), t1;
-    do { r1c_f16_tile(w, cols * 2, rows, x, tokens, cols, y, rows); reps++; } while ((t1 = now()) - t0 < 0.3);
+    do { r1c_f16_tile(2, w, cols * 2, rows, x, tokens, cols, y, rows); reps++; } while ((t1 = now()) - t0 < 0.3);
     printf("F16  K=%5d T=%3d rows %d: AVX-512 %6.1f GMAC/s\n", cols, tokens, rows, (double)reps * rows * tokens * cols / (t1 - t0) / 1e9);
     free(w); free(x); free(y);
 }
 
 int main(int argc, char **argv) {
-    if (!r1c_has_avx512()) { printf("no AVX-512\n"); return 0; }
+    if (!(r1c_cpu_isa() >= 2)) { printf("no AVX-512\n"); return 0; }
     int ok = 1;
     const int toks[] = {1, 2, 3, 4, 5, 8, 9}, nbs[] = {1, 3, 48, 280};
     for (int type = 0; type < 2; type++)

@@ -1,0 +1,36 @@
+// What `r1 bench` times (Sources/r1/BenchCommand.swift), on R1Models alone: prefill of P random ids after D ids of
+// context, then G single-token decode steps, F16 KV cache, medians of R; one JSON line like `r1 bench --json`.
+import Foundation
+import R1Kernels
+import R1Models
+
+let a = CommandLine.arguments
+let path = a[1], p = Int(a[2])!, g = Int(a[3])!, depth = Int(a[4])!, reps = Int(a[5])!
+let loaded = try ModelLoader.load(path: path, contextLength: depth + max(p, g) + 1)
+let decoder = loaded.decoder
+let pool = ThreadPool(threads: ThreadPool.defaultThreadCount)
+let vocab = decoder.config.vocabSize
+func ids(_ n: Int) -> [Int] { var rng = SystemRandomNumberGenerator(); return (0..<n).map { _ in Int.random(in: 0..<vocab, using: &rng) } }
+func since(_ t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+let cache = decoder.makeCache(capacity: depth + max(p, g) + 1, type: .f16)
+let ws = decoder.makeWorkspace()
+_ = decoder.forward(ids(1), cache: cache, workspace: ws, pool: pool)
+cache.truncate(to: 0)
+var i = 0
+let d = ids(depth)
+while i < depth { let n = min(512, depth - i); _ = decoder.forward(Array(d[i..<(i + n)]), cache: cache, workspace: ws, pool: pool); i += n }
+var pp: [Double] = [], tg: [Double] = []
+for _ in 0..<reps {
+    if p > 0 {
+        cache.truncate(to: depth)
+        let x = ids(p), t0 = DispatchTime.now().uptimeNanoseconds
+        _ = decoder.forward(x, cache: cache, workspace: ws, pool: pool)
+        pp.append(Double(p) / since(t0))
+    }
+    cache.truncate(to: depth)
+    let x = ids(g), t0 = DispatchTime.now().uptimeNanoseconds
+    for id in x { _ = decoder.forward([id], cache: cache, workspace: ws, pool: pool) }
+    tg.append(Double(g) / since(t0))
+}
+func median(_ v: [Double]) -> Double { v.isEmpty ? 0 : v.sorted()[v.count / 2] }
+print("{\"prompt_tokens_per_second\": \(median(pp)), \"generate_tokens_per_second\": \(median(tg))}")
