@@ -34,6 +34,31 @@ public struct Segment<Cache: SequenceCache> {
     }
 }
 
+/// A step's segments flattened for a forward pass: token i of the step is ids[i], runs at positions[i] in caches[i];
+/// logitRows lists the token rows whose logits the segments asked for, in order.
+struct FlatStep<Cache: SequenceCache> {
+    var ids: [Int] = [], caches: [Cache] = [], positions: [Int] = [], logitRows: [Int] = []
+
+    /// `model` names the caller in the trap for a cache given twice (our bug, never user input).
+    init(_ segments: [Segment<Cache>], model: String) {
+        precondition(segments.count < 2 || Set(segments.map { ObjectIdentifier($0.cache) }).count == segments.count,
+                     "\(model).forward: a cache twice in one step")
+        for s in segments {
+            precondition(!s.tokens.isEmpty && s.cache.count + s.tokens.count <= s.cache.capacity)
+            for (j, id) in s.tokens.enumerated() {
+                ids.append(id)
+                caches.append(s.cache)
+                positions.append(s.cache.count + j)
+            }
+            switch s.logits {
+            case .none: break
+            case .last: logitRows.append(ids.count - 1)
+            case .all: logitRows += (ids.count - s.tokens.count)..<ids.count
+            }
+        }
+    }
+}
+
 public protocol LanguageModel: Sendable {
     /// The per-sequence state this model's forward reads and appends to.
     associatedtype Cache: SequenceCache

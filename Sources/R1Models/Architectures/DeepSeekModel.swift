@@ -117,22 +117,8 @@ public final class DeepSeekModel: LanguageModel {
 
     public func forward(_ segments: [Segment<LatentCache>], workspace: DeepSeekWorkspace, pool: ThreadPool) -> [[Float]] {
         let c = config, d = c.hiddenSize, half = c.rope.rotaryDim / 2
-        var ids: [Int] = [], caches: [LatentCache] = [], positions: [Int] = [], logitRows: [Int] = []
-        precondition(segments.count < 2 || Set(segments.map { ObjectIdentifier($0.cache) }).count == segments.count,
-                     "DeepSeekModel.forward: a cache twice in one step")
-        for s in segments {
-            precondition(!s.tokens.isEmpty && s.cache.count + s.tokens.count <= s.cache.capacity)
-            for (j, id) in s.tokens.enumerated() {
-                ids.append(id)
-                caches.append(s.cache)
-                positions.append(s.cache.count + j)
-            }
-            switch s.logits {
-            case .none: break
-            case .last: logitRows.append(ids.count - 1)
-            case .all: logitRows += (ids.count - s.tokens.count)..<ids.count
-            }
-        }
+        let step = FlatStep(segments, model: "DeepSeekModel")
+        let ids = step.ids, caches = step.caches, positions = step.positions, logitRows = step.logitRows
         let n = ids.count, scratch = workspace.scratch
         let x = zeroedFloats(n * d), h = zeroedFloats(n * d), proj = zeroedFloats(n * d)  // (n, D) each
         defer { x.deallocate(); h.deallocate(); proj.deallocate() }

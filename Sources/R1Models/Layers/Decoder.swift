@@ -72,23 +72,8 @@ public final class Decoder: LanguageModel {
         let c = config
         let d = c.hiddenSize, hd = c.headDim, qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
         let half = c.rope.rotaryDim / 2
-        // flatten: token i of the step runs at positions[i] in caches[i]
-        var ids: [Int] = [], caches: [KVCache] = [], positions: [Int] = [], logitRows: [Int] = []
-        precondition(segments.count < 2 || Set(segments.map { ObjectIdentifier($0.cache) }).count == segments.count,
-                     "Decoder.forward: a cache twice in one step")
-        for s in segments {
-            precondition(!s.tokens.isEmpty && s.cache.count + s.tokens.count <= s.cache.capacity)
-            for (j, id) in s.tokens.enumerated() {
-                ids.append(id)
-                caches.append(s.cache)
-                positions.append(s.cache.count + j)
-            }
-            switch s.logits {
-            case .none: break
-            case .last: logitRows.append(ids.count - 1)
-            case .all: logitRows += (ids.count - s.tokens.count)..<ids.count
-            }
-        }
+        let step = FlatStep(segments, model: "Decoder")
+        let ids = step.ids, caches = step.caches, positions = step.positions, logitRows = step.logitRows
         let n = ids.count
         let ws = workspace.activations(tokens: n, config: c)
         let scratch = workspace.scratch
