@@ -36,7 +36,9 @@ let package = Package(
         .target(name: "R1KernelsC"),  // AVX2 int8 dot products, per-function target attributes, runtime dispatch
         .target(name: "R1Kernels", dependencies: ["R1KernelsC"]),
         // layer 1
-        .target(name: "R1Formats", dependencies: ["R1Kernels"]),
+        .target(name: "R1Formats", dependencies: [
+            "R1Kernels", .product(name: "OrderedCollections", package: "swift-collections"),
+        ]),
         .target(name: "R1Sampling", dependencies: ["R1Kernels"]),
         // R1Constrain: GBNF, regex and JSON Schema compiled to a byte-level grammar; token masks over a vocabulary
         .target(name: "R1Constrain"),
@@ -78,7 +80,7 @@ let package = Package(
         .testTarget(name: "R1FormatsTests", dependencies: ["R1Formats"]),
         .testTarget(name: "R1SamplingTests", dependencies: ["R1Sampling"]),
         .testTarget(name: "R1ConstrainTests", dependencies: ["R1Constrain", "R1Tokenizer"]),
-        .testTarget(name: "R1TokenizerTests", dependencies: ["R1Tokenizer"]),
+        .testTarget(name: "R1TokenizerTests", dependencies: ["R1Tokenizer", "R1Formats"]),
         .testTarget(name: "R1ModelsTests", dependencies: ["R1Models", "R1Formats", "R1Kernels"]),
         .testTarget(name: "R1RuntimeTests", dependencies: ["R1Runtime", "R1Constrain", "r1"]),
         .testTarget(name: "R1EvalTests", dependencies: ["R1Eval", "R1Runtime"]),

@@ -48,12 +48,12 @@ public struct EvalDataset: Sendable {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             let lineNo = n + 1
-            let row: [String: JSONValue]
+            let row: JSONObject
             do {
                 guard let o = try JSONValue.parse(Data(line.utf8)).object else {
                     throw EvalError("\(path):\(lineNo): expected a JSON object")
                 }
-                row = Dictionary(o.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+                row = JSONObject(o.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
             } catch let e as JSONParseError {
                 throw EvalError("\(path):\(lineNo): not JSON: \(e)")
             }
@@ -102,7 +102,7 @@ public struct EvalDataset: Sendable {
     }
 
     /// The layout of a row, from its fields.
-    static func detect(_ row: [String: JSONValue], fields: Fields?, at place: String) throws -> Layout {
+    static func detect(_ row: JSONObject, fields: Fields?, at place: String) throws -> Layout {
         let keys = Set(row.keys)
         if fields != nil { return .custom }
         if keys.isSuperset(of: ["task_id", "prompt", "test", "entry_point"]) { return .humanEval }
@@ -120,7 +120,7 @@ public struct EvalDataset: Sendable {
 
 /// Reads fields of one row, with errors naming the place, the field and the layout.
 private struct RowReader {
-    let row: [String: JSONValue]
+    let row: JSONObject
     let place: String
     let layout: EvalDataset.Layout
 

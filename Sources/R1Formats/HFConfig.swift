@@ -3,7 +3,7 @@ import Foundation
 
 /// A model's `config.json`, kept as parsed; architectures read their fields through the helpers.
 public struct HFConfig: Sendable {
-    public let values: [String: JSONValue]
+    public let values: JSONObject
     /// Where it came from, for error messages.
     public let source: String
 
@@ -23,7 +23,7 @@ public struct HFConfig: Sendable {
         try self.init(json: Data(json.utf8), source: source)
     }
 
-    public init(values: [String: JSONValue], source: String = "config.json") {
+    public init(values: JSONObject, source: String = "config.json") {
         self.values = values
         self.source = source
     }

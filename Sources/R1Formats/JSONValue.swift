@@ -1,7 +1,14 @@
-// A small JSON value and a strict RFC 8259 parser over raw bytes (config.json, safetensors headers, index files).
+// The project's one JSON value and a strict RFC 8259 parser over raw bytes: config.json, safetensors headers and index
+// files, tokenizer.json, chat-template contexts (JinjaValue converts from it) and the server's request bodies.
 import Foundation
+import OrderedCollections
+
+/// A JSON object's members in document order (templates print tools and arguments in the order the client sent them).
+/// A repeated key keeps its first position and its last value, as Python's `json.loads` does.
+public typealias JSONObject = OrderedDictionary<String, JSONValue>
 
 /// A parsed JSON value. Numbers without a fraction or exponent that fit in Int are `.int`, others `.double`.
+/// Objects keep their member order; equality ignores it (JSON's meaning).
 public enum JSONValue: Sendable, Equatable, CustomStringConvertible {
     case null
     case bool(Bool)
@@ -9,7 +16,21 @@ public enum JSONValue: Sendable, Equatable, CustomStringConvertible {
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && x.allSatisfy { k, v in y[k] == v }
+        default: return false
+        }
+    }
 
     public var isNull: Bool { self == .null }
 
@@ -45,7 +66,7 @@ public enum JSONValue: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
-    public var object: [String: JSONValue]? {
+    public var object: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
@@ -155,7 +176,7 @@ struct JSONParser {
         switch bytes[i] {
         case UInt8(ascii: "{"):
             i += 1
-            var obj: [String: JSONValue] = [:]
+            var obj = JSONObject()
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
             while true {

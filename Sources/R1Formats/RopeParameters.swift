@@ -33,8 +33,8 @@ public struct RopeParameters: Sendable, Equatable {
 
     /// From a config.json dictionary. `rope_parameters` (transformers 5) wins over `rope_theta`/`rope_scaling`
     /// (transformers 4); `rope_scaling: null` means default. Throws naming an unsupported type.
-    public init(config: [String: JSONValue], source: String = "config.json") throws {
-        var params: [String: JSONValue] = [:]
+    public init(config: JSONObject, source: String = "config.json") throws {
+        var params = JSONObject()
         if case .object(var p)? = config["rope_parameters"] {
             // Per-layer-type parameters (transformers 5 hybrid models): full attention is the model's RoPE.
             if p["rope_type"] == nil, p["rope_theta"] == nil, let full = p["full_attention"]?.object { p = full }

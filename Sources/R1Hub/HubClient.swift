@@ -3,6 +3,7 @@
 // redirects that stay on the same host only, for X-Repo-Commit, X-Linked-Etag or ETag, X-Linked-Size and the download Location.
 import AsyncHTTPClient
 import Foundation
+import R1Formats
 import NIOCore
 import NIOHTTP1
 
@@ -79,16 +80,14 @@ public final class HubClient: Sendable {
         let r = try await send(url)
         let body = try await r.body.collect(upTo: 64 << 20)
         try check(r, url: url, repo: repo, revision: revision, file: nil)
-        guard let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
-              let sha = json["sha"] as? String else {
+        guard let json = try? JSONValue.parse(Data(body.readableBytesView)), let sha = json["sha"]?.string else {
             throw HubError.io(path: url, reason: "the model info answer has no 'sha'; is HF_ENDPOINT a Hugging Face hub?")
         }
-        let siblings = json["siblings"] as? [[String: Any]] ?? []
+        let siblings = json["siblings"]?.array ?? []
         let files = siblings.compactMap { s -> HubFile? in
-            guard let name = s["rfilename"] as? String else { return nil }
-            let lfs = s["lfs"] as? [String: Any]
-            return HubFile(path: name, size: (s["size"] as? NSNumber)?.intValue ?? (lfs?["size"] as? NSNumber)?.intValue,
-                           sha256: lfs?["sha256"] as? String)
+            guard let name = s["rfilename"]?.string else { return nil }
+            let lfs = s["lfs"]
+            return HubFile(path: name, size: s["size"]?.int ?? lfs?["size"]?.int, sha256: lfs?["sha256"]?.string)
         }
         return RepoInfo(commit: sha, files: files)
     }

@@ -1,6 +1,7 @@
 // Ollama's local model store (`$OLLAMA_MODELS`, default ~/.ollama/models), as ollama's server/manifest.go and
 // types/model/name.go lay it out: manifests/HOST/NAMESPACE/NAME/TAG (a Docker v2 manifest) and blobs/sha256-HEX.
 import Foundation
+import R1Formats
 
 /// `[HOST/][NAMESPACE/]NAME[:TAG]` with Ollama's defaults registry.ollama.ai, library, latest.
 public struct OllamaName: Sendable, Equatable, CustomStringConvertible {
@@ -53,13 +54,13 @@ public struct OllamaParams: Sendable, Equatable {
 
     public init() {}
 
-    init(json: [String: Any]) {
-        let d: (String) -> Double? = { (json[$0] as? NSNumber)?.doubleValue }
-        let i: (String) -> Int? = { (json[$0] as? NSNumber)?.intValue }
+    init(json: JSONObject) {
+        let d: (String) -> Double? = { json[$0]?.double }
+        let i: (String) -> Int? = { json[$0]?.int ?? json[$0]?.double.map { Int($0.rounded(.towardZero)) } }
         temperature = d("temperature"); topP = d("top_p"); topK = i("top_k"); minP = d("min_p")
         repeatPenalty = d("repeat_penalty"); presencePenalty = d("presence_penalty")
         frequencyPenalty = d("frequency_penalty"); seed = i("seed"); numCtx = i("num_ctx"); numPredict = i("num_predict")
-        if let s = json["stop"] as? [String] { stop = s } else if let s = json["stop"] as? String { stop = [s] }
+        if let s = json["stop"]?.array { stop = s.compactMap(\.string) } else if let s = json["stop"]?.string { stop = [s] }
     }
 }
 
@@ -96,14 +97,13 @@ public struct OllamaStore: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw HubError.notFound(n.description, tried: [path])
         }
-        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let layers = json["layers"] as? [[String: Any]] else {
+        guard let json = try? JSONValue.parse(data), let layers = json["layers"]?.array else {
             throw HubError.badManifest(path: path, reason: "not a JSON manifest with a 'layers' list")
         }
         func layer(_ type: String) -> (digest: String, size: Int)? {
-            guard let l = layers.first(where: { $0["mediaType"] as? String == "application/vnd.ollama.image." + type }),
-                  let d = l["digest"] as? String else { return nil }
-            return (d, (l["size"] as? NSNumber)?.intValue ?? 0)
+            guard let l = layers.first(where: { $0["mediaType"]?.string == "application/vnd.ollama.image." + type }),
+                  let d = l["digest"]?.string else { return nil }
+            return (d, l["size"]?.int ?? 0)
         }
         func text(_ type: String) throws -> String? {
             guard let l = layer(type) else { return nil }
@@ -121,7 +121,7 @@ public struct OllamaStore: Sendable {
         guard FileManager.default.fileExists(atPath: blob) else { throw HubError.missingBlob(manifest: path, blob: blob) }
         var params: OllamaParams?
         if let p = try text("params") {
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(p.utf8))) as? [String: Any] else {
+            guard let obj = (try? JSONValue.parse(Data(p.utf8)))?.object else {
                 throw HubError.badManifest(path: path, reason: "the params layer is not a JSON object")
             }
             params = OllamaParams(json: obj)

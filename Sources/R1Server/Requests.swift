@@ -37,10 +37,8 @@ public struct CompletionRequest: Sendable {
 
 /// A typed view over a JSON object that throws 400s naming the field.
 struct FieldReader {
-    let object: [String: JSONValue]
+    let object: JSONObject
     var prefix = ""
-    /// The body read again keeping key order (JSONValue's objects do not), for what templates print: tools, calls.
-    var ordered: JinjaValue? = nil
 
     static func body(_ data: Data) throws(APIError) -> FieldReader {
         guard !data.isEmpty else { throw APIError.invalid("The request body is empty; expected a JSON object.") }
@@ -49,7 +47,7 @@ struct FieldReader {
             throw APIError.invalid("The request body is not valid JSON (\(error.description)).", code: "invalid_json")
         }
         guard let object = value.object else { throw APIError.invalid("The request body must be a JSON object.") }
-        return FieldReader(object: object, ordered: try? JinjaValue(json: data))
+        return FieldReader(object: object)
     }
 
     func present(_ key: String) -> JSONValue? {
@@ -194,8 +192,8 @@ extension ChatCompletionRequest {
             }
             options.topLogprobs = top
         }
-        let messages = try parseMessages(r.present("messages"), ordered: r.ordered)
-        let tools = try r.toolRequest(ordered: r.ordered)
+        let messages = try parseMessages(r.present("messages"))
+        let tools = try r.toolRequest()
         if let forced = try r.forcedArguments(tools) {
             guard options.format == nil else {
                 throw APIError.invalid("'response_format' and a named 'tool_choice' cannot be combined.", param: "tool_choice")
@@ -208,10 +206,8 @@ extension ChatCompletionRequest {
     /// Messages as the chat template sees them: `developer` becomes `system`, content parts are joined,
     /// `reasoning_content` / `reasoning` / `thinking` sent back in history are dropped (as DeepSeek's API does).
     /// Assistant `tool_calls` and a tool result's `tool_call_id` / `tool_name` are kept for the template, the calls
-    /// in their key order (from `ordered`, the body read with it).
-    static func parseMessages(_ value: JSONValue?, ordered: JinjaValue?, style: APIError.Style = .openAI) throws(APIError) -> [JinjaValue] {
-        var orderedList: [JinjaValue] = []
-        if case .object(let body)? = ordered, case .array(let l)? = body["messages"] { orderedList = l }
+    /// in the key order the client sent.
+    static func parseMessages(_ value: JSONValue?, style: APIError.Style = .openAI) throws(APIError) -> [JinjaValue] {
         func fail(_ message: String, _ param: String) -> APIError {
             var e = APIError.invalid(message, param: param)
             e.style = style
@@ -257,9 +253,7 @@ extension ChatCompletionRequest {
             message["content"] = content
             for key in ["name", "tool_call_id", "tool_name"] { if let s = o[key]?.string { message[key] = .string(s) } }
             if let calls = o["tool_calls"], calls.array != nil {
-                var list = JinjaValue(any: calls.foundation)
-                if i < orderedList.count, case .object(let om) = orderedList[i], let c = om["tool_calls"] { list = c }
-                message["tool_calls"] = Self.typedCalls(list)
+                message["tool_calls"] = Self.typedCalls(JinjaValue(calls))
             }
             out.append(.object(message))
         }
@@ -327,8 +321,8 @@ public struct OllamaChatRequest: Sendable {
         do throws(APIError) {
             let r = try FieldReader.body(data)
             let common = try OllamaCommon.parse(r, body: data, modelName: modelName, defaults: defaults, contextLength: contextLength)
-            let messages = try ChatCompletionRequest.parseMessages(r.present("messages"), ordered: r.ordered, style: .ollama)
-            return OllamaChatRequest(common: common, messages: messages, tools: try r.toolRequest(ordered: r.ordered))
+            let messages = try ChatCompletionRequest.parseMessages(r.present("messages"), style: .ollama)
+            return OllamaChatRequest(common: common, messages: messages, tools: try r.toolRequest())
         } catch {
             var e = error
             e.style = .ollama
@@ -337,17 +331,3 @@ public struct OllamaChatRequest: Sendable {
     }
 }
 
-extension JSONValue {
-    /// The Foundation object JSONSerialization writes.
-    var foundation: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let b): b
-        case .int(let i): i
-        case .double(let d): d
-        case .string(let s): s
-        case .array(let a): a.map(\.foundation)
-        case .object(let o): o.mapValues(\.foundation)
-        }
-    }
-}

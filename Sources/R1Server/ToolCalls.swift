@@ -31,14 +31,12 @@ public struct ToolRequest: Sendable {
 
 extension FieldReader {
     /// `tools` (an array of `{"type": "function", "function": {"name", "description", "parameters"}}`) and
-    /// `tool_choice`; `ordered` is the same body read with its key order. "required" and a named function need
+    /// `tool_choice`, the tools in the key order the client sent. "required" and a named function need
     /// output constrained to a call, which this server cannot do yet: a 400 says so.
-    func toolRequest(ordered: JinjaValue?) throws(APIError) -> ToolRequest {
+    func toolRequest() throws(APIError) -> ToolRequest {
         var request = ToolRequest()
         if let value = present("tools") {
             guard let list = value.array else { throw typeError("tools", "an array of tool objects") }
-            var orderedList: [JinjaValue] = []
-            if case .object(let body)? = ordered, case .array(let l)? = body["tools"] { orderedList = l }
             for (i, tool) in list.enumerated() {
                 let param = "tools[\(i)]"
                 guard let o = tool.object else { throw APIError.invalid("Invalid type for '\(param)': expected an object.", param: param) }
@@ -58,7 +56,7 @@ extension FieldReader {
                     throw APIError.invalid("Invalid type for '\(param).function.parameters': expected a JSON Schema object.",
                                            param: "\(param).function.parameters", code: "invalid_type")
                 }
-                request.tools.append(i < orderedList.count ? orderedList[i] : JinjaValue(any: tool.foundation))
+                request.tools.append(JinjaValue(tool))
             }
         }
         if let choice = present("tool_choice") {

@@ -1,6 +1,7 @@
 // Building a Tokenizer from Hugging Face `tokenizer.json` + `tokenizer_config.json`, or from GGUF's plain arrays
 // (tokenizer.ggml.tokens / merges / token_type / pre); both go through one TokenizerSpec.
 import Foundation
+import R1Formats
 
 extension Tokenizer {
     /// Loads `tokenizer.json` and, when present, `tokenizer_config.json` from a model directory.
@@ -13,16 +14,14 @@ extension Tokenizer {
 
     /// Builds from the contents of `tokenizer.json` and (optionally) `tokenizer_config.json`.
     public convenience init(tokenizerJSON: Data, tokenizerConfigJSON: Data? = nil) throws {
-        guard let root = try JSONSerialization.jsonObject(with: tokenizerJSON) as? [String: Any] else {
-            throw TokenizerError.malformed("tokenizer.json is not an object")
+        func object(_ data: Data, _ name: String) throws -> JSONObject {
+            let value: JSONValue
+            do { value = try JSONValue.parse(data) } catch { throw TokenizerError.malformed("\(name): \(error)") }
+            guard let object = value.object else { throw TokenizerError.malformed("\(name) is not an object") }
+            return object
         }
-        var config: [String: Any] = [:]
-        if let data = tokenizerConfigJSON {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw TokenizerError.malformed("tokenizer_config.json is not an object")
-            }
-            config = object
-        }
+        let root = try object(tokenizerJSON, "tokenizer.json")
+        let config = try tokenizerConfigJSON.map { try object($0, "tokenizer_config.json") } ?? [:]
         try self.init(spec: try TokenizerSpec(json: root, config: config))
     }
 
@@ -101,116 +100,114 @@ private func parseMerge(_ line: String) throws -> (String, String) {
 
 extension TokenizerSpec {
     @_optimize(speed)
-    init(json root: [String: Any], config: [String: Any]) throws {
+    init(json root: JSONObject, config: JSONObject) throws {
         self.init()
-        guard let model = root["model"] as? [String: Any] else { throw TokenizerError.malformed("no model") }
-        let type = model["type"] as? String ?? "BPE"
+        guard let model = root["model"]?.object else { throw TokenizerError.malformed("no model") }
+        let type = model["type"]?.string ?? "BPE"
         guard type == "BPE" else { throw TokenizerError.unsupported("model \(type)") }
-        if let dropout = model["dropout"] as? Double, dropout > 0 { throw TokenizerError.unsupported("BPE dropout") }
-        if model["byte_fallback"] as? Bool == true { throw TokenizerError.unsupported("BPE byte_fallback") }
+        if let dropout = model["dropout"]?.double, dropout > 0 { throw TokenizerError.unsupported("BPE dropout") }
+        if model["byte_fallback"]?.bool == true { throw TokenizerError.unsupported("BPE byte_fallback") }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = model[key] as? String, !value.isEmpty { throw TokenizerError.unsupported("BPE \(key)") }
+            if let value = model[key]?.string, !value.isEmpty { throw TokenizerError.unsupported("BPE \(key)") }
         }
-        ignoreMerges = model["ignore_merges"] as? Bool ?? false
-        guard let vocab = model["vocab"] as? [String: Any] else { throw TokenizerError.malformed("no model.vocab") }
-        self.vocab = vocab.compactMap { key, value in (value as? Int).map { (key, $0) } }
-        for entry in model["merges"] as? [Any] ?? [] {
-            if let line = entry as? String {
+        ignoreMerges = model["ignore_merges"]?.bool ?? false
+        guard let vocab = model["vocab"]?.object else { throw TokenizerError.malformed("no model.vocab") }
+        self.vocab = vocab.compactMap { key, value in value.int.map { (key, $0) } }
+        for entry in model["merges"]?.array ?? [] {
+            if let line = entry.string {
                 merges.append(try parseMerge(line))
-            } else if let pair = entry as? [String], pair.count == 2 {
-                merges.append((pair[0], pair[1]))
+            } else if let pair = entry.array, pair.count == 2, let a = pair[0].string, let b = pair[1].string {
+                merges.append((a, b))
             } else {
                 throw TokenizerError.malformed("merge \(entry)")
             }
         }
-        for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
-            guard let id = entry["id"] as? Int, let content = entry["content"] as? String else {
+        for entry in root["added_tokens"]?.array ?? [] {
+            guard let id = entry["id"]?.int, let content = entry["content"]?.string else {
                 throw TokenizerError.malformed("added token \(entry)")
             }
             addedTokens.append(AddedToken(
-                id: id, content: content, special: entry["special"] as? Bool ?? false,
-                normalized: entry["normalized"] as? Bool ?? true, lstrip: entry["lstrip"] as? Bool ?? false,
-                rstrip: entry["rstrip"] as? Bool ?? false, singleWord: entry["single_word"] as? Bool ?? false))
+                id: id, content: content, special: entry["special"]?.bool ?? false,
+                normalized: entry["normalized"]?.bool ?? true, lstrip: entry["lstrip"]?.bool ?? false,
+                rstrip: entry["rstrip"]?.bool ?? false, singleWord: entry["single_word"]?.bool ?? false))
         }
         normalizers = try Self.normalizers(root["normalizer"])
         preTokenizer = PreTokenizer(steps: try Self.preTokenizerSteps(root["pre_tokenizer"]))
         byteLevelDecoder = try Self.isByteLevelDecoder(root["decoder"])
 
-        func tokenContent(_ value: Any?) -> String? {
-            if let string = value as? String { return string }
-            return (value as? [String: Any])?["content"] as? String
+        func tokenContent(_ value: JSONValue?) -> String? {
+            value?.string ?? value?["content"]?.string
         }
         bosToken = tokenContent(config["bos_token"])
         eosToken = tokenContent(config["eos_token"])
         padToken = tokenContent(config["pad_token"])
-        if let template = config["chat_template"] as? String {
+        if let template = config["chat_template"]?.string {
             chatTemplate = template
-        } else if let named = config["chat_template"] as? [[String: Any]] {  // [{"name": "default", "template": ...}]
-            chatTemplate = (named.first { $0["name"] as? String == "default" } ?? named.first)?["template"] as? String
+        } else if let named = config["chat_template"]?.array {  // [{"name": "default", "template": ...}]
+            chatTemplate = (named.first { $0["name"]?.string == "default" } ?? named.first)?["template"]?.string
         }
-        modelMaxLength = (config["model_max_length"] as? NSNumber).flatMap { $0.doubleValue < 1e15 ? $0.intValue : nil }
+        modelMaxLength = config["model_max_length"]?.double.flatMap { $0 < 1e15 ? Int($0) : nil }
         // Without a config, the post-processor tells whether BOS is prepended (TemplateProcessing "single").
         let processorBos = Self.postProcessorBos(root["post_processor"])
         if bosToken == nil { bosToken = processorBos }
-        addBos = config["add_bos_token"] as? Bool ?? (processorBos != nil)
-        addEos = config["add_eos_token"] as? Bool ?? false
+        addBos = config["add_bos_token"]?.bool ?? (processorBos != nil)
+        addEos = config["add_eos_token"]?.bool ?? false
     }
 
-    private static func normalizers(_ value: Any?) throws -> [Normalization] {
-        guard let object = value as? [String: Any] else { return [] }
-        let type = object["type"] as? String ?? ""
+    private static func normalizers(_ value: JSONValue?) throws -> [Normalization] {
+        guard let object = value?.object else { return [] }
+        let type = object["type"]?.string ?? ""
         if type == "Sequence" {
-            return try (object["normalizers"] as? [Any] ?? []).flatMap { try normalizers($0) }
+            return try (object["normalizers"]?.array ?? []).flatMap { try normalizers($0) }
         }
         return [try Normalization(type: type)]
     }
 
-    private static func preTokenizerSteps(_ value: Any?) throws -> [PreTokenizerStep] {
-        guard let object = value as? [String: Any] else { return [] }
-        let type = object["type"] as? String ?? ""
+    private static func preTokenizerSteps(_ value: JSONValue?) throws -> [PreTokenizerStep] {
+        guard let object = value?.object else { return [] }
+        let type = object["type"]?.string ?? ""
         switch type {
         case "Sequence":
-            return try (object["pretokenizers"] as? [Any] ?? []).flatMap { try preTokenizerSteps($0) }
+            return try (object["pretokenizers"]?.array ?? []).flatMap { try preTokenizerSteps($0) }
         case "ByteLevel":
-            return [.byteLevel(addPrefixSpace: object["add_prefix_space"] as? Bool ?? true,
-                               useRegex: object["use_regex"] as? Bool ?? true)]
+            return [.byteLevel(addPrefixSpace: object["add_prefix_space"]?.bool ?? true,
+                               useRegex: object["use_regex"]?.bool ?? true)]
         case "Split":
-            let pattern = object["pattern"] as? [String: Any] ?? [:]
+            let pattern = object["pattern"]?.object ?? [:]
             let regex: PreTokenizerRegex
-            if let source = pattern["Regex"] as? String {
+            if let source = pattern["Regex"]?.string {
                 regex = try PreTokenizerRegex(source)
-            } else if let literal = pattern["String"] as? String {
+            } else if let literal = pattern["String"]?.string {
                 regex = try PreTokenizerRegex(escapedLiteral(literal))
             } else {
                 throw TokenizerError.malformed("Split pattern \(pattern)")
             }
-            let name = object["behavior"] as? String ?? "Isolated"
+            let name = object["behavior"]?.string ?? "Isolated"
             guard let behavior = SplitBehavior(rawValue: name) else { throw TokenizerError.unsupported("Split behavior \(name)") }
-            return [.split(regex, behavior, invert: object["invert"] as? Bool ?? false)]
+            return [.split(regex, behavior, invert: object["invert"]?.bool ?? false)]
         default:
             throw TokenizerError.unsupported("pre-tokenizer \(type)")
         }
     }
 
     /// True for a ByteLevel decoder, false for none (tokens joined with spaces); other decoders are unsupported.
-    private static func isByteLevelDecoder(_ value: Any?) throws -> Bool {
-        guard let object = value as? [String: Any] else { return false }
-        let type = object["type"] as? String ?? ""
+    private static func isByteLevelDecoder(_ value: JSONValue?) throws -> Bool {
+        guard let object = value?.object else { return false }
+        let type = object["type"]?.string ?? ""
         switch type {
         case "ByteLevel": return true
         case "Sequence":
-            let inner = object["decoders"] as? [Any] ?? []
+            let inner = object["decoders"]?.array ?? []
             guard inner.count == 1 else { throw TokenizerError.unsupported("decoder Sequence of \(inner.count)") }
             return try isByteLevelDecoder(inner[0])
         default: throw TokenizerError.unsupported("decoder \(type)")
         }
     }
 
-    private static func postProcessorBos(_ value: Any?) -> String? {
-        guard let object = value as? [String: Any], object["type"] as? String == "TemplateProcessing",
-              let single = object["single"] as? [[String: Any]], let first = single.first,
-              let special = first["SpecialToken"] as? [String: Any] else { return nil }
-        return special["id"] as? String
+    private static func postProcessorBos(_ value: JSONValue?) -> String? {
+        guard let object = value?.object, object["type"]?.string == "TemplateProcessing",
+              let first = object["single"]?.array?.first, let special = first["SpecialToken"]?.object else { return nil }
+        return special["id"]?.string
     }
 
     private static func escapedLiteral(_ literal: String) -> String {

@@ -138,6 +138,16 @@ private func folder(_ name: String) -> String { Fixtures.path("hf/\(name)") }
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Data(text.utf8)) }
     }
 
+    @Test func objectsKeepMemberOrderAndCompareAsJSON() throws {
+        let o = try parse(#"{"z": 1, "a": {"y": 2, "b": 3}, "m": 4, "z": 5}"#)
+        #expect(o.object?.keys.elements == ["z", "a", "m"])
+        #expect(o["a"]?.object?.keys.elements == ["y", "b"])
+        #expect(o["z"] == .int(5))  // a repeated key: first place, last value (Python's json.loads)
+        #expect(try parse(#"{"a": 1, "b": [2, {"c": 3, "d": 4}]}"#) == parse(#"{"b": [2, {"d": 4, "c": 3}], "a": 1}"#))
+        #expect(try parse(#"{"a": 1}"#) != parse(#"{"a": 1, "b": 2}"#))
+        #expect(try parse(#"[1, 2]"#) != parse(#"[2, 1]"#))
+    }
+
     @Test func deepNestingIsAnErrorNotACrash() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Data(deep.utf8)) }

@@ -91,7 +91,7 @@ func naiveEqualsAbsorbed(_ name: String) throws {
 
 // MARK: - hostile configs
 
-private func loadEdited(_ name: String, _ edit: (inout [String: JSONValue]) -> Void,
+private func loadEdited(_ name: String, _ edit: (inout JSONObject) -> Void,
                         hiding hidden: String? = nil) throws -> LoadedModel {
     let folder = fixturesRoot.appendingPathComponent(name).path
     var values = try HFConfig(folder: folder).values
@@ -113,7 +113,7 @@ private final class HidingStore: TensorStore {
     }
 }
 
-private func loadError(_ name: String, hiding: String? = nil, _ edit: (inout [String: JSONValue]) -> Void = { _ in }) -> String {
+private func loadError(_ name: String, hiding: String? = nil, _ edit: (inout JSONObject) -> Void = { _ in }) -> String {
     do {
         _ = try loadEdited(name, edit, hiding: hiding)
         return "loaded"

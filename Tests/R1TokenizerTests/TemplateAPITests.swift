@@ -1,5 +1,6 @@
 // The public surface of ChatTemplate and JinjaValue: JSON input with key order, errors, message normalisation.
 import Foundation
+import R1Formats
 import Testing
 
 @testable import R1Tokenizer
@@ -14,10 +15,16 @@ import Testing
     #expect(throws: TemplateError.self) { try JinjaValue(jsonString: "{\"a\": }") }
 }
 
-@Test func foundationObjectsConvert() {
-    let v = JinjaValue(any: ["role": "user", "n": 3, "x": 1.5, "ok": true, "none": NSNull()] as [String: Any])
-    guard case .object(let o) = v else { Issue.record("not an object"); return }
+@Test func jsonValuesConvertInOrder() throws {
+    let json = try JSONValue.parse(Data(#"{"role": "user", "n": 3, "x": 1.5, "ok": true, "none": null, "a": [1, {"z": 0, "b": 1}]}"#.utf8))
+    guard case .object(let o) = JinjaValue(json) else { Issue.record("not an object"); return }
+    #expect(o.keys == ["role", "n", "x", "ok", "none", "a"])
     #expect(o["n"]!.pyEquals(3) && o["x"]!.pyEquals(1.5) && o["ok"]!.pyEquals(true) && o["none"]!.isNone)
+    #expect(try pythonJSONDumps(o["a"]!) == #"[1, {"z": 0, "b": 1}]"#)
+    // A repeated key keeps its first place and its last value, as Python's json.loads does.
+    #expect(try pythonJSONDumps(JinjaValue(jsonString: #"{"a": 1, "b": 2, "a": 3}"#)) == #"{"a": 3, "b": 2}"#)
+    // Nesting is bounded: a hostile body is an error, not a stack overflow.
+    #expect(throws: TemplateError.self) { try JinjaValue(jsonString: String(repeating: "[", count: 100_000)) }
 }
 
 @Test func syntaxErrorNamesTheLine() {

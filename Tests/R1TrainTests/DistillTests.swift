@@ -127,7 +127,7 @@ func errorText(_ body: () throws -> Any) -> String {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init).sorted()
     }
 
-    func readLines(_ path: String) throws -> [[String: JSONValue]] {
+    func readLines(_ path: String) throws -> [JSONObject] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         return try text.split(separator: "\n").map { try #require(try JSONValue.parse(Data($0.utf8)).object) }
     }

@@ -1,169 +1,33 @@
-// JSON in and out of JinjaValue: an order-preserving parser (JSONSerialization loses key order on Linux) and
-// `tojson` as transformers defines it, i.e. Python's json.dumps(ensure_ascii=False) byte for byte.
+// JSON in and out of JinjaValue: read through the project's one JSON value (R1Formats' JSONValue, objects in document
+// order), and `tojson` as transformers defines it, i.e. Python's json.dumps(ensure_ascii=False) byte for byte.
 import Foundation
+import R1Formats
 
 extension JinjaValue {
     /// Parses JSON text; objects keep their key order, integers stay `.int`, other numbers are `.double`.
     public init(json data: Data) throws {
-        var reader = JSONReader(Array(String(decoding: data, as: UTF8.self).unicodeScalars))
-        self = try reader.document()
+        do {
+            self = JinjaValue(try JSONValue.parse(data))
+        } catch {
+            throw TemplateError.runtime("invalid JSON: \(error)")
+        }
     }
 
     public init(jsonString: String) throws {
-        var reader = JSONReader(Array(jsonString.unicodeScalars))
-        self = try reader.document()
+        try self.init(json: Data(jsonString.utf8))
     }
 
-    /// Converts JSONSerialization-style Foundation objects (dictionary key order is whatever Foundation gives).
-    public init(any value: Any?) {
-        switch value {
-        case nil, is NSNull: self = .none
-        case let v as JinjaValue: self = v
-        case let n as NSNumber where !(value is String):
-            let type = String(cString: n.objCType)
-            if type == "c" || type == "B" { self = .bool(n.boolValue) }
-            else if type == "d" || type == "f" { self = .double(n.doubleValue) }
-            else { self = .int(n.intValue) }
-        case let s as String: self = .string(s)
-        case let b as Bool: self = .bool(b)
-        case let i as Int: self = .int(i)
-        case let d as Double: self = .double(d)
-        case let a as [Any?]: self = .array(a.map { JinjaValue(any: $0) })
-        case let a as [Any]: self = .array(a.map { JinjaValue(any: $0) })
-        case let o as [String: Any?]: self = .object(JinjaObject(o.map { ($0.key, JinjaValue(any: $0.value)) }))
-        case let o as [String: Any]: self = .object(JinjaObject(o.map { ($0.key, JinjaValue(any: $0.value)) }))
-        default: self = .string(String(describing: value!))
+    /// The template value of a JSON value (null is `none`; member order kept).
+    public init(_ json: JSONValue) {
+        switch json {
+        case .null: self = .none
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .double(d)
+        case .string(let s): self = .string(s)
+        case .array(let a): self = .array(a.map(JinjaValue.init))
+        case .object(let o): self = .object(JinjaObject(o.map { ($0.key, JinjaValue($0.value)) }))
         }
-    }
-}
-
-private struct JSONReader {
-    let s: [Unicode.Scalar]
-    var i = 0
-    init(_ s: [Unicode.Scalar]) { self.s = s }
-
-    func fail(_ what: String) -> TemplateError {
-        .runtime("invalid JSON at offset \(i): \(what)")
-    }
-
-    mutating func skipSpace() {
-        while i < s.count, s[i] == " " || s[i] == "\n" || s[i] == "\t" || s[i] == "\r" { i += 1 }
-    }
-
-    mutating func document() throws -> JinjaValue {
-        let v = try value()
-        skipSpace()
-        if i != s.count { throw fail("trailing characters") }
-        return v
-    }
-
-    mutating func literal(_ word: String, _ v: JinjaValue) throws -> JinjaValue {
-        for u in word.unicodeScalars {
-            guard i < s.count, s[i] == u else { throw fail("expected \(word)") }
-            i += 1
-        }
-        return v
-    }
-
-    mutating func value() throws -> JinjaValue {
-        skipSpace()
-        guard i < s.count else { throw fail("unexpected end") }
-        switch s[i] {
-        case "{":
-            i += 1
-            var o = JinjaObject()
-            skipSpace()
-            if i < s.count, s[i] == "}" { i += 1; return .object(o) }
-            while true {
-                skipSpace()
-                guard i < s.count, s[i] == "\"" else { throw fail("expected string key") }
-                let k = try string()
-                skipSpace()
-                guard i < s.count, s[i] == ":" else { throw fail("expected ':'") }
-                i += 1
-                o[k] = try value()
-                skipSpace()
-                guard i < s.count else { throw fail("unexpected end") }
-                if s[i] == "," { i += 1; continue }
-                if s[i] == "}" { i += 1; return .object(o) }
-                throw fail("expected ',' or '}'")
-            }
-        case "[":
-            i += 1
-            var a: [JinjaValue] = []
-            skipSpace()
-            if i < s.count, s[i] == "]" { i += 1; return .array(a) }
-            while true {
-                a.append(try value())
-                skipSpace()
-                guard i < s.count else { throw fail("unexpected end") }
-                if s[i] == "," { i += 1; continue }
-                if s[i] == "]" { i += 1; return .array(a) }
-                throw fail("expected ',' or ']'")
-            }
-        case "\"": return .string(try string())
-        case "t": return try literal("true", .bool(true))
-        case "f": return try literal("false", .bool(false))
-        case "n": return try literal("null", .none)
-        default: return try number()
-        }
-    }
-
-    mutating func number() throws -> JinjaValue {
-        let start = i
-        var isFloat = false
-        while i < s.count, "+-0123456789.eE".unicodeScalars.contains(s[i]) {
-            if s[i] == "." || s[i] == "e" || s[i] == "E" { isFloat = true }
-            i += 1
-        }
-        let text = String(String.UnicodeScalarView(s[start..<i]))
-        if !isFloat, let n = Int(text) { return .int(n) }
-        guard !text.isEmpty, let d = Double(text) else { throw fail("invalid value") }
-        return .double(d)
-    }
-
-    mutating func string() throws -> String {
-        i += 1
-        var out = String.UnicodeScalarView()
-        while i < s.count {
-            let c = s[i]
-            i += 1
-            if c == "\"" { return String(out) }
-            if c != "\\" { out.append(c); continue }
-            guard i < s.count else { break }
-            let e = s[i]
-            i += 1
-            switch e {
-            case "n": out.append("\n")
-            case "t": out.append("\t")
-            case "r": out.append("\r")
-            case "b": out.append("\u{08}")
-            case "f": out.append("\u{0C}")
-            case "u":
-                var code = try hex4()
-                if (0xD800..<0xDC00).contains(code), i + 1 < s.count, s[i] == "\\", s[i + 1] == "u" {
-                    let save = i
-                    i += 2
-                    let low = try hex4()
-                    if (0xDC00..<0xE000).contains(low) {
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    } else {
-                        i = save
-                    }
-                }
-                out.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-            default: out.append(e)
-            }
-        }
-        throw fail("unterminated string")
-    }
-
-    mutating func hex4() throws -> UInt32 {
-        guard i + 4 <= s.count, let v = UInt32(String(String.UnicodeScalarView(s[i..<i + 4])), radix: 16) else {
-            throw fail("bad \\u escape")
-        }
-        i += 4
-        return v
     }
 }
 
