@@ -325,8 +325,12 @@ void r1c_sgemm(int isa, int ta, int tb, int m, int n, int k, const float *a, int
     int nr = 16;
     micro_fn micro = micro_plain;
 #if defined(__x86_64__) || defined(_M_X64)
-    if (isa == 2) micro = micro_avx512, nr = 32;
-    else if (isa == 1) micro = micro_avx2;
+    if (isa == 2) {
+        micro = micro_avx512;
+        nr = 32;
+    } else if (isa == 1) {
+        micro = micro_avx2;
+    }
 #elif defined(__aarch64__)
     if (isa >= 1) micro = micro_neon;  // every NEON level: sgemm has no use for sdot or smmla
 #endif
