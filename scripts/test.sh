@@ -6,11 +6,13 @@
 # canonical solutions through r1's code sandbox (scripts/eval/humaneval_check.sh), and a tool-calling loop through the
 # official `openai` and `ollama` clients against a scripted model (ClientToolLoopTests, scripts/server/tools_e2e.py).
 # First, without Python, an installed r1 running on its built-in default model away from the build folder
-# (scripts/tests/install_check.sh).
+# (scripts/tests/install_check.sh), and the ARM (NEON / dotprod / i8mm) kernels cross-compiled for aarch64 and tested
+# under qemu-aarch64 (scripts/tests/neon_qemu.sh; it installs gcc-aarch64-linux-gnu and qemu-user when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift test --parallel
 bash scripts/tests/install_check.sh
+bash scripts/tests/neon_qemu.sh
 VENV=${VENV:-/opt/r1venv}
 if ! "$VENV/bin/python" -c "import openai, huggingface_hub, ollama, jsonschema, rfc3339_validator, numpy" 2>/dev/null; then
   python3 -m venv "$VENV"

@@ -1,50 +1,118 @@
-// Which kernels a computation runs: plain Swift, AVX2 (+FMA, F16C) or AVX-512, a value chosen once at the edge (`r1
+// Which kernels a computation runs: plain Swift, or R1KernelsC's at an instruction-set level of this CPU (AVX2 or
+// AVX-512 on x86-64; NEON, NEON + dotprod or NEON + dotprod + i8mm on arm64), a value chosen once at the edge (`r1
 // --kernels`, or the caller of the library) and carried by the ThreadPool that runs the work. No process-wide switch:
 // MatMul, attention and sgemm read `pool.kernels` and pass its level to R1KernelsC's entry points.
 import R1KernelsC
 
 public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
-    /// Instruction-set levels, each including the ones below it.
-    public enum ISA: Int, Sendable, CaseIterable, Comparable {
+    /// Instruction-set levels. Within a CPU family each level includes the ones below it; the order (`<`) is the C
+    /// level, so `isa >= .avx2` reads "R1KernelsC's kernels at level 1 or above" on either family (the two families'
+    /// levels never meet on one CPU).
+    public enum ISA: Sendable, CaseIterable, Comparable {
         /// Swift compiled for the target's baseline (SSE2 on x86-64, NEON on arm64); no C kernels.
-        case swift = 0
-        /// R1KernelsC's AVX2/FMA/F16C kernels (kernels.c, kernels_f16.c, sgemm.c).
-        case avx2 = 1
-        /// The AVX2 kernels plus the 512-bit ones (AVX-512 F/BW/VL/DQ/VNNI: kernels_avx512_*.c, sgemm.c).
-        case avx512 = 2
+        case swift
+        /// x86-64: R1KernelsC's AVX2/FMA/F16C kernels (kernels.c, kernels_f16.c, sgemm.c).
+        case avx2
+        /// x86-64: the AVX2 kernels plus the 512-bit ones (AVX-512 F/BW/VL/DQ/VNNI: kernels_avx512_*.c, sgemm.c).
+        case avx512
+        /// arm64: R1KernelsC's NEON kernels (kernels_neon*.c, sgemm.c), every AArch64 CPU.
+        case neon
+        /// arm64: NEON with the dot-product extension (sdot) for the quantized dot products.
+        case neonDotprod
+        /// arm64: NEON with dotprod and the int8 matrix-multiply extension (smmla) for prefill tiles.
+        case neonI8mm
+
+        public enum Family: Sendable { case portable, x86, arm }
 
         public var name: String {
             switch self {
             case .swift: return "swift"
             case .avx2: return "avx2"
             case .avx512: return "avx512"
+            case .neon: return "neon"
+            case .neonDotprod: return "neon-dotprod"
+            case .neonI8mm: return "neon-i8mm"
             }
         }
 
-        public static func < (a: ISA, b: ISA) -> Bool { a.rawValue < b.rawValue }
+        /// The level R1KernelsC's entry points take (r1c_cpu_isa's scale): 0 none; x86-64 1 AVX2, 2 AVX-512;
+        /// arm64 1 NEON, 2 + dotprod, 3 + i8mm.
+        public var level: Int {
+            switch self {
+            case .swift: return 0
+            case .avx2, .neon: return 1
+            case .avx512, .neonDotprod: return 2
+            case .neonI8mm: return 3
+            }
+        }
+
+        public var family: Family {
+            switch self {
+            case .swift: return .portable
+            case .avx2, .avx512: return .x86
+            case .neon, .neonDotprod, .neonI8mm: return .arm
+            }
+        }
+
+        /// What a CPU needs to run this level, for errors.
+        var requirement: String {
+            switch self {
+            case .swift: return "nothing"
+            case .avx2: return "AVX2, FMA and F16C"
+            case .avx512: return "AVX-512 (F, BW, VL, DQ, VNNI)"
+            case .neon: return "NEON (an arm64 CPU)"
+            case .neonDotprod: return "NEON with the dot-product extension (dotprod)"
+            case .neonI8mm: return "NEON with dotprod and the int8 matrix-multiply extension (i8mm)"
+            }
+        }
+
+        /// This build's CPU family (arm64 or x86-64; anything else runs Swift only).
+        static var host: Family {
+            #if arch(arm64)
+            return .arm
+            #elseif arch(x86_64)
+            return .x86
+            #else
+            return .portable
+            #endif
+        }
+
+        /// The case of `level` in this build's family.
+        static func host(level: Int) -> ISA {
+            allCases.first { $0.level == level && $0.family == host } ?? .swift
+        }
+
+        public static func < (a: ISA, b: ISA) -> Bool { a.level < b.level }
     }
 
     public let isa: ISA
 
     private init(unchecked isa: ISA) { self.isa = isa }
 
-    /// The best level this CPU runs (cpuid: AVX-512 F/BW/VL/DQ/VNNI, else AVX2 + FMA + F16C, else Swift).
-    public static var best: KernelPolicy { KernelPolicy(unchecked: ISA(rawValue: Int(r1c_cpu_isa())) ?? .swift) }
+    /// The best level this CPU runs: cpuid on x86-64 (AVX-512 F/BW/VL/DQ/VNNI, else AVX2 + FMA + F16C, else Swift);
+    /// getauxval / sysctlbyname on arm64 (dotprod and i8mm, else dotprod, else NEON).
+    public static var best: KernelPolicy { KernelPolicy(unchecked: ISA.host(level: Int(r1c_cpu_isa()))) }
 
     /// Every level this CPU runs, lowest first (tests compare them).
-    public static var available: [KernelPolicy] { ISA.allCases.filter { $0 <= best.isa }.map { KernelPolicy(unchecked: $0) } }
+    public static var available: [KernelPolicy] {
+        let best = best.isa
+        return ISA.allCases.filter { ($0.family == .portable || $0.family == ISA.host) && $0.level <= best.level }
+            .map { KernelPolicy(unchecked: $0) }
+    }
 
     /// Plain Swift kernels: every CPU runs them.
     public static let swift = KernelPolicy(unchecked: .swift)
 
     /// `isa`, when this CPU has it.
     public init(_ isa: ISA) throws(KernelPolicyError) {
-        let available = KernelPolicy.best.isa
-        guard isa <= available else { throw .unsupported(isa, available: available) }
+        guard KernelPolicy.available.contains(where: { $0.isa == isa }) else {
+            throw .unsupported(isa, available: KernelPolicy.best.isa)
+        }
         self.isa = isa
     }
 
-    /// `auto` (the best this CPU runs), `avx512`, `avx2` or `swift`.
+    /// `auto` (the best this CPU runs), or a level's name: `avx512`, `avx2`, `neon-i8mm`, `neon-dotprod`, `neon`,
+    /// `swift`.
     public init(named name: String) throws(KernelPolicyError) {
         if name == "auto" { self = .best; return }
         guard let isa = ISA.allCases.first(where: { $0.name == name }) else { throw .unknown(name) }
@@ -53,21 +121,24 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
 
     /// The policy the `r1` command line and the test harness read from the environment: `R1_KERNELS` names it (as
     /// `init(named:)`), else the older switches still work: `R1_NO_C_KERNELS=1` is `swift`, `R1_NO_AVX512=1` caps it at
-    /// `avx2`; else `best`. The caller passes the environment; nothing below the edge reads it.
+    /// `avx2` (no effect on arm64); else `best`. The caller passes the environment; nothing below the edge reads it.
     public init(environment env: [String: String]) throws(KernelPolicyError) {
         if let name = env["R1_KERNELS"] {
             try self.init(named: name)
         } else if env["R1_NO_C_KERNELS"] != nil {
             self = .swift
-        } else if env["R1_NO_AVX512"] != nil {
-            self = KernelPolicy(unchecked: min(KernelPolicy.best.isa, .avx2))
+        } else if env["R1_NO_AVX512"] != nil, KernelPolicy.best.isa == .avx512 {
+            self = KernelPolicy(unchecked: .avx2)
         } else {
             self = .best
         }
     }
 
     /// The level R1KernelsC's entry points take.
-    @inline(__always) public var c: Int32 { Int32(isa.rawValue) }
+    @inline(__always) public var c: Int32 { Int32(isa.level) }
+
+    /// Whether R1KernelsC's kernels run (any level but Swift).
+    @inline(__always) public var runsC: Bool { isa.level > 0 }
 
     public var description: String { isa.name }
 }
@@ -79,9 +150,10 @@ public enum KernelPolicyError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupported(let isa, let available):
-            return "kernels '\(isa.name)': this CPU does not have \(isa == .avx512 ? "AVX-512 (F, BW, VL, DQ, VNNI)" : "AVX2, FMA and F16C"); it runs '\(available.name)' at best"
+            return "kernels '\(isa.name)': this CPU does not have \(isa.requirement); it runs '\(available.name)' at best"
         case .unknown(let name):
-            return "kernels '\(name)': expected auto, avx512, avx2 or swift"
+            let names = KernelPolicy.ISA.allCases.reversed().map(\.name).joined(separator: ", ")
+            return "kernels '\(name)': expected auto, \(names)"
         }
     }
 }

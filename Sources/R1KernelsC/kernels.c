@@ -3,6 +3,7 @@
 // picks these at run time; Quant.vecDot's Swift kernels are the tested reference.
 #include "R1KernelsC.h"
 #include "internal.h"
+#include "neon.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -466,7 +467,19 @@ void r1c_dot_tile(int isa, int type, const void *w, size_t row_bytes, int rows, 
         for (int t = 0; t < tokens; t++) y[t * y_stride + r] = dot_one(type, wp + r * row_bytes, xp + t * x_stride, blocks);
 }
 
-#else  // not x86-64: the Swift kernels do the work
+#elif defined(__aarch64__)  // NEON / dotprod / i8mm: kernels_neon.c
+
+int r1c_has_avx2(void) { return 0; }
+void r1c_dot_rows(int isa, int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {
+    r1c_neon_dot_rows(isa, type, (const uint8_t *)w, row_bytes, rows, (const uint8_t *)x, blocks, y);
+}
+void r1c_dot_tile(int isa, int type, const void *w, size_t row_bytes, int rows, const void *x, size_t x_stride,
+                  int tokens, int blocks, float *y, size_t y_stride) {
+    r1c_neon_dot_tile(isa, type, (const uint8_t *)w, row_bytes, rows, (const uint8_t *)x, x_stride, tokens, blocks, y,
+                      y_stride);
+}
+
+#else  // neither: the Swift kernels do the work
 
 int r1c_has_avx2(void) { return 0; }
 void r1c_dot_rows(int isa, int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {

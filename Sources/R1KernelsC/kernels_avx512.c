@@ -46,7 +46,9 @@ int r1c_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, cons
 
 #else
 
+#if !defined(__aarch64__)  // AArch64's is kernels_neon.c's
 int r1c_cpu_isa(void) { return 0; }
+#endif
 int r1c_tile_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
                     int nb, float *y, size_t ys) {
     (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)xs; (void)tokens; (void)nb; (void)y; (void)ys;

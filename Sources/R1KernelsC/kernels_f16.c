@@ -1,9 +1,11 @@
 // F16 · f32 without Swift's F16C: attention over an F16 KV cache (r1c_f16_dot, r1c_f16_axpy) and F16 weight matrices
 // (decode rows, prefill tiles: the AVX2 ones here, the 512-bit ones in kernels_avx512_q.c / _rows.c when isa >= 2).
-// Each AVX2 function has its own target attribute; callers pass their KernelPolicy's ISA. Plain references: the
+// AArch64 runs the NEON twins in kernels_neon_f16.c at every level. Each AVX2 function has its own target attribute;
+// callers pass their KernelPolicy's ISA. Plain references: the
 // portable loops below and Swift's Quant.dotF16F32 / f16Tile (Tests/R1KernelsTests/F16KernelTests.swift).
 #include "R1KernelsC.h"
 #include "internal.h"
+#include "neon.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -110,6 +112,8 @@ R1_AVX2 static void tile_avx2(const uint8_t *w, size_t rb, int rows, const float
 float r1c_f16_dot(int isa, const void *w, const float *x, int n) {
 #if defined(__x86_64__) || defined(_M_X64)
     if (isa >= 1) return dot_avx2((const uint8_t *)w, x, n);
+#elif defined(__aarch64__)
+    if (isa >= 1) return r1c_neon_f16_dot((const uint8_t *)w, x, n);
 #endif
     (void)isa;
     return dot_plain((const uint8_t *)w, x, n);
@@ -119,6 +123,11 @@ void r1c_f16_axpy(int isa, float a, const void *v, float *y, int n) {
 #if defined(__x86_64__) || defined(_M_X64)
     if (isa >= 1) {
         axpy_avx2(a, (const uint8_t *)v, y, n);
+        return;
+    }
+#elif defined(__aarch64__)
+    if (isa >= 1) {
+        r1c_neon_f16_axpy(a, (const uint8_t *)v, y, n);
         return;
     }
 #endif
@@ -134,6 +143,11 @@ int r1c_f16_rows(int isa, const void *w, size_t row_bytes, int rows, const float
         for (int r = 0; r < rows; r++) y[r] = dot_avx2(wp + r * row_bytes, x, cols);
         return 1;
     }
+#elif defined(__aarch64__)
+    if (isa >= 1) {
+        r1c_neon_f16_rows((const uint8_t *)w, row_bytes, rows, x, cols, y);
+        return 1;
+    }
 #endif
     (void)isa; (void)w; (void)row_bytes; (void)rows; (void)x; (void)cols; (void)y;
     return 0;
@@ -146,6 +160,11 @@ int r1c_f16_tile(int isa, const void *w, size_t row_bytes, int rows, const float
     if (isa >= 2 && cols % 16 == 0) return r1c512_f16_tile(wp, row_bytes, rows, x, tokens, cols, y, y_stride);
     if (isa >= 1 && cols % 8 == 0) {
         tile_avx2(wp, row_bytes, rows, x, tokens, cols, y, y_stride);
+        return 1;
+    }
+#elif defined(__aarch64__)
+    if (isa >= 1) {
+        r1c_neon_f16_tile((const uint8_t *)w, row_bytes, rows, x, tokens, cols, y, y_stride);
         return 1;
     }
 #endif

@@ -11,6 +11,8 @@
 #include <string.h>
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 #define KC 256
@@ -229,6 +231,52 @@ R1_512 static float probe_avx512(long iterations) {
     return _mm512_reduce_add_ps(s);
 }
 
+#elif defined(__aarch64__)
+
+/// beta·out + acc as the scalar path computes it (a product, then a sum: never fused).
+static inline void out4(float *out, float32x4_t acc, float beta) {
+    if (beta == 0) vst1q_f32(out, acc);
+    else if (beta == 1) vst1q_f32(out, vaddq_f32(vld1q_f32(out), acc));
+    else vst1q_f32(out, vaddq_f32(vmulq_n_f32(vld1q_f32(out), beta), acc));
+}
+
+/// 6×16 on NEON (any AArch64 CPU): 24 of the 32 q registers accumulate, four B loads and one 4 + 2 A load per k,
+/// each A value taken by lane (fmla by element).
+static void micro_neon(int kc, const float *ap, const float *bp, float *c, int ldc, float beta) {
+    float32x4_t c00 = vdupq_n_f32(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    float32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    float32x4_t c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    for (int p = 0; p < kc; p++) {
+        const float32x4_t b0 = vld1q_f32(bp), b1 = vld1q_f32(bp + 4), b2 = vld1q_f32(bp + 8), b3 = vld1q_f32(bp + 12);
+        const float32x4_t a = vld1q_f32(ap);
+        const float32x2_t a45 = vld1_f32(ap + 4);
+#define R1_ROW(R, A, L, LANE) \
+        c##R##0 = LANE(c##R##0, b0, A, L); c##R##1 = LANE(c##R##1, b1, A, L); \
+        c##R##2 = LANE(c##R##2, b2, A, L); c##R##3 = LANE(c##R##3, b3, A, L);
+        R1_ROW(0, a, 0, vfmaq_laneq_f32) R1_ROW(1, a, 1, vfmaq_laneq_f32) R1_ROW(2, a, 2, vfmaq_laneq_f32)
+        R1_ROW(3, a, 3, vfmaq_laneq_f32) R1_ROW(4, a45, 0, vfmaq_lane_f32) R1_ROW(5, a45, 1, vfmaq_lane_f32)
+#undef R1_ROW
+        ap += MR;
+        bp += 16;
+    }
+#define R1_OUT(R) \
+    out4(c, c##R##0, beta); out4(c + 4, c##R##1, beta); out4(c + 8, c##R##2, beta); out4(c + 12, c##R##3, beta); c += ldc;
+    R1_OUT(0) R1_OUT(1) R1_OUT(2) R1_OUT(3) R1_OUT(4) R1_OUT(5)
+#undef R1_OUT
+}
+
+/// The FMA peak probe on NEON: 12 independent 4-lane FMA chains, no memory traffic.
+static float probe_neon(long iterations) {
+    float32x4_t acc[12];
+    const float32x4_t x = vdupq_n_f32(0.999999f), y = vdupq_n_f32(1e-7f);
+    for (int i = 0; i < 12; i++) acc[i] = vdupq_n_f32((float)i);
+    for (long it = 0; it < iterations; it++)
+        for (int i = 0; i < 12; i++) acc[i] = vfmaq_f32(y, acc[i], x);
+    float32x4_t s = acc[0];
+    for (int i = 1; i < 12; i++) s = vaddq_f32(s, acc[i]);
+    return vaddvq_f32(s);
+}
+
 #endif
 
 /// Each thread's packing buffers, made on its first call and freed when it exits: a fresh 650 KB allocation per call
@@ -259,6 +307,8 @@ double r1c_fma_probe(int isa, long iterations, float *sink) {
 #if defined(__x86_64__) || defined(_M_X64)
     if (isa == 2) { *sink = probe_avx512(iterations); return 12.0 * 2 * 16 * (double)iterations; }
     if (isa == 1) { *sink = probe_avx2(iterations); return 12.0 * 2 * 8 * (double)iterations; }
+#elif defined(__aarch64__)
+    if (isa >= 1) { *sink = probe_neon(iterations); return 12.0 * 2 * 4 * (double)iterations; }
 #endif
     *sink = 0;
     return 0;
@@ -272,11 +322,17 @@ void r1c_sgemm(int isa, int ta, int tb, int m, int n, int k, const float *a, int
             for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
         return;
     }
-    const int nr = isa == 2 ? 32 : 16;
+    int nr = 16;
     micro_fn micro = micro_plain;
 #if defined(__x86_64__) || defined(_M_X64)
-    if (isa == 2) micro = micro_avx512;
-    else if (isa == 1) micro = micro_avx2;
+    if (isa == 2) {
+        micro = micro_avx512;
+        nr = 32;
+    } else if (isa == 1) {
+        micro = micro_avx2;
+    }
+#elif defined(__aarch64__)
+    if (isa >= 1) micro = micro_neon;  // every NEON level: sgemm has no use for sdot or smmla
 #endif
     scratch_t *buffers = scratch();
     float *ap = buffers->ap, *bp = buffers->bp;

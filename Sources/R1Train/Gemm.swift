@@ -11,8 +11,9 @@ public struct Gemm: @unchecked Sendable {
 
     public init(pool: ThreadPool) { self.pool = pool }
 
-    /// The micro-kernel the pool's KernelPolicy runs: 2 AVX-512F, 1 AVX2+FMA, 0 portable C.
-    public var kernel: Int { pool.kernels.isa.rawValue }
+    /// The micro-kernel the pool's KernelPolicy runs (its C level): x86-64 2 AVX-512F, 1 AVX2+FMA; arm64 1-3 NEON
+    /// (one micro-kernel for every NEON level); 0 portable C.
+    public var kernel: Int { pool.kernels.isa.level }
 
     /// The FMA peak of the pool's threads in GFLOP/s, measured: every thread runs R1KernelsC's probe (independent FMA
     /// chains on the kernel's vector width, no memory traffic) at once; the best of three rounds. 0 on the portable kernel.

@@ -55,7 +55,7 @@ struct ModelOptions: ParsableArguments {
 /// `--kernels`: which kernels run, decided here once and passed down (through the ThreadPool) as a KernelPolicy. The
 /// environment's older switches are read here and nowhere else: R1_KERNELS, R1_NO_C_KERNELS=1, R1_NO_AVX512=1.
 struct KernelOptions: ParsableArguments {
-    @Option(help: "Kernels: auto (the best this CPU runs), avx512, avx2 or swift (default: $R1_KERNELS, else auto; R1_NO_C_KERNELS=1 means swift, R1_NO_AVX512=1 at most avx2).")
+    @Option(help: "Kernels: auto (the best this CPU runs), avx512 or avx2 (x86-64), neon-i8mm, neon-dotprod or neon (arm64), or swift (default: $R1_KERNELS, else auto; R1_NO_C_KERNELS=1 means swift, R1_NO_AVX512=1 at most avx2).")
     var kernels: String?
 
     func policy() throws -> KernelPolicy {

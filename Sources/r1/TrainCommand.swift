@@ -164,10 +164,11 @@ struct TrainBenchCommand: AsyncParsableCommand {
                 ("step_s_median", .double(median)), ("tokens_per_s", .double(tokens / median)),
                 ("model_gflops", .double(params6)), ("gemm_gflops", .double(gemmGflops)), ("fma_peak_gflops", .double(peak)),
                 ("gemm_share_of_peak", .double(share)), ("kernel", .int(gemm.kernel)),
+                ("kernels", .string(pool.kernels.description)),
             ]).text)
         } else {
-            Output.line(String(format: "%d parameters, %d tokens/step, %d threads: %.0f tokens/s (step %.3f s); GEMM %.1f GFLOP/s = %.0f%% of the %.0f GFLOP/s FMA peak",
-                               layout.count, batch * seq, n, tokens / median, median, gemmGflops, 100 * share, peak))
+            Output.line(String(format: "%d parameters, %d tokens/step, %d threads, %@ kernels: %.0f tokens/s (step %.3f s); GEMM %.1f GFLOP/s = %.0f%% of the %.0f GFLOP/s FMA peak",
+                               layout.count, batch * seq, n, pool.kernels.description, tokens / median, median, gemmGflops, 100 * share, peak))
         }
     }
 }

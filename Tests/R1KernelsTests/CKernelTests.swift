@@ -1,6 +1,6 @@
-// R1KernelsC's AVX2 dot products (rows for decode, tiles for prefill) against QuantReference.vecDot, and MatMul's
-// fused multi-matrix path against MatMul.reference under every kernel policy the CPU runs. Skipped (shown as skipped)
-// where the CPU lacks AVX2.
+// R1KernelsC's dot products (rows for decode, tiles for prefill; AVX2 / AVX-512 on x86-64, NEON / dotprod / i8mm on
+// arm64) against QuantReference.vecDot, and MatMul's fused multi-matrix path against MatMul.reference under every
+// kernel policy the CPU runs. Skipped (shown as skipped) where the CPU runs no C kernels.
 import Foundation
 import Testing
 import R1KernelsC
@@ -9,11 +9,13 @@ import R1KernelsC
 @Suite struct CKernelTests {
     static let types: [GGMLType] = [.q8_0, .q4_0, .q4_K, .q6_K]
 
-    /// Rows (decode) and tiles (prefill, batched decode) on AVX2 and, where the CPU has it, AVX-512: 16 and 5 rows,
-    /// 1...9 tokens (every remainder of the 4-token tiles), K of 1, 6 and 35 super-blocks.
-    @Test(.enabled(if: KernelPolicy.best.isa >= .avx2, "needs AVX2, FMA and F16C"), arguments: types)
+    /// Rows (decode) and tiles (prefill, batched decode) at every C level the CPU runs (AVX2, AVX-512; NEON, dotprod,
+    /// i8mm): 16 and 5 rows, 1...9 tokens (every remainder of the 4-token and 2-token tiles), K of 1, 6 and 35
+    /// super-blocks.
+    @Test(.enabled(if: KernelPolicy.best.runsC, "needs AVX2, FMA and F16C or an arm64 CPU"), arguments: types)
     func rowsAndTilesMatchReference(type: GGMLType) throws {
-        let code = try #require(MatMul.cKernel(type, try KernelPolicy(.avx2)))
+        let code = try #require(MatMul.cKernel(type, .best))
+        let levels = KernelPolicy.available.filter(\.runsC)
         var rng = SeededRNG(seed: 700 + UInt64(type.rawValue))
         let maxRows = 16, maxTokens = 9
         let xType = Quant.vecDotType(type)
@@ -31,17 +33,20 @@ import R1KernelsC
             // ref[t][r] and the tolerance's scale Σ|w·x|
             let ref = xToks.map { xt in wRows.map { Double(QuantReference.vecDot($0, xt, count: n, type: type)) } }
             let scale = xf.map { x in wf.map { w in zip(w, x).reduce(0) { $0 + abs(Double($1.0) * Double($1.1)) } } }
-            var yRows = [Float](repeating: 0, count: maxRows)
-            r1c_dot_rows(1, code, w, rowBytes, Int32(maxRows), xToks[0], nb, &yRows)
-            for r in 0..<maxRows {
-                #expect(abs(Double(yRows[r]) - ref[0][r]) <= dotFastVsReferenceTolerance * scale[0][r], "\(type) K=\(n) row \(r)")
+            for kernels in levels {
+                var yRows = [Float](repeating: 0, count: maxRows)
+                r1c_dot_rows(kernels.c, code, w, rowBytes, Int32(maxRows), xToks[0], nb, &yRows)
+                for r in 0..<maxRows {
+                    #expect(abs(Double(yRows[r]) - ref[0][r]) <= dotFastVsReferenceTolerance * scale[0][r],
+                            "\(type) K=\(n) row \(r) \(kernels)")
+                }
             }
-            // the AVX2 tile, then the AVX-512 one where the CPU has it
-            for isa in KernelPolicy.ISA.allCases where isa >= .avx2 && isa <= KernelPolicy.best.isa {
+            // every tile the CPU runs (AVX2 then AVX-512; NEON, dotprod, i8mm)
+            for isa in levels.map(\.isa) {
                 for rows in [16, 5] {
                     for tokens in [1, 2, 3, 4, 5, 8, 9] {
                         var yTile = [Float](repeating: .nan, count: rows * tokens)
-                        r1c_dot_tile(Int32(isa.rawValue), code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), nb, &yTile, rows)
+                        r1c_dot_tile(Int32(isa.level), code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), nb, &yTile, rows)
                         for r in 0..<rows {
                             for t in 0..<tokens {
                                 let y = Double(yTile[t * rows + r])

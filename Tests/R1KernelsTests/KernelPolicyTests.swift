@@ -8,15 +8,37 @@ import Testing
         #expect(try KernelPolicy(named: "auto") == .best)
         #expect(try KernelPolicy(environment: [:]) == .best)
         #expect(try KernelPolicy(environment: ["R1_NO_C_KERNELS": "1"]) == .swift)
-        #expect(try KernelPolicy(environment: ["R1_NO_AVX512": "1"]).isa == min(KernelPolicy.best.isa, .avx2))
+        #expect(try KernelPolicy(environment: ["R1_NO_AVX512": "1"]).isa
+                == (KernelPolicy.best.isa == .avx512 ? .avx2 : KernelPolicy.best.isa))
         #expect(try KernelPolicy(environment: ["R1_KERNELS": "swift", "R1_NO_AVX512": "1"]) == .swift)
-        #expect(throws: KernelPolicyError.unknown("neon")) { try KernelPolicy(named: "neon") }
+        #expect(throws: KernelPolicyError.unknown("sse4")) { try KernelPolicy(named: "sse4") }
         #expect(KernelPolicy.available.first == .swift && KernelPolicy.available.last == .best)
+        for isa in KernelPolicy.ISA.allCases { #expect(KernelPolicy.ISA.allCases.filter { $0.name == isa.name } == [isa]) }
+    }
+
+    /// The levels this CPU runs are those of its own family (x86-64 or arm64), each including the ones below it; the
+    /// other family's names are known but refused, naming what is missing.
+    @Test func levelsBelongToThisCPUsFamily() throws {
+        let best = KernelPolicy.best.isa
+        let family: KernelPolicy.ISA.Family = best == .swift ? .portable : best.family
+        for p in KernelPolicy.available {
+            #expect(p.isa.family == .portable || p.isa.family == family)
+            #expect(p.c == Int32(p.isa.level) && p.runsC == (p.isa != .swift))
+        }
+        #expect(KernelPolicy.available.map(\.isa.level) == Array(0...best.level))
+        for name in ["neon", "neon-dotprod", "neon-i8mm", "avx2", "avx512"] {
+            let isa = try #require(KernelPolicy.ISA.allCases.first { $0.name == name })
+            if KernelPolicy.available.contains(where: { $0.isa == isa }) {
+                #expect(try KernelPolicy(named: name).isa == isa)
+            } else {
+                #expect(throws: KernelPolicyError.unsupported(isa, available: best)) { try KernelPolicy(named: name) }
+            }
+        }
     }
 
     @Test func anISATheCPULacksIsAnError() {
         for isa in KernelPolicy.ISA.allCases {
-            if isa <= KernelPolicy.best.isa {
+            if KernelPolicy.available.contains(where: { $0.isa == isa }) {
                 #expect((try? KernelPolicy(isa))?.isa == isa)
             } else {
                 #expect(throws: KernelPolicyError.unsupported(isa, available: KernelPolicy.best.isa)) { try KernelPolicy(isa) }

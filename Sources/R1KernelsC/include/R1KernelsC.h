@@ -1,6 +1,7 @@
-// AVX2 int8/int4 block dot products (ggml-cpu's arch/x86/quants.c scheme) with runtime CPU dispatch.
-// Swift cannot emit vpmaddubsw/vpmaddwd; these close that gap. The plain Swift kernels in R1Kernels (QuantDot*.swift)
-// are the reference they are tested against and the fallback on every other CPU (NEON on Apple Silicon included).
+// int8/int4 block dot products, F16 and fp32 GEMM kernels with runtime CPU dispatch: AVX2 / AVX-512 on x86-64
+// (ggml-cpu's arch/x86/quants.c scheme), NEON / dotprod / i8mm on AArch64 (arch/arm/quants.c). Swift cannot emit
+// vpmaddubsw/vpmaddwd or sdot/smmla; these close that gap. The plain Swift kernels in R1Kernels (QuantDot*.swift) are
+// the reference they are tested against and the fallback on every other CPU.
 #ifndef R1_KERNELS_C_H
 #define R1_KERNELS_C_H
 #include <stddef.h>
@@ -9,9 +10,11 @@
 extern "C" {
 #endif
 
-/// The best kernel level this CPU runs (cpuid, checked once): 2 AVX-512 F/BW/VL/DQ/VNNI (with AVX2/FMA/F16C), 1 AVX2 +
-/// FMA + F16C, 0 none (the Swift kernels do the work). Every entry point below takes the caller's `isa` (R1Kernels'
-/// KernelPolicy, chosen at the edge): it must not exceed r1c_cpu_isa(); 2 lets the 512-bit kernels run.
+/// The best kernel level this CPU runs, checked once. x86-64 (cpuid): 2 AVX-512 F/BW/VL/DQ/VNNI (with AVX2/FMA/F16C),
+/// 1 AVX2 + FMA + F16C, 0 none (the Swift kernels do the work). AArch64 (getauxval on Linux, sysctlbyname on Apple):
+/// 3 NEON + dotprod + i8mm, 2 NEON + dotprod, 1 NEON. Every entry point below takes the caller's `isa` (R1Kernels'
+/// KernelPolicy, chosen at the edge): it must not exceed r1c_cpu_isa(); 2 lets the 512-bit kernels run on x86-64,
+/// sdot on AArch64, 3 smmla (prefill tiles).
 int r1c_cpu_isa(void);
 
 /// Block-type codes for r1c_dot_rows.
@@ -29,7 +32,8 @@ void r1c_dot_tile(int isa, int type, const void *w, size_t row_bytes, int rows, 
 
 /// F16 weights · f32 activations for a prompt: y[t * y_stride + r] = Σ_k w[r][k] x[t * cols + k] for a tile of `rows`
 /// rows (row_bytes apart) and `tokens` activation rows. Returns 0 (and writes nothing) when it has no kernel for this
-/// isa or shape (isa 0; cols % 8 != 0 on AVX2, 512-bit when isa == 2 and cols % 16 == 0); the caller then runs its own.
+/// isa or shape (isa 0; cols % 8 != 0 on AVX2, 512-bit when isa == 2 and cols % 16 == 0; AArch64 takes any cols); the
+/// caller then runs its own.
 int r1c_f16_tile(int isa, const void *w, size_t row_bytes, int rows, const float *x, int tokens, int cols, float *y,
                  size_t y_stride);
 
@@ -42,8 +46,8 @@ float r1c_f16_dot(int isa, const void *w, const float *x, int n);
 /// y[i] += a · v[i] over n elements, v f16; a plain loop when isa is 0.
 void r1c_f16_axpy(int isa, float a, const void *v, float *y, int n);
 
-/// fp32 GEMM (sgemm.c): C[m×n] = op(A)·op(B) + beta·C, micro-kernel by isa (2: 6×32 AVX-512F, 1: 6×16 AVX2+FMA,
-/// 0: portable C), row-major with leading dimensions; op(A) is m×k (A stored
+/// fp32 GEMM (sgemm.c): C[m×n] = op(A)·op(B) + beta·C, micro-kernel by isa (2: 6×32 AVX-512F, 1: 6×16 AVX2+FMA;
+/// AArch64 1-3: 6×16 NEON; 0: portable C), row-major with leading dimensions; op(A) is m×k (A stored
 /// k×m when ta != 0), op(B) is k×n (B stored n×k when tb != 0). beta 0 ignores C's old contents. Single-threaded:
 /// callers split C into tiles; K is never split, so results are bit-identical for any tiling.
 void r1c_sgemm(int isa, int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta,
