@@ -81,6 +81,7 @@ static void update_plain(int type, int rows, int hd, float scale, const float *q
 #define vmax(a, b) _mm256_max_ps(a, b)
 #define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define vhsum(x) att_hsum_avx2(x)
+#define vhsum4(a, b, c, d, out) att_hsum4_avx2(a, b, c, d, out)
 #define vhmax(x) att_hmax_avx2(x)
 #define vld_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
 #define vld_i8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
@@ -91,6 +92,12 @@ ATT_TARGET static inline float att_hsum_avx2(__m256 v) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+}
+
+/// The sums of 4 vectors in one pass of horizontal adds.
+ATT_TARGET static inline void att_hsum4_avx2(__m256 a, __m256 b, __m256 c, __m256 d, float *out) {
+    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
 }
 
 ATT_TARGET static inline float att_hmax_avx2(__m256 v) {
@@ -136,6 +143,7 @@ ATT_TARGET static inline __m256 att_exp_avx2(__m256 x) {
 #undef vmax
 #undef vfma
 #undef vhsum
+#undef vhsum4
 #undef vhmax
 #undef vld_f16
 #undef vld_i8
@@ -157,10 +165,19 @@ ATT_TARGET static inline __m256 att_exp_avx2(__m256 x) {
 #define vmax(a, b) _mm512_max_ps(a, b)
 #define vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define vhsum(x) _mm512_reduce_add_ps(x)
+#define vhsum4(a, b, c, d, out) att_hsum4_avx512(a, b, c, d, out)
 #define vhmax(x) _mm512_reduce_max_ps(x)
 #define vld_f16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
 #define vld_i8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p))))
 #define vexp_fast(x) att_exp_avx512(x)
+
+/// The sums of 4 vectors: halves added down to 8 lanes each, then AVX2's horizontal adds.
+ATT_TARGET static inline void att_hsum4_avx512(__m512 a, __m512 b, __m512 c, __m512 d, float *out) {
+#define ATT_HALF(x) _mm256_add_ps(_mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)))
+    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(ATT_HALF(a), ATT_HALF(b)), _mm256_hadd_ps(ATT_HALF(c), ATT_HALF(d)));
+#undef ATT_HALF
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
+}
 
 ATT_TARGET static inline __m512 att_exp_avx512(__m512 x) {
     const __m512 lo = _mm512_set1_ps(-87.33654f);

@@ -1,7 +1,7 @@
 // The vector body of flash attention over one KV head (attention.c), written once for a vector of VW floats and
 // included twice: AVX2 (VW 8) and AVX-512 (VW 16). The includer defines:
 //   ATT_TARGET (the target attribute), VF (the vector type), VW, ATT(name) (a per-ISA name),
-//   vzero(), vset1(f), vload(p), vstore(p, v), vadd, vsub, vmul, vmax, vfma(a, b, c) (a·b + c), vhsum(v), vhmax(v),
+//   vzero(), vset1(f), vload(p), vstore(p, v), vadd, vsub, vmul, vmax, vfma(a, b, c) (a·b + c), vhsum(v), vhsum4(a, b, c, d, out) (4 sums to out[0..3]), vhmax(v),
 //   vld_f16(p) (VW halves), vld_i8(p) (VW signed bytes), vexp_fast(v) (e^v, v <= 0).
 // Every row of a group is scored against VW elements of a K row at a time; the K element converts once for the
 // group's rows (GQA: the query heads of one KV head share each K and V read); V is read once per d-block of the
@@ -22,9 +22,10 @@ ATT_TARGET static inline __attribute__((always_inline)) void ATT(qk)(int T, int 
                                                                     const uint8_t *k, size_t ks, int c, int hd,
                                                                     float scale, float *s) {
     int j = 0;
+    const int A = (G * P + 3) / 4 * 4;  // accumulators, padded to whole groups of 4 for vhsum4
     for (; j + P <= c; j += P) {
         VF acc[8 * 4];
-        for (int i = 0; i < G * P; i++) acc[i] = vzero();
+        for (int i = 0; i < A; i++) acc[i] = vzero();
         for (int d = 0; d < hd; d += VW) {
             VF kv[4];
             for (int p = 0; p < P; p++) kv[p] = ATT(ld_row)(T, k + (size_t)(j + p) * ks, d);
@@ -33,8 +34,10 @@ ATT_TARGET static inline __attribute__((always_inline)) void ATT(qk)(int T, int 
                 for (int p = 0; p < P; p++) acc[r * P + p] = vfma(qv, kv[p], acc[r * P + p]);
             }
         }
+        float sums[8 * 4];
+        for (int i = 0; i < A; i += 4) vhsum4(acc[i], acc[i + 1], acc[i + 2], acc[i + 3], sums + i);
         for (int r = 0; r < G; r++)
-            for (int p = 0; p < P; p++) s[r * ATT_CH + j + p] = scale * vhsum(acc[r * P + p]);
+            for (int p = 0; p < P; p++) s[r * ATT_CH + j + p] = scale * sums[r * P + p];
     }
     for (; j < c; j++) {  // the last positions, one at a time
         VF acc[8];
@@ -141,11 +144,11 @@ ATT_GROUP(8, 1, 1)
 #undef ATT_GROUP
 
 /// The update over positions [0, n) for `rows` rows (state as in r1c_attn_update), chunks of ATT_CH positions,
-/// rows in groups of at most 8.
+/// rows in groups of at most 6 (the bodies for 7 and 8 rows are kept for callers that group differently).
 ATT_TARGET static void ATT(update)(int T, int rows, int hd, float scale, const float *q, size_t qs, const uint8_t *k,
                                    size_t ks, const uint8_t *v, size_t vs, int n, float *m, float *l, float *acc) {
     float s[8 * ATT_CH] __attribute__((aligned(64)));
-    const int groups = (rows + 7) / 8, per = (rows + groups - 1) / groups;
+    const int groups = (rows + 5) / 6, per = (rows + groups - 1) / groups;  // groups of up to 6: 12 accumulators
     for (int j0 = 0; j0 < n; j0 += ATT_CH) {
         const int c = n - j0 < ATT_CH ? n - j0 : ATT_CH;
         const uint8_t *kc = k + (size_t)j0 * ks, *vc = v + (size_t)j0 * vs;
