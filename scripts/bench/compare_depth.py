@@ -9,7 +9,8 @@ be split over several calls (e.g. one depth per call under /work/quiet.sh's ten-
 lscpu.
 
 Run:  swift build -c release && python3 scripts/bench/compare_depth.py [--depths 0,4096,8192] [--gen 32] [--rounds 3]
-      [--log runs.jsonl] [--out table.md]; --table-only reprints the table from --log.
+      [--log runs.jsonl] [--out table.md]; --table-only reprints the table from --log; --kbench BINARY times
+      swift-r1 with scripts/bench/compare_commits/main.swift built against this tree instead of `r1 bench`.
 Files as compare_llamacpp.py (make_shaped_gguf.py's random-weight 1.5B-shaped GGUFs; llama-bench from the
 llama-cpp-python 0.3.36 sdist build, LLAMA_BENCH).
 """
@@ -40,6 +41,10 @@ def cpu_name() -> str:
 
 
 def run(engine: str, a, model: Path, depth: int) -> float:
+    if engine == "r1" and a.kbench:  # compare_commits' harness: what `r1 bench` times, on R1Models alone
+        out = subprocess.run([str(a.kbench), str(model), "0", str(a.gen), str(depth), "1"], check=True,
+                             capture_output=True, text=True).stdout
+        return json.loads(out.strip().splitlines()[-1])["generate_tokens_per_second"]
     if engine == "r1":
         cmd = [str(a.r1), "bench", str(model), "--prompt-tokens", "0", "--gen-tokens", str(a.gen), "--depth", str(depth),
                "--threads", str(a.threads), "--repetitions", "1", "--json"]
@@ -82,6 +87,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--engines", default=",".join(ENGINES), help="a subset of: " + ", ".join(ENGINES))
     ap.add_argument("--r1", type=Path, default=ROOT / ".build" / "release" / "r1")
+    ap.add_argument("--kbench", type=Path, help="time swift-r1 with a scripts/bench/compare_commits harness binary "
+                    "(built against this tree) instead of r1, where the full r1 build is not at hand")
     ap.add_argument("--llama-bench", type=Path, default=Path(os.environ.get(
         "LLAMA_BENCH", LCP / "vendor" / "llama.cpp" / "build" / "bin" / "llama-bench")))
     ap.add_argument("--log", type=Path, default=Path("depth-runs.jsonl"))

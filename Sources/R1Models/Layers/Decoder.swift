@@ -174,8 +174,8 @@ public final class Decoder: LanguageModel {
     /// later tokens see the earlier ones, stored above). With C kernels: flashAttention (DecoderAttention.swift).
     /// The plain Swift loop (the reference the kernels are tested against): work items are (token, KV head, slice of
     /// its query heads), each cached key and value row read once for the slice's heads.
-    private func attention(layer l: Int, caches: [KVCache], positions: [Int], span maxSpan: Int, longest: Int,
-                           ws: Activations, workspace: DecoderWorkspace, pool: ThreadPool) {
+    func attention(layer l: Int, caches: [KVCache], positions: [Int], span maxSpan: Int, longest: Int,
+                   ws: Activations, workspace: DecoderWorkspace, pool: ThreadPool) {
         if FlashAttention.supports(pool.kernels) {
             flashAttention(layer: l, caches: caches, positions: positions, ws: ws, workspace: workspace, pool: pool)
             return
