@@ -18,7 +18,7 @@ extern "C" {
 int r1c_cpu_isa(void);
 
 /// Block-type codes for r1c_dot_rows.
-enum { R1C_Q8_0 = 0, R1C_Q4_0 = 1, R1C_Q4_K = 2, R1C_Q6_K = 3 };
+enum { R1C_Q8_0 = 0, R1C_Q4_0 = 1, R1C_Q4_K = 2, R1C_Q6_K = 3, R1C_F16 = 4, R1C_F32 = 5 };
 
 /// y[r] = dot(w + r * row_bytes, x) for r in 0..<rows, each row `blocks` blocks of `type` against Q8_0 (Q8_0, Q4_0)
 /// or Q8_K (Q4_K, Q6_K) activations `x`. isa >= 1 only.
@@ -45,6 +45,24 @@ int r1c_f16_rows(int isa, const void *w, size_t row_bytes, int rows, const float
 float r1c_f16_dot(int isa, const void *w, const float *x, int n);
 /// y[i] += a · v[i] over n elements, v f16; a plain loop when isa is 0.
 void r1c_f16_axpy(int isa, float a, const void *v, float *y, int n);
+
+// MARK: - attention over a KV cache (attention.c)
+//
+// A state for `rows` query rows of head dim `hd` is rows * (hd + 2) floats: m (rows: the running max of the scaled
+// scores), l (rows: Σ e^(s - m)), acc (rows × hd: Σ e^(s - m) · v, unnormalized).
+
+/// Sets a state to "no positions seen" (m = -inf, l = 0, acc = 0).
+void r1c_attn_init(int rows, int hd, float *state);
+/// Adds positions [0, n) of one KV head to `rows` query rows (row r at q + r * q_stride floats, hd elements) whose
+/// state is m[r], l[r] and acc + r * hd (a state's parts, or a subset of its rows): s = scale · q·k, online softmax. Key j is at k + j * k_stride bytes, value j at v + j * v_stride, each
+/// hd elements of `type` (R1C_F32, R1C_F16 or R1C_Q8_0; Q8_0 needs hd % 32 == 0). All rows see all n positions (the
+/// caller splits causal ranges). isa 2: 512-bit body (hd % 16 == 0), 1: AVX2 + FMA + F16C (hd % 8 == 0), else plain.
+void r1c_attn_update(int isa, int type, int rows, int hd, float scale, const float *q, size_t q_stride, const void *k,
+                     size_t k_stride, const void *v, size_t v_stride, int n, float *m, float *l, float *acc);
+/// Merges `parts` states of the same rows (consecutive, rows * (hd + 2) floats each) by log-sum-exp and writes the
+/// normalized output: row r to out + (r / heads) * out_token_stride + (r % heads) * hd (rows are token-major, `heads`
+/// rows per token).
+void r1c_attn_finish(int rows, int hd, int parts, const float *states, int heads, float *out, size_t out_token_stride);
 
 /// fp32 GEMM (sgemm.c): C[m×n] = op(A)·op(B) + beta·C, micro-kernel by isa (2: 6×32 AVX-512F, 1: 6×16 AVX2+FMA;
 /// AArch64 1-3: 6×16 NEON; 0: portable C), row-major with leading dimensions; op(A) is m×k (A stored

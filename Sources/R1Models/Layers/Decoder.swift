@@ -171,10 +171,15 @@ public final class Decoder: LanguageModel {
     }
 
     /// Causal softmax(q·kᵀ/√hd)·v for every step token's query over its own cache up to its own position (a chunk's
-    /// later tokens see the earlier ones, stored above). Work items are (token, KV head, slice of its query heads):
-    /// each cached key and value row is read once for the slice's heads.
-    private func attention(layer l: Int, caches: [KVCache], positions: [Int], span maxSpan: Int, longest: Int,
-                           ws: Activations, workspace: DecoderWorkspace, pool: ThreadPool) {
+    /// later tokens see the earlier ones, stored above). With C kernels: flashAttention (DecoderAttention.swift).
+    /// The plain Swift loop (the reference the kernels are tested against): work items are (token, KV head, slice of
+    /// its query heads), each cached key and value row read once for the slice's heads.
+    func attention(layer l: Int, caches: [KVCache], positions: [Int], span maxSpan: Int, longest: Int,
+                   ws: Activations, workspace: DecoderWorkspace, pool: ThreadPool) {
+        if FlashAttention.supports(pool.kernels) {
+            flashAttention(layer: l, caches: caches, positions: positions, ws: ws, workspace: workspace, pool: pool)
+            return
+        }
         let c = config
         let n = caches.count
         let hd = c.headDim, qDim = c.headCount * hd

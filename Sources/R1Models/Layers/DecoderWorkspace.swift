@@ -8,9 +8,24 @@ public final class DecoderWorkspace {
     let scratch = MatMulScratch()
     private var scores: UnsafeMutablePointer<Float>?
     private var scoreCapacity = 0
+    private var attention: UnsafeMutablePointer<Float>?
+    private var attentionCapacity = 0
 
     public init() {}
-    deinit { scores?.deallocate() }
+    deinit {
+        scores?.deallocate()
+        attention?.deallocate()
+    }
+
+    /// Flash attention's per-step states and query copies (DecoderAttention.swift), at least `count` floats.
+    func attentionScratch(count: Int) -> UnsafeMutablePointer<Float> {
+        if attention == nil || attentionCapacity < count {
+            attention?.deallocate()
+            attentionCapacity = max(count, 2 * attentionCapacity)
+            attention = .allocate(capacity: attentionCapacity)
+        }
+        return attention!
+    }
 
     func activations(tokens: Int, config: DecoderConfig) -> Activations {
         if let a = activations, a.tokens >= tokens, a.widths == Activations.widths(config) { return a }

@@ -7,7 +7,7 @@ import R1Models
 let a = CommandLine.arguments
 let path = a[1], p = Int(a[2])!, g = Int(a[3])!, depth = Int(a[4])!, reps = Int(a[5])!
 let loaded = try ModelLoader.load(path: path, contextLength: depth + max(p, g) + 1)
-let decoder = loaded.decoder
+let decoder = loaded.decoder!
 let pool = ThreadPool(threads: ThreadPool.defaultThreadCount)
 let vocab = decoder.config.vocabSize
 func ids(_ n: Int) -> [Int] { var rng = SystemRandomNumberGenerator(); return (0..<n).map { _ in Int.random(in: 0..<vocab, using: &rng) } }
