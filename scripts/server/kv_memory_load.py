@@ -29,6 +29,7 @@ p.add_argument("--parallel", type=int, default=8)
 p.add_argument("--fit", type=int, default=8, help="sequences the budget holds")
 p.add_argument("--prompt-tokens", type=int, default=4000)
 p.add_argument("--max-tokens", type=int, default=8)
+p.add_argument("--words", type=int, default=None, help="words per prompt (default: 0.95 per prompt token, about right for the R1 vocabulary)")
 p.add_argument("--context", type=int, default=8192)
 p.add_argument("--port", type=int, default=18533)
 p.add_argument("--overhead-mib", type=float, default=256, help="activations and scratch beyond the idle RSS")
@@ -84,7 +85,7 @@ try:
 
     def one(i):
         rng = random.Random(i)
-        words = " ".join(rng.choice(WORDS) for _ in range(int(a.prompt_tokens * 0.95)))
+        words = " ".join(rng.choice(WORDS) for _ in range(a.words or int(a.prompt_tokens * 0.95)))
         body = {"model": "load", "max_tokens": a.max_tokens, "temperature": 0,
                 "messages": [{"role": "user", "content": f"Client {i}. {words}"}]}
         req = urllib.request.Request(base + "/v1/chat/completions", data=json.dumps(body).encode(),
