@@ -10,6 +10,23 @@ public protocol SequenceCache: AnyObject {
     var capacity: Int { get }
     /// Forgets every position from `position` on (for reusing a common prefix).
     func truncate(to position: Int)
+    /// Bytes one position takes, all layers, as `copyPositions` writes it; 0 when positions cannot be copied out (a
+    /// shared prompt cache then leaves this cache alone).
+    var positionBytes: Int { get }
+    /// Copies positions `range` (every layer; position-major, `positionBytes` each) into `buffer`.
+    func copyPositions(_ range: Range<Int>, to buffer: UnsafeMutableRawPointer)
+    /// Appends `count` positions at `self.count` from `buffer`, as `copyPositions` wrote them.
+    func appendPositions(_ count: Int, from buffer: UnsafeRawPointer)
+}
+
+extension SequenceCache {
+    public var positionBytes: Int { 0 }
+    public func copyPositions(_ range: Range<Int>, to buffer: UnsafeMutableRawPointer) {
+        preconditionFailure("\(Self.self) cannot copy its positions out")
+    }
+    public func appendPositions(_ count: Int, from buffer: UnsafeRawPointer) {
+        preconditionFailure("\(Self.self) cannot take copied positions")
+    }
 }
 
 /// Which logits a segment wants back.

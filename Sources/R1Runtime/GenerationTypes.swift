@@ -119,6 +119,8 @@ public struct GenerationStats: Sendable {
     public var loopDetected = false
     /// The seed the sampler used.
     public var seed: UInt64 = 0
+    /// Why generation ended when the reason alone does not say (a "length" at the server's KV memory budget).
+    public var finishDetail: String? = nil
 
     public init() {}
     public var promptTokensPerSecond: Double {

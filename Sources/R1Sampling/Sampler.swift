@@ -105,6 +105,7 @@ public final class Sampler {
     @discardableResult
     func process(logits: UnsafeBufferPointer<Float>, history: some Collection<Int>) -> TokenCandidates {
         candidates.reset(logits: logits)
+        for (id, bias) in parameters.logitBias where id < candidates.count { candidates.logits[id] += bias }
         if penalties.isActive { penalties.apply(to: &candidates, counts: penalties.counts(in: history)) }
         if parameters.temperature != 0 {
             for processor in chain { processor.apply(to: &candidates) }

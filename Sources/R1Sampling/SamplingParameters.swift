@@ -22,6 +22,9 @@ public struct SamplingParameters: Sendable, Equatable {
     public var seed: UInt64? = nil
     /// How many best alternatives of the raw distribution to report per step (0 ... 20).
     public var logprobs: Int = 0
+    /// OpenAI's logit_bias: added to a token's logit before the penalties and the chain (-100 bans it, 100 all but
+    /// forces it); ids outside the vocabulary are ignored here (the server refuses them).
+    public var logitBias: [Int: Float] = [:]
 
     public init(
         temperature: Float = 1, topK: Int = 0, topP: Float = 1, minP: Float = 0,
@@ -60,6 +63,9 @@ public struct SamplingParameters: Sendable, Equatable {
         guard presencePenalty.isFinite else { throw fail("presencePenalty must be finite, got \(presencePenalty)") }
         guard frequencyPenalty.isFinite else { throw fail("frequencyPenalty must be finite, got \(frequencyPenalty)") }
         guard penaltyWindow >= -1 else { throw fail("penaltyWindow must be >= -1, got \(penaltyWindow)") }
+        if let (id, b) = logitBias.first(where: { !$0.value.isFinite || $0.key < 0 }) {
+            throw fail("logitBias must map token ids >= 0 to finite values, got \(id): \(b)")
+        }
         guard logprobs >= 0, logprobs <= Self.maxLogprobs else {
             throw fail("logprobs must be in 0...\(Self.maxLogprobs), got \(logprobs)")
         }

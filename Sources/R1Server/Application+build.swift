@@ -35,7 +35,9 @@ public struct ServerRequestContext: RequestContext {
         channel = source.channel
     }
 
-    public var maxUploadSize: Int { 16 << 20 }
+    /// The largest body `body(_:)` collects: ServerConfiguration.maxBodyBytes, set by the first middleware.
+    public var bodyLimit = 16 << 20
+    public var maxUploadSize: Int { bodyLimit }
 
     /// The whole body, or a 413 in OpenAI's shape.
     func body(_ request: Request) async throws -> Data {
@@ -52,11 +54,14 @@ public struct ServerRequestContext: RequestContext {
 /// Renders every error as OpenAI's error object (Ollama's on /api), counts requests by route and status.
 struct ErrorAndMetricsMiddleware: RouterMiddleware {
     let metrics: ServerMetrics
+    var bodyLimit = 16 << 20
 
     func handle(_ request: Request, context: ServerRequestContext,
                 next: (Request, ServerRequestContext) async throws -> Response) async throws -> Response {
         let route = Self.route(request.uri.path)
         let ollama = request.uri.path.hasPrefix("/api/")
+        var context = context
+        context.bodyLimit = bodyLimit
         do {
             let response = try await next(request, context)
             metrics.request(route: route, status: response.status.code)
@@ -93,7 +98,7 @@ struct ErrorAndMetricsMiddleware: RouterMiddleware {
 public func buildRouter(backend: any InferenceBackend, configuration: ServerConfiguration = .init(),
                         metrics: ServerMetrics = ServerMetrics()) -> Router<ServerRequestContext> {
     let router = Router(context: ServerRequestContext.self)
-    router.add(middleware: ErrorAndMetricsMiddleware(metrics: metrics))
+    router.add(middleware: ErrorAndMetricsMiddleware(metrics: metrics, bodyLimit: configuration.maxBodyBytes))
     let service = GenerationService(backend: backend, metrics: metrics, configuration: configuration)
     router.get("/health") { _, _ in
         let load = backend.load

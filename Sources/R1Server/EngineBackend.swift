@@ -20,9 +20,15 @@ public final class EngineBackend: InferenceBackend {
     /// `parallel` sequences run at once; `queueCapacity` more wait, and beyond that requests get a 429.
     public let served: ServedModel
 
-    /// `served` describes the model to Ollama's clients (default: from the engine, no digest).
+    /// The prompt cache shared by every request (nil: off).
+    public let promptCache: PrefixCache?
+
+    /// `served` describes the model to Ollama's clients (default: from the engine, no digest). `promptCache`: where
+    /// finished requests leave their keys and values for the next ones' common prefixes (nil: every prompt is read
+    /// in full).
     public init(engine: Engine, modelName: String, parallel: Int = 1, queueCapacity: Int, defaultSampling: SamplingParameters,
-                served: ServedModel? = nil) {
+                served: ServedModel? = nil, promptCache: PrefixCache? = nil, kvMemory: CacheSize? = nil) {
+        self.promptCache = promptCache
         self.engine = engine
         self.modelName = modelName
         self.served = served ?? .describing(engine, name: modelName, parameters: "", digest: { "" })
@@ -30,7 +36,8 @@ public final class EngineBackend: InferenceBackend {
         let slots = max(1, parallel)
         self.gate = AdmissionGate(slots: slots, queueCapacity: queueCapacity)
         // The gate admits at most `slots` at a time, so the scheduler's own queue never fills.
-        self.scheduler = BatchScheduler(engine: engine, configuration: .init(maxBatch: slots, maxQueue: slots + 1))
+        self.scheduler = BatchScheduler(engine: engine, configuration: .init(maxBatch: slots, maxQueue: slots + 1,
+                                                                                promptCache: promptCache, kvBudget: kvMemory))
     }
 
     deinit { scheduler.shutdown() }
@@ -38,6 +45,8 @@ public final class EngineBackend: InferenceBackend {
     public var contextLength: Int { engine.contextLength }
     public var toolCallFormat: ToolCallFormat { engine.formatter?.toolCallFormat ?? .fallback }
     public var load: BackendLoad { gate.load }
+    /// The KV budget and what the running sequences hold.
+    public var memory: BatchScheduler.Memory { scheduler.memory }
 
 
     public func tokenText(_ id: Int) -> String {
@@ -54,7 +63,8 @@ public final class EngineBackend: InferenceBackend {
         budget.thinkingBudget = request.thinkingBudget
         switch request.prompt {
         case .chat(let messages, let tools):
-            let extra: [String: JinjaValue] = tools.isEmpty ? [:] : ["tools": .array(tools)]
+            var extra = request.templateKwargs
+            if !tools.isEmpty { extra["tools"] = .array(tools) }
             do { prompt = try engine.prepare(.chat(messages: messages, extra: extra), parameters: budget) } catch {
                 throw BackendError.invalid("\(error)", param: "messages")
             }
@@ -65,9 +75,16 @@ public final class EngineBackend: InferenceBackend {
         guard prompt.ids.count < contextLength else {
             throw BackendError.promptTooLong(promptTokens: prompt.ids.count, contextLength: contextLength)
         }
+        if let most = scheduler.maxSequenceTokens, prompt.ids.count >= most {
+            throw BackendError.invalid("the prompt has \(prompt.ids.count) tokens; the server's KV memory budget (--kv-memory) holds \(most) positions per sequence", param: "messages")
+        }
         var parameters = request.parameters
         // the context bounds the completion: OpenAI-compatible servers cut at the context with finish_reason "length"
         parameters.maxTokens = min(parameters.maxTokens, contextLength - prompt.ids.count)
+        if let bad = parameters.sampling.logitBias.keys.first(where: { $0 >= engine.vocabSize }) {
+            throw BackendError.invalid("logit_bias names token \(bad), outside the vocabulary (0..<\(engine.vocabSize))",
+                                       param: "logit_bias")
+        }
         do { try parameters.sampling.validate() } catch {
             throw BackendError.invalid("\(error)", param: nil)
         }

@@ -24,8 +24,10 @@ struct GenerationService: Sendable {
         var parameters = GenerationParameters(maxTokens: options.maxTokens ?? defaultMaxTokens, sampling: options.sampling, stop: options.stop)
         parameters.sampling.logprobs = options.logprobs ? max(options.topLogprobs, 0) : 0
         parameters.grammar = try grammars.grammar(options.format, style: style)
-        let request = ServerGenerationRequest(prompt: prompt, parameters: parameters, thinkingBudget: options.thinkingBudget,
+        parameters.reusePromptCache = options.cachePrompt
+        var request = ServerGenerationRequest(prompt: prompt, parameters: parameters, thinkingBudget: options.thinkingBudget,
                                               timeout: configuration.requestTimeout)
+        request.templateKwargs = options.templateKwargs
         let start = ContinuousClock.now
         do {
             return Started(handle: try backend.generate(request), start: start)

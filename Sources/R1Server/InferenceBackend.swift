@@ -21,6 +21,8 @@ public struct ServerGenerationRequest: Sendable {
     public var thinkingBudget: Int?
     /// Seconds after which the generation is stopped; nil = none.
     public var timeout: Double?
+    /// Chat template variables beside messages and tools (`chat_template_kwargs`).
+    public var templateKwargs: [String: JinjaValue] = [:]
 
     public init(prompt: PromptInput, parameters: GenerationParameters, thinkingBudget: Int? = nil, timeout: Double? = nil) {
         self.prompt = prompt

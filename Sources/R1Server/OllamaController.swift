@@ -144,7 +144,8 @@ struct OllamaController: Sendable {
             let total = Int64((ContinuousClock.now - started.start) / .nanoseconds(1))
             return [
                 ("done_reason", .string(acc.finishReason)), ("total_duration", .int(Int(total))), ("load_duration", .int(0)),
-                ("prompt_eval_count", .int(started.handle.promptTokens)),
+                // as Ollama counts it: the prompt tokens evaluated, not those its cache already held
+                ("prompt_eval_count", .int(started.handle.promptTokens - (s?.promptTokensReused ?? 0))),
                 ("prompt_eval_duration", .int(Int((s?.promptSeconds ?? 0) * 1e9))),
                 ("eval_count", .int(acc.completionTokens)), ("eval_duration", .int(Int((s?.generateSeconds ?? 0) * 1e9))),
             ]

@@ -60,6 +60,7 @@ struct OpenAIController: Sendable {
             return .object([
                 ("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)),
                 ("total_tokens", .int(prompt + completion)),
+                ("prompt_tokens_details", .object([("cached_tokens", .int(cachedTokens(accs)))])),
                 ("completion_tokens_details", .object([("reasoning_tokens", .int(accs.reduce(0) { $0 + $1.reasoningTokens }))])),
             ])
         }
@@ -82,11 +83,14 @@ struct OpenAIController: Sendable {
                 ]
                 message.append((field, acc.reasoning.isEmpty ? .null : .string(acc.reasoning)))
                 if !calls.isEmpty { message.append(("tool_calls", .array(calls.map(\.openAI)))) }
-                return .object([
+                var fields: [(String, JSONOut)] = [
                     ("index", .int(i)), ("message", .object(message)),
                     ("logprobs", options.logprobs ? service.logprobsJSON(acc.tokens[...]) : .null),
                     ("finish_reason", .string(forced != nil ? acc.finishReason : Self.finishReason(acc, calls: calls.count))),
-                ])
+                ]
+                // why a "length" came early (the KV memory budget), beside OpenAI's fields as vLLM's stop_reason is
+                if let detail = acc.stats?.finishDetail { fields.append(("finish_detail", .string(detail))) }
+                return .object(fields)
             }
             return .json(.object([
                 ("id", .string(id)), ("object", .string("chat.completion")), ("created", .int(created)), ("model", .string(model)),
@@ -184,7 +188,8 @@ struct OpenAIController: Sendable {
         @Sendable func usageOf(_ accs: [GenerationAccumulator]) -> JSONOut {
             let prompt = started[0].handle.promptTokens, completion = accs.reduce(0) { $0 + $1.completionTokens }
             return .object([("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)),
-                            ("total_tokens", .int(prompt + completion))])
+                            ("total_tokens", .int(prompt + completion)),
+                            ("prompt_tokens_details", .object([("cached_tokens", .int(cachedTokens(accs)))]))])
         }
         @Sendable func legacyLogprobs(_ tokens: ArraySlice<GeneratedToken>) -> JSONOut {
             guard options.logprobs else { return .null }
@@ -254,3 +259,7 @@ extension Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.text)))
     }
 }
+
+/// Prompt tokens read from the shared prompt cache (OpenAI's usage.prompt_tokens_details.cached_tokens): the first
+/// choice's, as the prompt is counted once.
+func cachedTokens(_ accs: [GenerationAccumulator]) -> Int { accs.first?.stats?.promptTokensReused ?? 0 }

@@ -20,7 +20,15 @@ public struct GenerationOptions: Sendable {
     public var n = 1
     /// Structured output: the answer after the reasoning follows this schema / JSON grammar.
     public var format: OutputFormat? = nil
+    /// Whether the prompt may start from the server's shared prompt cache (llama.cpp's `cache_prompt`; default true).
+    public var cachePrompt = true
+    /// Variables for the chat template (`chat_template_kwargs`, e.g. enable_thinking), beside messages and tools.
+    public var templateKwargs: [String: JinjaValue] = [:]
 }
+
+/// OpenAI's `reasoning_effort` as thinking budgets: R1 has no effort levels, so the levels cap the reasoning as
+/// Ollama's think levels do (OllamaCommon.thinkBudgets); "none" and "minimal" skip thinking (budget 0).
+let reasoningEffortBudgets: [String: Int?] = ["none": 0, "minimal": 0].merging(OllamaCommon.thinkBudgets) { a, _ in a }
 
 public struct ChatCompletionRequest: Sendable {
     public var model: String?
@@ -150,11 +158,28 @@ extension FieldReader {
             o.n = n
         }
         o.stop = try stopList("stop")
-        if let b = try int("thinking_budget") {
+        if let effort = try string("reasoning_effort") {
+            guard let budget = reasoningEffortBudgets[effort] else {
+                throw rangeError("reasoning_effort", "'\(effort)' is not one of \(reasoningEffortBudgets.keys.sorted().joined(separator: ", ")).")
+            }
+            o.thinkingBudget = budget
+        }
+        if let b = try int("thinking_budget") {  // an explicit budget wins over reasoning_effort
             guard b >= 0 else { throw rangeError("thinking_budget", "must be >= 0.") }
             o.thinkingBudget = b
         }
+        if let bias = try object("logit_bias") {
+            for (key, value) in bias.object {
+                guard let id = Int(key), id >= 0 else { throw bias.typeError(key, "a token id (a non-negative integer) as the key") }
+                guard let b = value.double, (-100...100).contains(b) else {
+                    throw bias.rangeError(key, "the bias must be a number in -100...100.")
+                }
+                sampling.logitBias[id] = Float(b)
+            }
+            o.sampling = sampling
+        }
         o.stream = try bool("stream") ?? false
+        o.cachePrompt = try bool("cache_prompt") ?? true
         if let so = try object("stream_options") {
             guard o.stream else {
                 throw APIError.invalid("'stream_options' is only allowed when 'stream' is true.", param: "stream_options")
@@ -193,6 +218,14 @@ extension ChatCompletionRequest {
             options.topLogprobs = top
         }
         let messages = try parseMessages(r.present("messages"))
+        if let kwargs = try r.object("chat_template_kwargs") {
+            for (key, value) in kwargs.object {
+                guard key != "messages", key != "tools" else {
+                    throw kwargs.rangeError(key, "'\(key)' comes from the request itself, not chat_template_kwargs.")
+                }
+                options.templateKwargs[key] = JinjaValue(value)
+            }
+        }
         let tools = try r.toolRequest()
         if let forced = try r.forcedArguments(tools) {
             guard options.format == nil else {

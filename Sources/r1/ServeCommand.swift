@@ -23,6 +23,10 @@ struct ServeCommand: AsyncParsableCommand {
     var reasoningField = "reasoning_content"
     @Option(help: "Seconds one request may take, queue included; 0 = no limit.")
     var timeout: Double = 600
+    @Option(name: .customLong("prompt-cache"), help: "Keys and values kept across requests for their common prefixes (vLLM's prefix caching): a size (2GiB, 512MiB, 32768tokens), 'auto' (an eighth of the memory, at most 4GiB) or 'off'.")
+    var promptCache = "auto"
+    @Option(name: .customLong("kv-memory"), help: "KV cache all running requests may hold together, in blocks of 16 positions: a size (4GiB, 512MiB, 32768tokens), 'auto' (half the memory available at start) or 'off'. Requests wait for memory as for a slot; one that outgrows it is recomputed later.")
+    var kvMemory = "auto"
     @OptionGroup(title: "Sampling defaults (a request's own values win)") var samplingOptions: SamplingOptions
     @Option(name: .customLong("model-name"), help: "Model id to serve under (default: the file or folder name).")
     var modelName: String?
@@ -35,6 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--reasoning-field must be reasoning_content or reasoning, got '\(reasoningField)'")
         }
         guard timeout >= 0 else { throw ValidationError("--timeout must be >= 0, got \(timeout)") }
+        do { _ = try promptCacheSize() } catch { throw ValidationError("--prompt-cache: \(error)") }
+        do { _ = try kvMemorySize() } catch { throw ValidationError("--kv-memory: \(error)") }
     }
 
     func run() async throws {
@@ -47,13 +53,43 @@ struct ServeCommand: AsyncParsableCommand {
         let path = engine.loaded?.path ?? modelOptions.model
         let served = ServedModel.describing(engine, name: name, parameters: Self.parametersText(defaults.sampling, stop: ollama?.stop ?? []),
                                             digest: { FileDigest.model(at: path) })
+        let cacheSize = try promptCacheSize(), kvSize = try kvMemorySize()
         let backend = EngineBackend(engine: engine, modelName: name, parallel: parallel, queueCapacity: queue,
-                                    defaultSampling: defaults.sampling, served: served)
+                                    defaultSampling: defaults.sampling, served: served,
+                                    promptCache: cacheSize.map { PrefixCache(capacity: $0) }, kvMemory: kvSize)
         let config = ServerConfiguration(host: host, port: port, reasoningField: reasoningField,
                                          requestTimeout: timeout > 0 ? timeout : nil)
-        Output.error("serving \(name) (context \(engine.contextLength)) on http://\(host):\(port)\n")
+        Output.error("serving \(name) (context \(engine.contextLength), prompt cache \(cacheSize?.description ?? "off"), KV memory \(kvSize?.description ?? "unbounded")) on http://\(host):\(port)\n")
         let app = buildApplication(backend: backend, configuration: config)
         try await app.runService()
+    }
+
+    /// The shared prompt cache's size; nil when off.
+    func promptCacheSize() throws -> CacheSize? {
+        switch promptCache.lowercased() {
+        case "off", "0", "none": return nil
+        case "auto": return .bytes(Int(min(ProcessInfo.processInfo.physicalMemory / 8, 4 << 30)))
+        default: return try CacheSize(parsing: promptCache)
+        }
+    }
+
+    /// The KV budget of the running requests; nil when off.
+    func kvMemorySize() throws -> CacheSize? {
+        switch kvMemory.lowercased() {
+        case "off", "none": return nil
+        case "auto": return .bytes(Self.availableMemory() / 2)
+        default: return try CacheSize(parsing: kvMemory)
+        }
+    }
+
+    /// MemAvailable from /proc/meminfo (the physical memory where there is none).
+    static func availableMemory() -> Int {
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+           let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            return kb * 1024
+        }
+        return Int(ProcessInfo.processInfo.physicalMemory)
     }
 
     /// Ollama's `parameters` text for /api/show: the sampling defaults requests get, one "name value" per line.

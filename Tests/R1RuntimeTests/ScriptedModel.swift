@@ -13,6 +13,15 @@ final class ScriptedCache: SequenceCache {
     init(capacity: Int) { self.capacity = capacity }
     var count: Int { tokens.count }
     func truncate(to position: Int) { tokens = Array(tokens.prefix(max(0, position))) }
+    // its "keys and values" are its tokens, so the shared prompt cache can keep them
+    var positionBytes: Int { MemoryLayout<Int>.size }
+    func copyPositions(_ range: Range<Int>, to buffer: UnsafeMutableRawPointer) {
+        let out = buffer.assumingMemoryBound(to: Int.self)
+        for (i, p) in range.enumerated() { out[i] = tokens[p] }
+    }
+    func appendPositions(_ count: Int, from buffer: UnsafeRawPointer) {
+        tokens += UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: Int.self), count: count)
+    }
 }
 
 final class ScriptedModel: LanguageModel, @unchecked Sendable {

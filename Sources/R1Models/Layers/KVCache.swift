@@ -60,6 +60,37 @@ public final class KVCache: SequenceCache, @unchecked Sendable {
         count = min(count, max(0, position))
     }
 
+    /// Bytes of one position in every layer, keys and values: what the shared prompt cache keeps per token.
+    public var positionBytes: Int { 2 * layers * rowBytes }
+
+    /// Position-major: for each position, each layer's key row then value row.
+    public func copyPositions(_ range: Range<Int>, to buffer: UnsafeMutableRawPointer) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "KVCache.copyPositions: \(range) outside 0..<\(count)")
+        let r = rowBytes
+        var out = buffer
+        for p in range {
+            for l in 0..<layers {
+                out.copyMemory(from: keys[l] + p * r, byteCount: r)
+                (out + r).copyMemory(from: values[l] + p * r, byteCount: r)
+                out += 2 * r
+            }
+        }
+    }
+
+    public func appendPositions(_ n: Int, from buffer: UnsafeRawPointer) {
+        precondition(n >= 0 && count + n <= capacity, "KVCache.appendPositions: \(n) more past capacity \(capacity)")
+        let r = rowBytes
+        var from = buffer
+        for p in count..<(count + n) {
+            for l in 0..<layers {
+                (keys[l] + p * r).copyMemory(from: from, byteCount: r)
+                (values[l] + p * r).copyMemory(from: from + r, byteCount: r)
+                from += 2 * r
+            }
+        }
+        count += n
+    }
+
     /// Bytes of one position (all heads).
     @inline(__always) var rowBytes: Int { kvHeads * headBytes }
 

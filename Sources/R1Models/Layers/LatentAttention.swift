@@ -64,6 +64,26 @@ public final class LatentCache: SequenceCache, @unchecked Sendable {
     public var byteCount: Int { capacity * bytesPerToken }
 
     @inline(__always) func row(_ layer: Int, _ position: Int) -> UnsafeMutablePointer<Float> { rows[layer] + position * width }
+
+    public var positionBytes: Int { bytesPerToken }
+
+    /// Position-major: for each position, each layer's latent row.
+    public func copyPositions(_ range: Range<Int>, to buffer: UnsafeMutableRawPointer) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "LatentCache.copyPositions: \(range) outside 0..<\(count)")
+        var out = buffer.assumingMemoryBound(to: Float.self)
+        for p in range {
+            for l in 0..<layers { out.update(from: row(l, p), count: width); out += width }
+        }
+    }
+
+    public func appendPositions(_ n: Int, from buffer: UnsafeRawPointer) {
+        precondition(n >= 0 && count + n <= capacity, "LatentCache.appendPositions: \(n) more past capacity \(capacity)")
+        var from = buffer.assumingMemoryBound(to: Float.self)
+        for p in count..<(count + n) {
+            for l in 0..<layers { row(l, p).update(from: from, count: width); from += width }
+        }
+        count += n
+    }
 }
 
 /// `count` zeroed floats; the caller deallocates.
