@@ -13,6 +13,9 @@ public struct LatentAttentionShape: Sendable {
     public var nopeDim: Int   // qk_nope_head_dim
     public var ropeDim: Int   // qk_rope_head_dim
     public var vDim: Int      // v_head_dim
+    /// q_a_layernorm's and kv_a_layernorm's eps: transformers builds them with RMSNorm's default 1e-6, llama.cpp
+    /// uses the model's rms_norm_eps.
+    public var normEps: Float = 1e-6
 
     public var qkDim: Int { nopeDim + ropeDim }
     /// Values one position of one layer's cache holds: the normed latent, then the shared roped key.
@@ -23,13 +26,51 @@ public struct LatentAttentionShape: Sendable {
 
 /// One layer's MLA weights; norms are dequantized to fp32 at load, matrices stay where they were mapped.
 public struct LatentAttentionWeights: Sendable {
-    public var qA: WeightMatrix?     // (qLoraRank, D) q_a_proj; nil without q compression
+    public var qA: LinearWeight?     // (qLoraRank, D) q_a_proj; nil without q compression
     public var qANorm: [Float]?      // (qLoraRank)
-    public var q: WeightMatrix       // (H·qkDim, qLoraRank) q_b_proj, or (H·qkDim, D) q_proj
-    public var kvA: WeightMatrix     // (kvLoraRank + ropeDim, D) kv_a_proj_with_mqa
+    public var q: LinearWeight       // (H·qkDim, qLoraRank) q_b_proj, or (H·qkDim, D) q_proj
+    public var kvA: LinearWeight     // (kvLoraRank + ropeDim, D) kv_a_proj_with_mqa
     public var kvANorm: [Float]      // (kvLoraRank)
-    public var kvB: WeightMatrix     // (H·(nopeDim + vDim), kvLoraRank) kv_b_proj: per head, nopeDim key rows then vDim value rows
-    public var o: WeightMatrix       // (D, H·vDim)
+    public var kvB: LatentUpProjection
+    public var o: LinearWeight       // (D, H·vDim)
+}
+
+/// kv_b_proj, the latent's way back to per-head keys and values, as the checkpoint stores it.
+public enum LatentUpProjection: Sendable {
+    /// (H·(nopeDim + vDim), kvLoraRank): per head, nopeDim key rows then vDim value rows (HF kv_b_proj; the older
+    /// llama.cpp `attn_kv_b`).
+    case joined(LinearWeight)
+    /// llama.cpp's newer split: `attn_k_b` (H, kvLoraRank, nopeDim), each head's key rows transposed, as one
+    /// (H·kvLoraRank, nopeDim) matrix; `attn_v_b` (H, vDim, kvLoraRank) as one (H·vDim, kvLoraRank) matrix.
+    case split(kB: WeightMatrix, vB: WeightMatrix)
+
+    /// The weights, for prefaulting and sizes.
+    var weights: [LinearWeight] {
+        switch self {
+        case .joined(let m): return [m]
+        case .split(let k, let v): return [.matrix(k), .matrix(v)]
+        }
+    }
+
+    /// kv_b_proj in fp32, (H·(nopeDim + vDim), kvLoraRank), into `kvb`.
+    func dequantize(into kvb: UnsafeMutablePointer<Float>, shape s: LatentAttentionShape) {
+        let r = s.kvLoraRank, kvDim = s.nopeDim + s.vDim
+        switch self {
+        case .joined(let m):
+            for row in 0..<m.rows { m.dequantizeRow(row, into: kvb + row * r) }
+        case .split(let kB, let vB):
+            let tmp = zeroedFloats(max(s.nopeDim, r))
+            defer { tmp.deallocate() }
+            for h in 0..<s.headCount {
+                let head = kvb + h * kvDim * r
+                for c in 0..<r {                                  // k_b row (h, c): nopeDim values of column c
+                    kB.dequantizeRow(h * r + c, into: tmp)
+                    for d in 0..<s.nopeDim { head[d * r + c] = tmp[d] }
+                }
+                for e in 0..<s.vDim { vB.dequantizeRow(h * s.vDim + e, into: head + (s.nopeDim + e) * r) }
+            }
+        }
+    }
 }
 
 /// Which attention computation reads the latent cache (both give the same numbers, to float rounding).
@@ -86,27 +127,26 @@ extension LatentAttentionWeights {
         if let qA, let qANorm {
             let qa = zeroedFloats(n * s.qLoraRank)                      // (n, qLoraRank)
             defer { qa.deallocate() }
-            MatMul.run(qA, h, qa, tokens: n, pool: pool, scratch: scratch)
-            // q_a_layernorm and kv_a_layernorm are built with RMSNorm's default eps 1e-6, not rms_norm_eps
-            for i in 0..<n { Vec.rmsNorm(qa + i * s.qLoraRank, qANorm, qa + i * s.qLoraRank, s.qLoraRank, eps: 1e-6) }
-            MatMul.run(self.q, qa, q, tokens: n, pool: pool, scratch: scratch)
+            qA.run(h, qa, tokens: n, pool: pool, scratch: scratch)
+            for i in 0..<n { Vec.rmsNorm(qa + i * s.qLoraRank, qANorm, qa + i * s.qLoraRank, s.qLoraRank, eps: s.normEps) }
+            self.q.run(qa, q, tokens: n, pool: pool, scratch: scratch)
         } else {
-            MatMul.run(self.q, h, q, tokens: n, pool: pool, scratch: scratch)
+            self.q.run(h, q, tokens: n, pool: pool, scratch: scratch)
         }
         let kv = zeroedFloats(n * w)                                    // (n, kvLoraRank + ropeDim)
         defer { kv.deallocate() }
-        MatMul.run(kvA, h, kv, tokens: n, pool: pool, scratch: scratch)
+        kvA.run(h, kv, tokens: n, pool: pool, scratch: scratch)
         for i in 0..<n {
             let row = kv + i * w
-            Vec.rmsNorm(row, kvANorm, row, r, eps: 1e-6)
+            Vec.rmsNorm(row, kvANorm, row, r, eps: s.normEps)
             rope.apply(q + i * qDim + s.nopeDim, heads: H, headDim: qkDim, cos: cos + i * half, sin: sin + i * half)
             rope.apply(row + r, heads: 1, headDim: s.ropeDim, cos: cos + i * half, sin: sin + i * half)
             caches[i].row(l, positions[i]).update(from: row, count: w)
         }
         // kv_b_proj in fp32, (H·(nopeDim + vDim), kvLoraRank)
-        let kvb = zeroedFloats(kvB.rows * r)
+        let kvb = zeroedFloats(H * (s.nopeDim + s.vDim) * r)
         defer { kvb.deallocate() }
-        for row in 0..<kvB.rows { kvB.dequantizeRow(row, into: kvb + row * r) }
+        kvB.dequantize(into: kvb, shape: s)
 
         // MARK: - attention
         let attn = zeroedFloats(n * H * s.vDim)                         // (n, H·vDim)
@@ -117,7 +157,7 @@ extension LatentAttentionWeights {
         case .absorbed: absorbed(q: q, kvb: kvb, tokens: n, layer: l, caches: caches, positions: positions, shape: s,
                                  scale: scale, attn: attn)
         }
-        MatMul.run(o, attn, out, tokens: n, pool: pool, scratch: scratch)  // (n, D)
+        o.run(attn, out, tokens: n, pool: pool, scratch: scratch)  // (n, D)
     }
 
     /// Per cache, K/V of every head at every position it needs (kv_b_proj over the latents), then softmax(q·kᵀ)·v.
