@@ -152,3 +152,28 @@ private func ggufError(_ file: String, hiding: String? = nil, _ edit: (inout [St
     #expect(worst <= 0.1, "max |top-1 logprob - transformers on dequantized weights| \(worst)")
     print("dsv3-q-q8_0 vs transformers on its dequantized weights: max |dlogprob| \(worst), argmax equal at \(argmaxEqual)/\(rows.count)")
 }
+
+// MARK: - latent cache types
+
+/// An f16 latent cache holds half the bytes and gives the f32 cache's logits to the rounding of its rows (measured
+/// 9.5e-4); q8_0 is refused by name. Both attention paths read the same converted rows, but a layer's input differs
+/// between them by float summation order (~1e-6), which can flip one f16 rounding of a stored latent, so with an f16
+/// cache they agree to the f16 bound (measured 3.0e-4), not to naiveAbsorbedTolerance as with f32 (naiveEqualsAbsorbed).
+@Test func f16LatentCacheHalvesTheBytesAndKeepsTheLogits() throws {
+    let m = try #require(try ModelLoader.load(path: path("dsv3-tiny"), contextLength: 64).model as? DeepSeekModel)
+    let pool = ThreadPool(threads: 2, kernels: .test)
+    #expect(m.makeCache(capacity: 10, type: .f16).byteCount * 2 == m.makeCache(capacity: 10, type: .f32).byteCount)
+    func run(_ model: DeepSeekModel, _ type: KVCacheType) -> [Float] {
+        let cache = model.makeCache(capacity: 32, type: type), ws = model.makeWorkspace()
+        var out = model.forward([316, 5, 77, 150, 9, 42, 260, 3], cache: cache, allLogits: true, workspace: ws, pool: pool)
+        for id in [12, 200, 7] { out += model.forward([id], cache: cache, workspace: ws, pool: pool) }
+        return out
+    }
+    let f32 = run(m, .f32), f16 = run(m, .f16), naive16 = run(m.with(attention: .naive), .f16)
+    let worst = zip(f32, f16).map { abs($0 - $1) }.max()!, paths = zip(f16, naive16).map { abs($0 - $1) }.max()!
+    #expect(worst > 0 && worst <= 2e-2, "max |f16 cache - f32 cache| \(worst)")
+    #expect(paths <= 2e-2, "f16 cache: max |naive - absorbed| \(paths)")
+    print("dsv3-tiny: f16 latent cache vs f32: max |dlogit| \(worst)")
+    #expect(throws: ModelError.self) { try m.validate(cacheType: .q8_0) }
+    do { try m.validate(cacheType: .q8_0) } catch { #expect("\(error)".contains("f32 or f16, not q8_0")) }
+}

@@ -86,9 +86,16 @@ public final class DeepSeekModel: LanguageModel {
     public var vocabSize: Int { config.vocabSize }
     public var contextLength: Int { config.contextLength }
 
-    /// The latent cache is fp32 in this slice, whatever `type` asks for.
-    public func makeCache(capacity: Int? = nil, type: KVCacheType = .f16) -> LatentCache {
-        LatentCache(layers: config.layerCount, width: config.attention.cacheWidth, capacity: capacity ?? config.contextLength)
+    /// A latent cache in f32 or f16 (validate refuses q8_0).
+    public func makeCache(capacity: Int? = nil, type: KVCacheType = .f32) -> LatentCache {
+        LatentCache(layers: config.layerCount, width: config.attention.cacheWidth, capacity: capacity ?? config.contextLength,
+                    type: type == .f16 ? .f16 : .f32)
+    }
+
+    public func validate(cacheType: KVCacheType) throws {
+        guard cacheType == .f32 || cacheType == .f16 else {
+            throw ModelError("the latent cache of \(config.router.scoring == .sigmoid ? "DeepSeek-V3" : "DeepSeek-V2") models is f32 or f16, not \(cacheType.rawValue)")
+        }
     }
 
     public func makeWorkspace() -> DeepSeekWorkspace { DeepSeekWorkspace() }

@@ -81,30 +81,58 @@ public enum AttentionPath: String, Sendable, CaseIterable {
     case absorbed
 }
 
-/// A sequence's MLA cache: per layer (capacity, kvLoraRank + ropeDim) fp32 rows.
+/// A sequence's MLA cache: per layer (capacity, kvLoraRank + ropeDim) rows in f32, or in f16 (half the bytes; a row
+/// is rounded once when stored and read back exactly).
 public final class LatentCache: SequenceCache, @unchecked Sendable {
     public let layers: Int
     public let width: Int
     public let capacity: Int
+    /// .f32 or .f16 (DeepSeekModel.validate refuses the others).
+    public let type: KVCacheType
     public internal(set) var count: Int = 0
-    let rows: [UnsafeMutablePointer<Float>]
+    let storage: [UnsafeMutableRawPointer]
 
-    public init(layers: Int, width: Int, capacity: Int) {
+    public init(layers: Int, width: Int, capacity: Int, type: KVCacheType = .f32) {
+        precondition(type == .f32 || type == .f16, "LatentCache: \(type)")
         self.layers = layers
         self.width = width
         self.capacity = capacity
-        rows = (0..<layers).map { _ in .allocate(capacity: capacity * width) }
+        self.type = type
+        let bytes = capacity * width * (type == .f16 ? 2 : 4)
+        storage = (0..<layers).map { _ in .allocate(byteCount: max(bytes, 4), alignment: 64) }
     }
 
-    deinit { rows.forEach { $0.deallocate() } }
+    deinit { storage.forEach { $0.deallocate() } }
 
     public func truncate(to position: Int) { count = min(count, max(0, position)) }
 
     /// Bytes one position takes in every layer.
-    public var bytesPerToken: Int { layers * width * MemoryLayout<Float>.size }
+    public var bytesPerToken: Int { layers * width * (type == .f16 ? 2 : 4) }
     public var byteCount: Int { capacity * bytesPerToken }
 
-    @inline(__always) func row(_ layer: Int, _ position: Int) -> UnsafeMutablePointer<Float> { rows[layer] + position * width }
+    /// Stores `row` (width floats) at `position` of `layer`.
+    func store(_ layer: Int, _ position: Int, _ row: UnsafePointer<Float>) {
+        switch type {
+        case .f16:
+            let dst = (storage[layer] + 2 * position * width).assumingMemoryBound(to: UInt16.self)
+            for k in 0..<width { dst[k] = floatToHalf(row[k]) }
+        default:
+            (storage[layer] + 4 * position * width).assumingMemoryBound(to: Float.self).update(from: row, count: width)
+        }
+    }
+
+    /// Rows 0..<count of `layer` as f32 (count, width): the storage itself when f32, else converted into `buffer`
+    /// (count · width floats).
+    func floats(_ layer: Int, count n: Int, buffer: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        switch type {
+        case .f16:
+            let src = storage[layer].assumingMemoryBound(to: UInt16.self)
+            for k in 0..<(n * width) { buffer[k] = halfToFloat(src[k]) }
+            return UnsafePointer(buffer)
+        default:
+            return UnsafePointer(storage[layer].assumingMemoryBound(to: Float.self))
+        }
+    }
 }
 
 /// `count` zeroed floats; the caller deallocates.
@@ -141,7 +169,7 @@ extension LatentAttentionWeights {
             Vec.rmsNorm(row, kvANorm, row, r, eps: s.normEps)
             rope.apply(q + i * qDim + s.nopeDim, heads: H, headDim: qkDim, cos: cos + i * half, sin: sin + i * half)
             rope.apply(row + r, heads: 1, headDim: s.ropeDim, cos: cos + i * half, sin: sin + i * half)
-            caches[i].row(l, positions[i]).update(from: row, count: w)
+            caches[i].store(l, positions[i], row)
         }
         // kv_b_proj in fp32, (H·(nopeDim + vDim), kvLoraRank)
         let kvb = zeroedFloats(H * (s.nopeDim + s.vDim) * r)
@@ -170,12 +198,13 @@ extension LatentAttentionWeights {
             // one cache's tokens are adjacent; expand its positions 0...last once
             var end = i
             while end < n && caches[end] === caches[i] { end += 1 }
-            let cache = caches[i], span = positions[end - 1] + 1
+            let cache = caches[i], span = positions[end - 1] + 1, w = s.cacheWidth
             let latents = zeroedFloats(span * r)                        // (span, kvLoraRank)
             let expanded = zeroedFloats(span * H * kvDim)               // (span, H·(nopeDim + vDim))
-            let scores = zeroedFloats(span)
-            defer { latents.deallocate(); expanded.deallocate(); scores.deallocate() }
-            for j in 0..<span { (latents + j * r).update(from: cache.row(l, j), count: r) }
+            let scores = zeroedFloats(span), buffer = zeroedFloats(cache.type == .f32 ? 1 : span * w)
+            defer { latents.deallocate(); expanded.deallocate(); scores.deallocate(); buffer.deallocate() }
+            let rows = cache.floats(l, count: span, buffer: buffer)     // (span, kvLoraRank + ropeDim)
+            for j in 0..<span { (latents + j * r).update(from: rows + j * w, count: r) }
             let kvB32 = WeightMatrix(type: .f32, rows: H * kvDim, cols: r, data: UnsafeRawPointer(kvb))
             MatMul.run(kvB32, latents, expanded, tokens: span, pool: pool, scratch: scratch)
             for t in i..<end {
@@ -184,7 +213,7 @@ extension LatentAttentionWeights {
                     let qh = q + t * H * qkDim + hh * qkDim
                     for j in 0..<p {
                         let k = expanded + j * H * kvDim + hh * kvDim
-                        scores[j] = (Vec.dot(qh, k, s.nopeDim) + Vec.dot(qh + s.nopeDim, cache.row(l, j) + r, s.ropeDim)) * scale
+                        scores[j] = (Vec.dot(qh, k, s.nopeDim) + Vec.dot(qh + s.nopeDim, rows + j * w + r, s.ropeDim)) * scale
                     }
                     Vec.softmax(scores, p)
                     let o = attn + t * H * s.vDim + hh * s.vDim
@@ -199,23 +228,32 @@ extension LatentAttentionWeights {
     private func absorbed(q: UnsafePointer<Float>, kvb: UnsafePointer<Float>, tokens n: Int, layer l: Int, caches: [LatentCache],
                           positions: [Int], shape s: LatentAttentionShape, scale: Float, attn: UnsafeMutablePointer<Float>) {
         let H = s.headCount, qkDim = s.qkDim, r = s.kvLoraRank, kvDim = s.nopeDim + s.vDim
-        let qLatent = zeroedFloats(r), oLatent = zeroedFloats(r)
-        let scores = zeroedFloats((positions.max() ?? 0) + 1)
-        defer { qLatent.deallocate(); oLatent.deallocate(); scores.deallocate() }
+        let qLatent = zeroedFloats(r), oLatent = zeroedFloats(r), w = s.cacheWidth
+        let most = (positions.max() ?? 0) + 1
+        let scores = zeroedFloats(most), buffer = zeroedFloats(caches.contains { $0.type != .f32 } ? most * w : 1)
+        defer { qLatent.deallocate(); oLatent.deallocate(); scores.deallocate(); buffer.deallocate() }
+        var rows = UnsafePointer(buffer), converted: LatentCache? = nil
         for t in 0..<n {
             let cache = caches[t], p = positions[t] + 1
+            if converted !== cache {
+                // one cache's tokens are adjacent: its rows up to the last one this step reads, converted once
+                var last = t
+                while last + 1 < n && caches[last + 1] === cache { last += 1 }
+                rows = cache.floats(l, count: positions[last] + 1, buffer: buffer)
+                converted = cache
+            }
             for hh in 0..<H {
                 let qh = q + t * H * qkDim + hh * qkDim
                 let wK = kvb + hh * kvDim * r                           // (nopeDim, kvLoraRank) this head's key rows
                 qLatent.update(repeating: 0, count: r)
                 for d in 0..<s.nopeDim { Vec.axpy(qh[d], wK + d * r, qLatent, r) }
                 for j in 0..<p {
-                    let c = cache.row(l, j)
+                    let c = rows + j * w
                     scores[j] = (Vec.dot(qLatent, c, r) + Vec.dot(qh + s.nopeDim, c + r, s.ropeDim)) * scale
                 }
                 Vec.softmax(scores, p)
                 oLatent.update(repeating: 0, count: r)
-                for j in 0..<p { Vec.axpy(scores[j], cache.row(l, j), oLatent, r) }
+                for j in 0..<p { Vec.axpy(scores[j], rows + j * w, oLatent, r) }
                 let wV = wK + s.nopeDim * r                             // (vDim, kvLoraRank) this head's value rows
                 let o = attn + t * H * s.vDim + hh * s.vDim
                 for e in 0..<s.vDim { o[e] = Vec.dot(wV + e * r, oLatent, r) }
