@@ -72,6 +72,12 @@ public struct RopeParameters: Sendable, Equatable {
     /// From GGUF metadata `{arch}.rope.*`. llama.cpp's converter stores llama3 scaling as a `rope_freqs.weight`
     /// tensor with scaling type none, so that case reads as `.default` here.
     public static func gguf(_ file: GGUFFile, arch: String) throws -> RopeParameters {
+        try gguf(metadata: file.metadata, path: file.path, arch: arch)
+    }
+
+    /// From GGUF metadata already read (or edited, in tests); `path` names the file in errors.
+    public static func gguf(metadata: [String: GGUFValue], path: String, arch: String) throws -> RopeParameters {
+        let file = MetadataView(metadata: metadata, path: path)
         let k = "\(arch).rope."
         var r = RopeParameters()
         r.theta = file.double(k + "freq_base") ?? 10_000
@@ -95,4 +101,13 @@ public struct RopeParameters: Sendable, Equatable {
         r.attentionFactor = file.double(k + "scaling.attn_factor") ?? file.double(k + "scaling.yarn_attn_factor")
         return r
     }
+}
+
+/// GGUFFile's typed metadata reads over a bare dictionary.
+private struct MetadataView {
+    let metadata: [String: GGUFValue]
+    let path: String
+    func string(_ key: String) -> String? { metadata[key]?.string }
+    func int(_ key: String) -> Int? { metadata[key]?.int }
+    func double(_ key: String) -> Double? { metadata[key]?.double }
 }

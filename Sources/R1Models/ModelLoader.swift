@@ -69,6 +69,12 @@ public enum ModelLoader {
         guard let arch = ArchitectureRegistry.forGGUF(archName) else {
             throw ModelError("\(path): unknown architecture '\(archName)' (supported: \(ArchitectureRegistry.all.flatMap(\.ggufArchitectures).joined(separator: ", ")))")
         }
+        if let custom = arch.buildGGUF {
+            let (model, named) = try custom(store, path, contextLength)
+            return LoadedModel(path: path, format: .gguf, architecture: named, model: model, gguf: file, hfConfig: nil,
+                               generationConfig: nil, trainedContextLength: file.int("\(archName).context_length") ?? model.contextLength,
+                               tensorSummary: store.tensors.map { ($0.name, $0.type, $0.elementCount, $0.byteCount) })
+        }
         let table = arch.hyperparameters
         let ggufKey = { (f: Hyperparameter) in f.gguf.map { "\(archName).\($0)" } }
         var values = try Hyperparameters.read(table, where: path, key: ggufKey) { f in
@@ -254,6 +260,46 @@ struct WeightBuilder {
             throw ModelError("\(path): tensor '\(t.name)' of type \(t.type) and shape \(t.shape) has \(t.data.count) bytes of data")
         }
         return WeightMatrix(type: t.type, rows: t.shape[0], cols: cols, data: base)
+    }
+
+    /// A 3-D tensor (count, rows, cols) — GGUF's stacked experts — as `count` matrices over its slices, in place.
+    /// `what` says where the expected sizes come from, for the shape error.
+    func stacked(named name: String, count: Int, rows: Int, cols: Int, what: String = "") throws -> [WeightMatrix] {
+        let t: TensorView
+        do { t = try store.requireTensor(name) } catch let e as FormatError { throw ModelError("\(e)") }
+        guard t.shape == [count, rows, cols] else {
+            throw ModelError("\(path): tensor '\(t.name)' has shape \(t.shape), expected [\(count), \(rows), \(cols)]\(what)")
+        }
+        guard t.type.isSupportedWeight else { throw ModelError("\(path): tensor '\(t.name)' has unsupported type \(t.type)") }
+        guard cols % t.type.blockSize == 0, let slice = t.type.byteCount(elements: rows * cols), slice * count == t.data.count,
+              let base = t.data.baseAddress else {
+            throw ModelError("\(path): tensor '\(t.name)' of type \(t.type) and shape \(t.shape) has \(t.data.count) bytes of data")
+        }
+        return (0..<count).map { WeightMatrix(type: t.type, rows: rows, cols: cols, data: base + $0 * slice) }
+    }
+
+    /// An F8_E4M3 safetensors weight and its `<name>_scale_inv` tiles (an FP8 checkpoint's `block`), in place; nil
+    /// when the tensor is stored in another dtype (the caller reads it as a plain matrix).
+    func blockFP8(named name: String, rows: Int, cols: Int, block: (rows: Int, cols: Int)?) throws -> BlockFP8Matrix? {
+        guard let ck = store as? SafetensorsCheckpoint, let file = ck.file(for: name), let info = file.info(name),
+              info.dtype == "F8_E4M3" else { return nil }
+        guard let block else {
+            throw ModelError("\(path): tensor '\(name)' is F8_E4M3 but config.json has no quantization_config (fp8, weight_block_size)")
+        }
+        guard info.shape == [rows, cols] else {
+            throw ModelError("\(path): tensor '\(name)' has shape \(info.shape), expected [\(rows), \(cols)]")
+        }
+        let scaleName = name.hasSuffix(".weight") ? name + "_scale_inv" : name + ".weight_scale_inv"
+        let scaleShape = [(rows + block.rows - 1) / block.rows, (cols + block.cols - 1) / block.cols]
+        guard let t = store.tensor(scaleName) else {
+            throw ModelError("\(path): tensor '\(scaleName)' not found (the block scales of FP8 weight '\(name)')")
+        }
+        guard t.shape == scaleShape else {
+            throw ModelError("\(path): tensor '\(scaleName)' has shape \(t.shape), expected \(scaleShape) for [\(rows), \(cols)] in \(block.rows) × \(block.cols) blocks")
+        }
+        let scales = try vector(scaleName, count: scaleShape[0] * scaleShape[1])
+        guard let base = file.data(for: info).baseAddress else { throw ModelError("\(path): tensor '\(name)' has no data") }
+        return BlockFP8Matrix(rows: rows, cols: cols, data: base, scales: scales, blockRows: block.rows, blockCols: block.cols)
     }
 
     func vector(_ slot: WeightSlot, _ layer: Int?, _ count: Int) throws -> [Float] {

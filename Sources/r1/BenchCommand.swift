@@ -42,14 +42,25 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let context = depth + max(promptTokens, genTokens) + 1
         let loaded = try ModelLoader.load(path: try resolveModelPath(model), contextLength: context)
-        guard let decoder = loaded.decoder else {
-            throw ValidationError("r1 bench runs the dense decoders (llama, qwen2, qwen3) so far, not \(loaded.architecture.name)")
-        }
         let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount, kernels: try kernelOptions.policy())
+        if let decoder = loaded.decoder {
+            try measure(decoder, context: context, pool: pool, weightBytes: Self.weightBytesPerToken(decoder.weights),
+                        cacheBytes: { $0.byteCount })
+        } else if let mla = loaded.model as? DeepSeekModel {
+            // the latent cache in f32 or f16 as --cache-type says (q8_0: validate names it)
+            try measure(mla, context: context, pool: pool, weightBytes: mla.weightBytesPerToken, cacheBytes: { $0.byteCount })
+        } else {
+            throw ValidationError("r1 bench cannot run \(loaded.architecture.name) yet")
+        }
+    }
+
+    /// The prefill and generation tests on any model; `weightBytes`: what one decoded token reads.
+    private func measure<M: LanguageModel>(_ decoder: M, context: Int, pool: ThreadPool, weightBytes: Int,
+                                           cacheBytes: (M.Cache) -> Int) throws {
         let type = KVCacheType(rawValue: cacheType)!
         try decoder.validate(cacheType: type)
         var rng = SystemRandomNumberGenerator()
-        let vocab = decoder.config.vocabSize
+        let vocab = decoder.vocabSize
         func randomIds(_ n: Int) -> [Int] { (0..<n).map { _ in Int.random(in: 0..<vocab, using: &rng) } }
 
         let cache = decoder.makeCache(capacity: context, type: type)
@@ -73,7 +84,7 @@ struct BenchCommand: ParsableCommand {
                 pp.append(Double(promptTokens) / seconds(since: t0))
             }
             if genTokens > 0 && batch > 1 {
-                tg.append(batchedGeneration(decoder, first: cache, pool: pool, ids: randomIds))
+                tg.append(batchedGeneration(decoder, first: cache, type: type, pool: pool, ids: randomIds))
             } else if genTokens > 0 {
                 cache.truncate(to: depth)
                 let ids = randomIds(genTokens)
@@ -82,13 +93,12 @@ struct BenchCommand: ParsableCommand {
                 tg.append(Double(genTokens) / seconds(since: t0))
             }
         }
-        let weightBytes = Self.weightBytesPerToken(decoder.weights)
         let bw = bandwidth ? Self.readBandwidth(pool: pool) : nil
         let fields: [(String, JSONOut)] = [
             ("prompt_tokens_per_second", .double(median(pp))),
             ("generate_tokens_per_second", .double(median(tg))),
             ("peak_rss_bytes", .int(Self.peakRSS())),
-            ("kv_cache_bytes", .int(cache.byteCount)),
+            ("kv_cache_bytes", .int(cacheBytes(cache))),
             ("batch", .int(batch)),
             ("weight_bytes_per_token", .int(weightBytes)),
             ("kernels", .string(pool.kernels.description)),
@@ -100,8 +110,8 @@ struct BenchCommand: ParsableCommand {
                                promptTokens, depth, median(pp), genTokens, batch > 1 ? " × \(batch) sequences" : "",
                                median(tg), pool.threadCount, pool.kernels.description, repetitions))
             Output.line(String(format: "peak RSS %.1f MiB, KV cache (%@, %d positions) %.1f MiB, weights read per token %.1f MiB",
-                               Double(Self.peakRSS()) / 1048576, cacheType, context, Double(cache.byteCount) / 1048576,
-                               Double(weightBytes) / 1048576))
+                               Double(Self.peakRSS()) / 1048576, M.self == DeepSeekModel.self ? "\(cacheType) latent" : cacheType, context,
+                               Double(cacheBytes(cache)) / 1048576, Double(weightBytes) / 1048576))
             if let bw { Output.line(String(format: "read bandwidth %.1f GB/s: roofline %.1f tok/s", bw / 1e9, bw / Double(weightBytes))) }
         }
     }
@@ -109,9 +119,9 @@ struct BenchCommand: ParsableCommand {
     /// `batch` sequences at `depth` (the first one's cache copied by re-running its ids is too slow for deep
     /// contexts, so every sequence gets its own random context of the same depth), then genTokens batched steps.
     /// Returns aggregate tokens/s.
-    private func batchedGeneration(_ decoder: Decoder, first: KVCache, pool: ThreadPool, ids: (Int) -> [Int]) -> Double {
+    private func batchedGeneration<M: LanguageModel>(_ decoder: M, first: M.Cache, type: KVCacheType, pool: ThreadPool,
+                                                     ids: (Int) -> [Int]) -> Double {
         let ws = decoder.makeWorkspace()
-        let type = first.type
         let caches = [first] + (1..<batch).map { _ in decoder.makeCache(capacity: first.capacity, type: type) }
         first.truncate(to: depth)
         if depth > 0 {

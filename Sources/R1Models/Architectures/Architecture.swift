@@ -20,6 +20,9 @@ public struct Architecture: Sendable {
     /// An architecture with its own compute builds its model from config.json and the tensors (nil: the dense
     /// decoder, which ModelLoader assembles).
     public var build: (@Sendable (ModelSource) throws -> any LanguageModel)? = nil
+    /// The same from a GGUF file (its shards, a path for errors, the context length asked for); returns the model
+    /// and the architecture its metadata names (one GGUF architecture can hold several of ours).
+    public var buildGGUF: (@Sendable (GGUFModelFiles, String, Int?) throws -> (model: any LanguageModel, architecture: Architecture))? = nil
 }
 
 /// Every architecture, keyed by the checkpoint's own strings.

@@ -31,6 +31,30 @@ public struct DeepSeekWeights: Sendable {
     public var layers: [DeepSeekLayerWeights]
     public var outputNorm: [Float]            // (D)
     public var output: WeightMatrix           // (V, D)
+    /// Multi-token-prediction blocks after the decoder layers (GGUF nextn): loaded and checked, not run by plain
+    /// decoding.
+    public var nextn: [DeepSeekNextNWeights] = []
+}
+
+/// One MTP block (DeepSeek-V3's next-n prediction, llama.cpp's `blk.{n}.nextn.*`): a decoder layer fed by
+/// eh_proj(concat(enorm(embedding), hnorm(hidden))). Kept for a draft head; the forward pass never reads it.
+public struct DeepSeekNextNWeights: Sendable {
+    public var block: DeepSeekLayerWeights
+    public var ehProj: WeightMatrix           // (D, 2D)
+    public var enorm: [Float]                 // (D)
+    public var hnorm: [Float]                 // (D)
+    public var sharedHeadNorm: [Float]?       // (D), else the model's output norm
+    public var sharedHead: WeightMatrix?      // (V, D), else the model's output
+
+    init(layer l: Int, block: DeepSeekLayerWeights, hidden d: Int, builder b: WeightBuilder) throws {
+        func n(_ s: String) -> String { "blk.\(l).nextn.\(s)" }
+        self.block = block
+        ehProj = try b.matrix(named: n("eh_proj.weight"), rows: d, cols: 2 * d)
+        enorm = try b.vector(n("enorm.weight"), count: d)
+        hnorm = try b.vector(n("hnorm.weight"), count: d)
+        sharedHeadNorm = b.store.tensor(n("shared_head_norm.weight")) != nil ? try b.vector(n("shared_head_norm.weight"), count: d) : nil
+        sharedHead = b.store.tensor(n("shared_head_head.weight")) != nil ? try b.matrix(named: n("shared_head_head.weight"), rows: nil, cols: d) : nil
+    }
 }
 
 /// Matmul scratch for one caller; the model allocates its per-step activations itself (a plain first slice).
@@ -62,9 +86,16 @@ public final class DeepSeekModel: LanguageModel {
     public var vocabSize: Int { config.vocabSize }
     public var contextLength: Int { config.contextLength }
 
-    /// The latent cache is fp32 in this slice, whatever `type` asks for.
-    public func makeCache(capacity: Int? = nil, type: KVCacheType = .f16) -> LatentCache {
-        LatentCache(layers: config.layerCount, width: config.attention.cacheWidth, capacity: capacity ?? config.contextLength)
+    /// A latent cache in f32 or f16 (validate refuses q8_0).
+    public func makeCache(capacity: Int? = nil, type: KVCacheType = .f32) -> LatentCache {
+        LatentCache(layers: config.layerCount, width: config.attention.cacheWidth, capacity: capacity ?? config.contextLength,
+                    type: type == .f16 ? .f16 : .f32)
+    }
+
+    public func validate(cacheType: KVCacheType) throws {
+        guard cacheType == .f32 || cacheType == .f16 else {
+            throw ModelError("the latent cache of \(config.router.scoring == .sigmoid ? "DeepSeek-V3" : "DeepSeek-V2") models is f32 or f16, not \(cacheType.rawValue)")
+        }
     }
 
     public func makeWorkspace() -> DeepSeekWorkspace { DeepSeekWorkspace() }
@@ -88,15 +119,34 @@ public final class DeepSeekModel: LanguageModel {
         return (total, total - idle)  // routed experts only; the caller adds the rest from the tensor list
     }
 
-    /// Every weight matrix in forward order (for prefaulting the mapped file).
+    /// Bytes of weight matrices one decoded token reads: attention, dense or shared MLPs, its top-k routed experts
+    /// (at the average expert's size) and the output head; not the embedding table, of which one row is read.
+    public var weightBytesPerToken: Int {
+        var total = weights.output.rows * weights.output.rowBytes
+        for l in weights.layers {
+            let a = l.attention
+            total += ([a.qA, a.q, a.kvA].compactMap { $0 } + a.kvB.weights + [a.o]).reduce(0) { $0 + $1.byteCount }
+            switch l.mlp {
+            case .dense(let f): total += f.byteCount
+            case .experts(let m):
+                total += m.experts.reduce(0) { $0 + $1.byteCount } * config.router.topK / max(1, m.experts.count)
+                total += m.shared?.byteCount ?? 0
+            }
+        }
+        return total
+    }
+
+    /// Every weight matrix a token always reads, in forward order (for prefaulting the mapped file); routed experts
+    /// are left to be paged in when a token is routed to them, so a model larger than RAM still loads.
     var matrices: [WeightMatrix] {
         var out = [weights.embedding]
         for l in weights.layers {
             let a = l.attention
-            out += [a.qA, a.q, a.kvA, a.kvB, a.o].compactMap { $0 }
+            // FP8 weights are left to be paged in on first use
+            out += ([a.qA, a.q, a.kvA].compactMap { $0 } + a.kvB.weights + [a.o]).compactMap(\.matrix)
             switch l.mlp {
-            case .dense(let f): out += [f.gate, f.up, f.down]
-            case .experts(let m): for f in m.experts + [m.shared].compactMap({ $0 }) { out += [f.gate, f.up, f.down] }
+            case .dense(let f): out += [f.gate, f.up, f.down].compactMap(\.matrix)
+            case .experts(let m): for f in [m.shared].compactMap({ $0 }) { out += [f.gate, f.up, f.down].compactMap(\.matrix) }
             }
         }
         if weights.output.data != weights.embedding.data { out.append(weights.output) }
@@ -106,7 +156,7 @@ public final class DeepSeekModel: LanguageModel {
     public var summary: [(label: String, value: String)] {
         let a = config.attention
         return [
-            ("layers", "\(config.layerCount), hidden \(config.hiddenSize)"),
+            ("layers", "\(config.layerCount), hidden \(config.hiddenSize)\(weights.nextn.isEmpty ? "" : ", \(weights.nextn.count) MTP (not run)")"),
             ("attention", "MLA, \(a.headCount) heads, q_lora_rank \(a.qLoraRank == 0 ? "none" : String(a.qLoraRank)), kv_lora_rank \(a.kvLoraRank), qk nope \(a.nopeDim) + rope \(a.ropeDim), v \(a.vDim)"),
             ("experts", "\(config.router.experts) routed, top \(config.router.topK) (\(config.router.scoring.rawValue), \(config.router.topkGroups) of \(config.router.groups) groups)"),
             ("vocabulary", "\(config.vocabSize)"),

@@ -6,10 +6,11 @@ import R1Kernels
 
 /// A SwiGLU feed-forward: down(silu(gate(x)) · up(x)). The dense layers, each expert and the shared experts.
 public struct FeedForwardWeights: Sendable {
-    public var gate, up: WeightMatrix   // (I, D)
-    public var down: WeightMatrix       // (D, I)
+    public var gate, up: LinearWeight   // (I, D)
+    public var down: LinearWeight       // (D, I)
 
     public var parameterCount: Int { gate.rows * gate.cols + up.rows * up.cols + down.rows * down.cols }
+    public var byteCount: Int { gate.byteCount + up.byteCount + down.byteCount }
 
     /// out (t, D) = down(silu(gate(x)) · up(x)) for x (t, D).
     func forward(_ x: UnsafePointer<Float>, tokens t: Int, out: UnsafeMutablePointer<Float>, pool: ThreadPool,
@@ -17,11 +18,9 @@ public struct FeedForwardWeights: Sendable {
         let inter = gate.rows
         let g = zeroedFloats(t * inter), u = zeroedFloats(t * inter)   // (t, I) each
         defer { g.deallocate(); u.deallocate() }
-        [MatMul.Output(weight: gate, y: g), MatMul.Output(weight: up, y: u)].withUnsafeBufferPointer {
-            MatMul.run($0, x, tokens: t, pool: pool, scratch: scratch)
-        }
+        LinearWeight.run([(gate, g), (up, u)], x, tokens: t, pool: pool, scratch: scratch)
         for i in 0..<t { Vec.siluMul(g + i * inter, u + i * inter, inter) }
-        MatMul.run(down, g, out, tokens: t, pool: pool, scratch: scratch)
+        down.run(g, out, tokens: t, pool: pool, scratch: scratch)
     }
 }
 
