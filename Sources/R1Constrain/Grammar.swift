@@ -67,36 +67,84 @@ extension Grammar.SharedState {
         walk(state, vocabulary, maxDistance: maxDistance)
     }
 
-    private mutating func walk(_ state: Int32, _ vocabulary: Vocabulary, maxDistance: Int?) -> [UInt64] {
+    /// The mask of `state` from the checked reference walk, uncached (tests compare the fast walk against it).
+    mutating func referenceMask(_ state: Int32, _ vocabulary: Vocabulary) -> [UInt64] {
+        walk(state, vocabulary, maxDistance: nil, reference: true)
+    }
+
+    private mutating func walk(_ state: Int32, _ vocabulary: Vocabulary, maxDistance: Int?, reference: Bool = false) -> [UInt64] {
         var words = [UInt64](repeating: 0, count: (vocabulary.size + 63) / 64)
         if automaton.accepting[Int(state)] {
             for id in vocabulary.endOfSequence where id >= 0 && id < vocabulary.size { words[id >> 6] |= 1 << UInt64(id & 63) }
         }
         if automaton.terminal[Int(state)] || (maxDistance ?? 0) < 0 { return words }
-        var stateAt = [Int32](repeating: 0, count: vocabulary.maxDepth + 1)
-        stateAt[0] = state
+        if maxDistance != nil || reference {
+            referenceWalk(state, vocabulary, maxDistance: maxDistance, into: &words)
+        } else {
+            fastWalk(state, vocabulary, into: &words)
+        }
+        return words
+    }
+
+    /// The preorder trie walk on raw pointers: one table load per trie node whose transition is known; an unknown one
+    /// leaves the inner loop to build it (which may grow the table) and the walk resumes at the same node.
+    private mutating func fastWalk(_ state: Int32, _ vocabulary: Vocabulary, into words: inout [UInt64]) {
         let n = vocabulary.trieNodeCount
-        let hasDuplicates = !vocabulary.duplicateTokens.isEmpty
+        let stateAt = UnsafeMutablePointer<Int32>.allocate(capacity: vocabulary.maxDepth + 1)
+        defer { stateAt.deallocate() }
+        stateAt[0] = state
+        let duplicates = vocabulary.duplicateTokens
+        words.withUnsafeMutableBufferPointer { words in
         vocabulary.trieBytes.withUnsafeBufferPointer { bytes in
         vocabulary.trieDepths.withUnsafeBufferPointer { depths in
         vocabulary.trieSkips.withUnsafeBufferPointer { skips in
         vocabulary.trieTokens.withUnsafeBufferPointer { tokens in
+        vocabulary.trieHasDuplicates.withUnsafeBufferPointer { hasDuplicates in
             var i = 0
             while i < n {
-                let depth = Int(depths[i])
-                let next = automaton.step(stateAt[depth - 1], bytes[i])
-                if next == GrammarAutomaton.dead { i = Int(skips[i]); continue }
-                stateAt[depth] = next
-                let token = tokens[i]
-                if token >= 0, maxDistance.map({ automaton.distanceToAccept(next) <= $0 }) ?? true {
-                    words[Int(token) >> 6] |= 1 << UInt64(token & 63)
-                    if hasDuplicates, let more = vocabulary.duplicateTokens[Int32(i)] {
-                        for t in more { words[Int(t) >> 6] |= 1 << UInt64(t & 63) }
+                // Runs until the walk ends or meets a transition not built yet.
+                let stalled: Bool = automaton.withTransitions { table in
+                    while i < n {
+                        let depth = Int(depths[i])
+                        let next = table[Int(stateAt[depth &- 1]) &* 256 &+ Int(bytes[i])]
+                        if next == GrammarAutomaton.unknown { return true }
+                        if next == GrammarAutomaton.dead { i = Int(skips[i]); continue }
+                        stateAt[depth] = next
+                        let token = tokens[i]
+                        if token >= 0 {
+                            words[Int(token) &>> 6] |= 1 &<< UInt64(token & 63)
+                            if hasDuplicates[i], let more = duplicates[Int32(i)] {
+                                for t in more { words[Int(t) &>> 6] |= 1 &<< UInt64(t & 63) }
+                            }
+                        }
+                        i &+= 1
                     }
+                    return false
                 }
-                i += 1
+                if stalled {
+                    _ = automaton.computeStep(stateAt[Int(depths[i]) - 1], bytes[i])
+                }
             }
-        }}}}
-        return words
+        }}}}}}
+    }
+
+    /// The same walk on checked arrays, with the distance bound (and the reference the fast walk is tested against).
+    mutating func referenceWalk(_ state: Int32, _ vocabulary: Vocabulary, maxDistance: Int?, into words: inout [UInt64]) {
+        var stateAt = [Int32](repeating: 0, count: vocabulary.maxDepth + 1)
+        stateAt[0] = state
+        let n = vocabulary.trieNodeCount
+        var i = 0
+        while i < n {
+            let depth = Int(vocabulary.trieDepths[i])
+            let next = automaton.step(stateAt[depth - 1], vocabulary.trieBytes[i])
+            if next == GrammarAutomaton.dead { i = Int(vocabulary.trieSkips[i]); continue }
+            stateAt[depth] = next
+            let token = vocabulary.trieTokens[i]
+            if token >= 0, maxDistance.map({ automaton.distanceToAccept(next) <= $0 }) ?? true {
+                words[Int(token) >> 6] |= 1 << UInt64(token & 63)
+                for t in vocabulary.duplicateTokens[Int32(i)] ?? [] { words[Int(t) >> 6] |= 1 << UInt64(t & 63) }
+            }
+            i += 1
+        }
     }
 }

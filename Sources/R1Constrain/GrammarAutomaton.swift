@@ -138,6 +138,11 @@ struct GrammarAutomaton: Sendable {
         return next != GrammarAutomaton.unknown ? next : computeStep(state, byte)
     }
 
+    /// The transition table (256 entries per state) for a loop that calls `computeStep` outside `body`.
+    @inline(__always) func withTransitions<R>(_ body: (UnsafeBufferPointer<Int32>) -> R) -> R {
+        transitions.withUnsafeBufferPointer(body)
+    }
+
     mutating func computeStep(_ state: Int32, _ byte: UInt8) -> Int32 {
         var out = Set<Int32>()
         var seen = Set<Int64>()

@@ -9,6 +9,9 @@ public final class TokenMatcher {
     /// Set once an end-of-sequence token was accepted.
     public private(set) var isFinished = false
 
+    /// The automaton state (for tests).
+    var currentState: Int32 { state }
+
     public init(grammar: Grammar, vocabulary: Vocabulary) {
         self.grammar = grammar
         self.vocabulary = vocabulary

@@ -19,6 +19,8 @@ public final class Vocabulary: Sendable {
     let trieSkips: [Int32]
     let trieTokens: [Int32]
     let duplicateTokens: [Int32: [Int32]]
+    /// Whether node i has `duplicateTokens` (a flag per node, so the walk does no hash lookup per token).
+    let trieHasDuplicates: [Bool]
     let maxDepth: Int
 
     private static let counter = Atomic<Int>(0)
@@ -66,6 +68,9 @@ public final class Vocabulary: Sendable {
         trieSkips = skips
         trieTokens = owners
         duplicateTokens = duplicates
+        var flags = [Bool](repeating: false, count: bytes.count)
+        for node in duplicates.keys { flags[Int(node)] = true }
+        trieHasDuplicates = flags
         maxDepth = Int(depths.max() ?? 0)
     }
 

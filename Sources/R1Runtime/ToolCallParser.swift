@@ -40,13 +40,13 @@ public enum ToolCallEvent: Sendable, Equatable {
 /// until it is decided; a call that turns out malformed (no closing marker at the end, arguments that are not a
 /// JSON object, no name) goes out as content, byte for byte. Whitespace between and after calls is dropped.
 public struct ToolCallParser: Sendable {
-    static let callsBegin = "<｜tool▁calls▁begin｜>"
-    static let callsEnd = "<｜tool▁calls▁end｜>"
-    static let callBegin = "<｜tool▁call▁begin｜>"
-    static let callEnd = "<｜tool▁call▁end｜>"
-    static let sep = "<｜tool▁sep｜>"
-    static let hermesOpen = "<tool_call>"
-    static let hermesClose = "</tool_call>"
+    public static let callsBegin = "<｜tool▁calls▁begin｜>"
+    public static let callsEnd = "<｜tool▁calls▁end｜>"
+    public static let callBegin = "<｜tool▁call▁begin｜>"
+    public static let callEnd = "<｜tool▁call▁end｜>"
+    public static let sep = "<｜tool▁sep｜>"
+    public static let hermesOpen = "<tool_call>"
+    public static let hermesClose = "</tool_call>"
     static let pythonTag = "<|python_tag|>"
 
     private enum State: Sendable {

@@ -41,7 +41,15 @@ struct OpenAIController: Sendable {
     func chatCompletions(_ request: Request, context: ServerRequestContext) async throws -> Response {
         let data = try await context.body(request)
         let chat = try ChatCompletionRequest.parse(data, modelName: backend.modelName, defaults: backend.defaultSampling)
-        let options = chat.options
+        var requested = chat.options
+        // "required": the answer is constrained to one call in the template's format, then parsed as calls are
+        if let call = try FieldReader.requiredCall(chat.tools, format: backend.toolCallFormat) {
+            guard requested.format == nil else {
+                throw APIError.invalid("'response_format' and tool_choice 'required' cannot be combined.", param: "tool_choice")
+            }
+            requested.format = call
+        }
+        let options = requested
         // a named function: the constrained answer is that call's arguments; otherwise calls are parsed from the answer
         let forced: String? = if case .function(let name) = chat.tools.choice { name } else { nil }
         let toolFormat: ToolCallFormat? = chat.tools.isActive && forced == nil ? backend.toolCallFormat : nil

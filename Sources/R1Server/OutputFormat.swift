@@ -10,12 +10,14 @@ public enum OutputFormat: Sendable, Equatable {
     case ollama(SchemaJSON)
     /// `tool_choice` naming a function: the answer is its arguments, following its `parameters` schema.
     case toolArguments(SchemaJSON?, function: String)
+    /// `tool_choice: "required"`: one call of one of these functions, in the template's tool-call text.
+    case toolCall([ResponseFormat.CallShape])
 
     var param: String {
         switch self {
         case .openAI: "response_format"
         case .ollama: "format"
-        case .toolArguments: "tool_choice"
+        case .toolArguments, .toolCall: "tool_choice"
         }
     }
 }
@@ -45,6 +47,9 @@ extension GrammarCache {
                 return try grammar("tool " + name + " " + (json?.text ?? "")) { () throws(ConstraintError) in
                     try ResponseFormat.grammar(toolParameters: json, function: name)
                 }
+            case .toolCall(let calls):
+                let key = calls.map { $0.prefix + "\u{0}" + ($0.parameters?.text ?? "") + "\u{0}" + $0.suffix }.joined(separator: "\u{1}")
+                return try grammar("toolcall " + key) { () throws(ConstraintError) in try ResponseFormat.grammar(oneCallOf: calls) }
             }
         } catch {
             var e = APIError.invalid("Invalid '\(format.param)': \(error.message)", param: format.param, code: "invalid_schema")

@@ -14,7 +14,8 @@ public enum ToolChoice: Sendable, Equatable {
     case none
     /// The model may call the tools it is offered.
     case auto
-    /// The model must call one (not implemented: a 400).
+    /// The model must call one of the tools: its answer is constrained to one call in the template's format, the
+    /// arguments following that function's `parameters` schema.
     case required
     /// The model must call this function: its answer is constrained to the function's arguments (vLLM's way).
     case function(String)
@@ -31,8 +32,8 @@ public struct ToolRequest: Sendable {
 
 extension FieldReader {
     /// `tools` (an array of `{"type": "function", "function": {"name", "description", "parameters"}}`) and
-    /// `tool_choice`, the tools in the key order the client sent. "required" and a named function need
-    /// output constrained to a call, which this server cannot do yet: a 400 says so.
+    /// `tool_choice`, the tools in the key order the client sent. "required" and a named function constrain the
+    /// answer (`requiredCall`, `forcedArguments`).
     func toolRequest() throws(APIError) -> ToolRequest {
         var request = ToolRequest()
         if let value = present("tools") {
@@ -80,10 +81,6 @@ extension FieldReader {
                 throw APIError.invalid("'tool_choice' needs 'tools'.", param: "tool_choice")
             }
         }
-        if request.choice == .required {
-            throw APIError.invalid("tool_choice 'required' is not implemented yet: it needs output constrained to a call of "
-                                   + "any of the tools; use 'auto' or name the function.", param: "tool_choice", code: "unsupported_value")
-        }
         return request
     }
 
@@ -96,6 +93,39 @@ extension FieldReader {
         }
         do { return .toolArguments(try SchemaJSON.parse(parameters.jsonText), function: name) } catch {
             throw APIError.invalid("tools['\(name)'].parameters could not be read: \(error.message)", param: "tools")
+        }
+    }
+
+    /// For `tool_choice: "required"`: one call of one of the tools, written as `format` writes a call (the template's
+    /// markers as text), each function's arguments following its `parameters` schema.
+    static func requiredCall(_ request: ToolRequest, format: ToolCallFormat) throws(APIError) -> OutputFormat? {
+        guard request.choice == .required else { return nil }
+        var calls: [ResponseFormat.CallShape] = []
+        for tool in request.tools {
+            guard let name = toolName(tool) else { continue }
+            var parameters: SchemaJSON?
+            if case .object(let o) = tool, case .object(let f)? = o["function"], let p = f["parameters"] {
+                do { parameters = try SchemaJSON.parse(p.jsonText) } catch {
+                    throw APIError.invalid("tools['\(name)'].parameters could not be read: \(error.message)", param: "tools")
+                }
+            }
+            let (prefix, suffix) = callText(name: name, format: format)
+            calls.append(ResponseFormat.CallShape(name: name, prefix: prefix, parameters: parameters, suffix: suffix))
+        }
+        return .toolCall(calls)
+    }
+
+    /// The text around a call's arguments in `format`: DeepSeek R1's section with one call (its template's
+    /// `function<｜tool▁sep｜>NAME` and a json fence), Hermes' `<tool_call>` object, Llama 3's bare object.
+    static func callText(name: String, format: ToolCallFormat) -> (prefix: String, suffix: String) {
+        typealias P = ToolCallParser
+        switch format {
+        case .deepseek:
+            return (P.callsBegin + P.callBegin + "function" + P.sep + name + "\n```json\n", "\n```" + P.callEnd + P.callsEnd)
+        case .hermes:
+            return (P.hermesOpen + "\n{\"name\": " + SchemaJSON.quote(name) + ", \"arguments\": ", "}\n" + P.hermesClose)
+        case .llama3:
+            return ("{\"name\": " + SchemaJSON.quote(name) + ", \"parameters\": ", "}")
         }
     }
 

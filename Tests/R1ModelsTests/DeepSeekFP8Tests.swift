@@ -41,7 +41,7 @@ import R1Models
     for j in 0..<q.cols { #expect(row[j] == BlockFP8Matrix.decode(bytes[j]) * q.scales[17 / q.blockRows * sc + j / q.blockCols]) }
 }
 
-private func fp8Error(_ edit: (inout [String: JSONValue]) -> Void) -> String {
+private func fp8Error(_ edit: (inout JSONObject) -> Void) -> String {
     do {
         let folder = fixturesRoot.appendingPathComponent("dsv3-tiny-fp8").path
         var values = try HFConfig(folder: folder).values

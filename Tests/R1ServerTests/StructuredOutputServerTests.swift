@@ -80,15 +80,14 @@ import Testing
         #expect(message.contains("patternProperties") && message.contains("items"), "\(message)")
     }
 
-    @Test func toolChoiceThatNeedsToolCallsIsRefused() async throws {
+    @Test func requiredToolChoiceCannotTakeAResponseFormat() async throws {
         let tools = #""tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]"#
-        for choice in [#""required""#] {  // a named function is constrained to its arguments (ToolCallServerTests)
-            let (status, o) = try await errorOf(#"{"messages":[{"role":"user","content":"x"}],\#(tools),"tool_choice":\#(choice)}"#)
-            #expect(status == .badRequest)
-            let error = o["error"] as? [String: Any]
-            #expect(error?["param"] as? String == "tool_choice")
-            #expect((error?["message"] as? String)?.contains("not implemented") == true)
-        }
+        let rf = #""response_format":{"type":"json_object"}"#
+        let (status, o) = try await errorOf(#"{"messages":[{"role":"user","content":"x"}],\#(tools),\#(rf),"tool_choice":"required"}"#)
+        #expect(status == .badRequest)
+        let error = o["error"] as? [String: Any]
+        #expect(error?["param"] as? String == "tool_choice")
+        #expect((error?["message"] as? String)?.contains("response_format") == true)
     }
 
     @Test func sameSchemaCompilesOnce() throws {

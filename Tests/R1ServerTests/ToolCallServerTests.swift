@@ -4,6 +4,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import R1Constrain
 import R1Runtime
 @testable import R1Server
 import R1Tokenizer
@@ -139,7 +140,7 @@ private func object(_ v: Any?) -> [String: Any] { v as? [String: Any] ?? [:] }
     @Test func toolChoiceErrors() async throws {
         try await app(ScriptedBackend()).test(.router) { client in
             for (extra, param) in [
-                (#","tool_choice":"required""#, "tool_choice"),
+                (#","tool_choice":"required","response_format":{"type":"json_object"}"#, "tool_choice"),
                 (#","tool_choice":{"type":"function","function":{"name":"nope"}}"#, "tool_choice"),
                 (#","tool_choice":"sometimes""#, "tool_choice"),
             ] {
@@ -183,6 +184,58 @@ private func object(_ v: Any?) -> [String: Any] { v as? [String: Any] ?? [:] }
             #expect(name == "get_weather" && arguments == #"{"city": "Paris"}"# && ids.count == 1)
         }
         #expect(backend.lastRequest.withLock { $0?.parameters.grammar } != nil, "the answer is constrained")
+    }
+
+    /// "required": the answer is constrained to one call of one of the tools in the template's format (here
+    /// DeepSeek R1's), arguments by each function's schema, and comes back as that call.
+    @Test func requiredToolChoiceIsConstrainedToOneCall() async throws {
+        let answer = ["<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{\"city\": ",
+                      "\"Paris\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>"]
+        let backend = ScriptedBackend(answer: answer)
+        try await app(backend).test(.router) { client in
+            let r = try await post(client, "/v1/chat/completions", toolBody(#","tool_choice":"required""#))
+            #expect(r.status == .ok)
+            let choice = try #require((try json(r.body))["choices"] as? [[String: Any]]).first!
+            #expect(choice["finish_reason"] as? String == "tool_calls")
+            let calls = try #require(object(choice["message"])["tool_calls"] as? [[String: Any]])
+            #expect(calls.count == 1)
+            #expect(object(calls.first?["function"])["name"] as? String == "get_weather")
+            #expect(object(calls.first?["function"])["arguments"] as? String == #"{"city": "Paris"}"#)
+        }
+        let request = try #require(backend.lastRequest.withLock { $0 })
+        guard case .chat(_, let tools) = request.prompt else { Issue.record("not a chat"); return }
+        #expect(tools.count == 2, "the tools are offered to the template")
+        let grammar = try #require(request.parameters.grammar)
+        #expect(grammar.accepts(answer.joined()))
+        let call = { (name: String, args: String) in
+            "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>\(name)\n```json\n\(args)\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>"
+        }
+        #expect(grammar.accepts(call("search", "{}")))
+        #expect(grammar.accepts(call("get_weather", #"{"city": "Oslo", "unit": "c"}"#)))
+        #expect(!grammar.accepts(call("get_weather", #"{"unit": "c"}"#)), "city is required")
+        #expect(!grammar.accepts(call("get_weather", #"{"city": "Oslo", "unit": "k"}"#)), "unit is an enum")
+        #expect(!grammar.accepts(call("send_mail", "{}")), "only the given tools")
+        #expect(!grammar.accepts("I'll check." + call("search", "{}")), "a call, nothing before it")
+        #expect(!grammar.accepts(call("search", "{}") + call("search", "{}")), "one call")
+        #expect(grammar.acceptsPrefix(answer[0]))
+    }
+
+    /// The other formats' call text: Hermes' `<tool_call>` object and Llama 3's bare object, each parsed back.
+    @Test func requiredCallTextParsesBackInEachFormat() throws {
+        var request = ToolRequest()
+        request.tools = [try JinjaValue(jsonString: weatherTool), try JinjaValue(jsonString: searchTool)]
+        request.choice = .required
+        for format in ToolCallFormat.allCases {
+            guard case .toolCall(let calls)? = try FieldReader.requiredCall(request, format: format) else {
+                Issue.record("no call grammar for \(format)"); continue
+            }
+            let grammar = try ResponseFormat.grammar(oneCallOf: calls)
+            let text = calls[0].prefix + #"{"city": "Paris"}"# + calls[0].suffix
+            #expect(grammar.accepts(text), "\(format): \(text)")
+            let parsed = ToolCallParser.parse(text, format: format)
+            #expect(parsed.calls == [ToolCall(name: "get_weather", arguments: #"{"city": "Paris"}"#)], "\(format): \(parsed)")
+            #expect(parsed.content.isEmpty, "\(format)")
+        }
     }
 
     /// A tool result in history: the assistant's calls (content null, key order kept) and the tool message reach the template.

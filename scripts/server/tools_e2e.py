@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A tool-calling loop (call, tool result, final answer) through the official Python clients, streaming and not.
 
-Usage: tools_e2e.py BASE_URL openai|ollama. The server is Tests/R1ServerTests/ClientToolLoopTests.swift's: a scripted
+Usage: tools_e2e.py BASE_URL openai|ollama. OpenAI's side also sends tool_choice "required" once. The server is Tests/R1ServerTests/ClientToolLoopTests.swift's: a scripted
 model that calls get_weather(city="Paris") until its rendered prompt holds that call and the result "sunny", then
 answers "It is sunny in Paris." Exits 1 on any failed check. Needs `openai` (scripts/test.sh's venv) and `ollama`
 (pip install ollama).
@@ -71,6 +71,14 @@ def openai_loop(stream):
     content, calls, finish = ask(history)
     check(f"openai {tag}: final answer after the tool result", content == FINAL and not calls, (content, calls))
     check(f"openai {tag}: finish_reason stop", finish == "stop", finish)
+    if not stream:
+        # tool_choice "required" is accepted (the real server constrains the answer to one call; this scripted
+        # model calls anyway) and the call comes back as tool_calls
+        r = client.chat.completions.create(model="tools-e2e", messages=QUESTION, tools=TOOLS, tool_choice="required")
+        c = r.choices[0]
+        check("openai required: one call to get_weather",
+              [t.function.name for t in c.message.tool_calls or []] == ["get_weather"], c.message)
+        check("openai required: finish_reason tool_calls", c.finish_reason == "tool_calls", c.finish_reason)
 
 
 def ollama_loop(stream):
