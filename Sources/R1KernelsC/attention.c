@@ -16,19 +16,7 @@
 static inline float att_half(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
-    uint32_t em = (uint32_t)(h & 0x7fff) << 13, bits;
-    if (em >= 0x0f800000u) {
-        bits = em | 0x7f800000u;
-    } else {
-        float f;
-        memcpy(&f, &em, 4);
-        f *= 0x1p112f;
-        memcpy(&bits, &f, 4);
-    }
-    bits |= (uint32_t)(h & 0x8000) << 16;
-    float out;
-    memcpy(&out, &bits, 4);
-    return out;
+    return r1c_half_to_float(h);
 }
 
 /// Element i of a K/V row of `type`.

@@ -5,6 +5,38 @@
 #define R1_KERNELS_C_INTERNAL_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+// Plain scalar helpers shared by the kernel files (one copy each).
+
+/// IEEE half -> float without F16C, exact: normals and subnormals by one multiply by 2^112, inf/NaN by their bits.
+static inline float r1c_half_to_float(uint16_t h) {
+    uint32_t em = (uint32_t)(h & 0x7fff) << 13, bits;
+    if (em >= 0x0f800000u) {
+        bits = em | 0x7f800000u;
+    } else {
+        float f;
+        memcpy(&f, &em, 4);
+        f *= 0x1p112f;
+        memcpy(&bits, &f, 4);
+    }
+    bits |= (uint32_t)(h & 0x8000) << 16;
+    float out;
+    memcpy(&out, &bits, 4);
+    return out;
+}
+
+/// The 8 scales (bytes 0..<8) and 8 mins (bytes 8..<16) of a Q4_K block's 12 packed bytes (ggml's get_scale_min_k4
+/// for all j at once).
+static inline void r1c_q4k_scales(const uint8_t *q, uint32_t u[4]) {
+    uint32_t a[3];
+    memcpy(a, q, 12);
+    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    u[0] = a[0] & m6;
+    u[1] = (a[2] & m4) | (((a[0] >> 6) & m2) << 4);
+    u[2] = a[1] & m6;
+    u[3] = ((a[2] >> 4) & m4) | (((a[1] >> 6) & m2) << 4);
+}
 
 // kernels.c: 1 when this CPU has AVX2, FMA and F16C (cpuid, once)
 int r1c_has_avx2(void);

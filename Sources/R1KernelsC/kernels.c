@@ -141,17 +141,6 @@ R1_AVX2 static float dot_q8_0_pre(const uint8_t *w, const uint8_t *x, const floa
 
 // MARK: - Q4_K {d, dmin: f16, scales: (12), qs: (128)} · Q8_K {d: f32, qs: (256), bsums: (16) int16}
 
-/// The 8 scales (bytes 0..<8) and 8 mins (bytes 8..<16) of a Q4_K block (get_scale_min_k4 for all j at once).
-static inline void q4k_scales(const uint8_t *q, uint32_t u[4]) {
-    uint32_t a[3];
-    memcpy(a, q, 12);
-    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
-    u[0] = a[0] & m6;
-    u[1] = (a[2] & m4) | (((a[0] >> 6) & m2) << 4);
-    u[2] = a[1] & m6;
-    u[3] = ((a[2] >> 4) & m4) | (((a[1] >> 6) & m2) << 4);
-}
-
 /// One Q4_K super-block against one Q8_K block: returns acc + d_x d_w Σ sc q q_x, adds d_x dmin m·bsum to *mins.
 R1_AVX2 static inline __m256 q4k_block(const uint8_t *w, const uint8_t *x, const uint32_t u[4], __m256 acc, __m128 *mins) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -182,7 +171,7 @@ R1_AVX2 static float dot_q4_K(const uint8_t *w, const uint8_t *x, int nb) {
     __m128 mins = _mm_setzero_ps();
     for (int i = 0; i < nb; i++, w += 144, x += 292) {
         uint32_t u[4];
-        q4k_scales(w + 4, u);
+        r1c_q4k_scales(w + 4, u);
         acc = q4k_block(w, x, u, acc, &mins);
     }
     mins = _mm_add_ps(mins, _mm_movehl_ps(mins, mins));
@@ -359,7 +348,7 @@ R1_AVX2 static void tile_q4_K(const uint8_t *w, size_t row_bytes, int rows, cons
                 if (tokens < 32)
                     for (int l = 0; l < 3; l++) _mm_prefetch((const char *)(wb + row_bytes + 64 * l), _MM_HINT_T0);
                 uint32_t u[4];
-                q4k_scales(wb + 4, u);
+                r1c_q4k_scales(wb + 4, u);
                 const uint8_t *sc = (const uint8_t *)u;
                 const __m128i mn = _mm256_extracti128_si256(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)u)), 1);
                 __m256i q[8], s[8];

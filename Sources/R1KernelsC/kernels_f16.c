@@ -9,23 +9,6 @@
 #include <stdint.h>
 #include <string.h>
 
-/// IEEE half -> float without F16C, exact: normals and subnormals by one multiply by 2^112, inf/NaN by their bits.
-static inline float half_to_float(uint16_t h) {
-    uint32_t em = (uint32_t)(h & 0x7fff) << 13, bits;
-    if (em >= 0x0f800000u) {
-        bits = em | 0x7f800000u;
-    } else {
-        float f;
-        memcpy(&f, &em, 4);
-        f *= 0x1p112f;
-        memcpy(&bits, &f, 4);
-    }
-    bits |= (uint32_t)(h & 0x8000) << 16;
-    float out;
-    memcpy(&out, &bits, 4);
-    return out;
-}
-
 static inline uint16_t ld_half(const uint8_t *p, int i) {
     uint16_t h;
     memcpy(&h, p + 2 * i, 2);
@@ -34,7 +17,7 @@ static inline uint16_t ld_half(const uint8_t *p, int i) {
 
 static float dot_plain(const uint8_t *w, const float *x, int n) {
     float s = 0;
-    for (int i = 0; i < n; i++) s += half_to_float(ld_half(w, i)) * x[i];
+    for (int i = 0; i < n; i++) s += r1c_half_to_float(ld_half(w, i)) * x[i];
     return s;
 }
 
@@ -132,7 +115,7 @@ void r1c_f16_axpy(int isa, float a, const void *v, float *y, int n) {
     }
 #endif
     (void)isa;
-    for (int i = 0; i < n; i++) y[i] += a * half_to_float(ld_half((const uint8_t *)v, i));
+    for (int i = 0; i < n; i++) y[i] += a * r1c_half_to_float(ld_half((const uint8_t *)v, i));
 }
 
 int r1c_f16_rows(int isa, const void *w, size_t row_bytes, int rows, const float *x, int cols, float *y) {

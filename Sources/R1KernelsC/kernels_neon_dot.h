@@ -62,7 +62,7 @@ R1N_ATTR static float R1N(dot_q4_K)(const uint8_t *w, const uint8_t *x, int nb) 
     float sumf = 0;
     for (int i = 0; i < nb; i++, w += 144, x += 292) {
         uint32_t u[4];
-        r1n_q4k_scales(w + 4, u);
+        r1c_q4k_scales(w + 4, u);
         const uint8_t *sc = (const uint8_t *)u;
         int32x4_t sumv = z;
         for (int j = 0; j < 4; j++) {

@@ -72,8 +72,8 @@ R1_I8MM static void q4_K_2x2(const uint8_t *w0, const uint8_t *w1, const uint8_t
     float32x4_t acc = vdupq_n_f32(0);
     for (int i = 0; i < nb; i++, w0 += 144, w1 += 144, x0 += 292, x1 += 292) {
         uint32_t u0[4], u1[4];
-        r1n_q4k_scales(w0 + 4, u0);
-        r1n_q4k_scales(w1 + 4, u1);
+        r1c_q4k_scales(w0 + 4, u0);
+        r1c_q4k_scales(w1 + 4, u1);
         const uint8_t *sc0 = (const uint8_t *)u0, *sc1 = (const uint8_t *)u1;
         int32x4_t sumv = z;
         for (int j = 0; j < 4; j++) {

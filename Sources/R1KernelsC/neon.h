@@ -5,6 +5,7 @@
 #ifndef R1_KERNELS_C_NEON_H
 #define R1_KERNELS_C_NEON_H
 #if defined(__aarch64__)
+#include "internal.h"
 #include <arm_neon.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,18 +27,6 @@ static inline float r1n_f32(const uint8_t *p) {
     float f;
     memcpy(&f, p, 4);
     return f;
-}
-
-/// The 8 scales (bytes 0..<8) and 8 mins (bytes 8..<16) of a Q4_K block's 12 packed bytes (get_scale_min_k4 for all
-/// j at once; the same unpacking as kernels.c's q4k_scales).
-static inline void r1n_q4k_scales(const uint8_t *q, uint32_t u[4]) {
-    uint32_t a[3];
-    memcpy(a, q, 12);
-    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
-    u[0] = a[0] & m6;
-    u[1] = (a[2] & m4) | (((a[0] >> 6) & m2) << 4);
-    u[2] = a[1] & m6;
-    u[3] = ((a[2] >> 4) & m4) | (((a[1] >> 6) & m2) << 4);
 }
 
 /// Half h (elements 128 h ..< +128) of a Q6_K block as 8 groups of 16 int8 values minus 32. Group g = 2 k + j holds
