@@ -107,7 +107,7 @@ for fmt, check in [("json", lambda v: isinstance(v, dict)), (json.loads((SCHEMAS
             fail("ollama format", f"{status} {content!r}")
 print("ok   ollama format: json and a schema")
 
-# errors: an unsupported keyword, a malformed schema, tool_choice that needs tool calls
+# errors: an unsupported keyword, a malformed schema, tool_choice required with a response_format
 bad = [({"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": {"a": {"not": {}}}}}}, "not"),
        ({"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "pattern": "(a"}}}, "pattern"),
        ({"type": "json_schema", "json_schema": {"name": "x"}}, "schema")]
@@ -118,12 +118,14 @@ for fmt, needle in bad:
     except openai.BadRequestError as e:
         if needle not in str(e) or e.body.get("param") != "response_format":
             fail("bad schema", f"{needle!r} not named: {e}")
+# tool_choice "required" constrains the answer to a call; with a response_format as well it is a 400 naming both
 try:
     client.chat.completions.create(model=model, messages=[{"role": "user", "content": "x"}], max_tokens=4, tool_choice="required",
+                                   response_format={"type": "json_object"},
                                    tools=[{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}])
-    fail("tool_choice", "required was accepted")
+    fail("tool_choice", "required with response_format was accepted")
 except openai.BadRequestError as e:
-    if "not implemented" not in str(e):
+    if "response_format" not in str(e) or e.body.get("param") != "tool_choice":
         fail("tool_choice", str(e))
 print("ok   bad schemas and tool_choice are named 400s")
 
