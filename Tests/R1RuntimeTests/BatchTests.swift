@@ -163,9 +163,13 @@ func decodeStep(_ d: Decoder, _ tokens: [Int], _ caches: [KVCache], _ ws: Decode
         let scheduler = BatchScheduler(engine: scriptedEngine(model), configuration: .init(maxBatch: 1, maxQueue: 4))
         defer { scheduler.shutdown() }
         let long = greedy(maxTokens: Int.max) { $0.loopGuard = nil }
-        let running = Task { try await collect(scheduler.generate(.promptIds(openPrompt), parameters: long)) }
+        // Submitted here, not inside the Tasks: a Task may wait for a thread of the cooperative pool while other
+        // tests run long synchronous work on it; the scheduler admits from its own thread.
+        let first = scheduler.generate(.promptIds(openPrompt), parameters: long)
+        let running = Task { try await collect(first) }
         #expect(try await waitUntil { scheduler.load.running == 1 })
-        let queued = Task { try await collect(scheduler.generate(.promptIds(openPrompt), parameters: long)) }
+        let second = scheduler.generate(.promptIds(openPrompt), parameters: long)
+        let queued = Task { try await collect(second) }
         #expect(try await waitUntil { scheduler.load.queued == 1 })
         queued.cancel()
         #expect(try await waitUntil { scheduler.load.queued == 0 })
