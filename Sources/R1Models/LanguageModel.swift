@@ -74,6 +74,29 @@ struct FlatStep<Cache: SequenceCache> {
             }
         }
     }
+
+    /// The output head for the rows that want logits: final RMS norm of hidden row logitRows[r] of `x` (D wide) into
+    /// row r of `h`, the (V, D) `output` matrix over those rows, then each segment's rows ([] for `.none`).
+    func logits(_ segments: [Segment<Cache>], x: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, width d: Int,
+                outputNorm: [Float], output: WeightMatrix, eps: Float, vocabSize: Int, pool: ThreadPool,
+                scratch: MatMulScratch) -> [[Float]] {
+        let m = logitRows.count
+        var out = [[Float]](repeating: [], count: segments.count)
+        guard m > 0 else { return out }
+        for (r, i) in logitRows.enumerated() { Vec.rmsNorm(x + i * d, outputNorm, h + r * d, d, eps: eps) }
+        var logits = [Float](repeating: 0, count: m * vocabSize)  // (m, V)
+        logits.withUnsafeMutableBufferPointer { lb in
+            MatMul.run(output, h, lb.baseAddress!, tokens: m, pool: pool, scratch: scratch)
+        }
+        if segments.count == 1 { out[0] = logits; return out }
+        var r = 0
+        for (k, s) in segments.enumerated() {
+            let rows = s.logits == .none ? 0 : s.logits == .last ? 1 : s.tokens.count
+            out[k] = Array(logits[(r * vocabSize)..<((r + rows) * vocabSize)])
+            r += rows
+        }
+        return out
+    }
 }
 
 public protocol LanguageModel: Sendable {

@@ -168,7 +168,7 @@ public final class DeepSeekModel: LanguageModel {
     public func forward(_ segments: [Segment<LatentCache>], workspace: DeepSeekWorkspace, pool: ThreadPool) -> [[Float]] {
         let c = config, d = c.hiddenSize, half = c.rope.rotaryDim / 2
         let step = FlatStep(segments, model: "DeepSeekModel")
-        let ids = step.ids, caches = step.caches, positions = step.positions, logitRows = step.logitRows
+        let ids = step.ids, caches = step.caches, positions = step.positions
         let n = ids.count, scratch = workspace.scratch
         let x = zeroedFloats(n * d), h = zeroedFloats(n * d), proj = zeroedFloats(n * d)  // (n, D) each
         defer { x.deallocate(); h.deallocate(); proj.deallocate() }
@@ -206,21 +206,8 @@ public final class DeepSeekModel: LanguageModel {
         for s in segments { s.cache.count += s.tokens.count }
 
         // MARK: - output, for the rows that want logits only
-        let m = logitRows.count
-        var out = [[Float]](repeating: [], count: segments.count)
-        guard m > 0 else { return out }
-        for (r, i) in logitRows.enumerated() { Vec.rmsNorm(x + i * d, weights.outputNorm, h + r * d, d, eps: c.rmsNormEps) }
-        var logits = [Float](repeating: 0, count: m * c.vocabSize)  // (m, V)
-        logits.withUnsafeMutableBufferPointer { lb in
-            MatMul.run(weights.output, h, lb.baseAddress!, tokens: m, pool: pool, scratch: scratch)
-        }
-        var r = 0
-        for (k, s) in segments.enumerated() {
-            let rows = s.logits == .none ? 0 : s.logits == .last ? 1 : s.tokens.count
-            out[k] = Array(logits[(r * c.vocabSize)..<((r + rows) * c.vocabSize)])
-            r += rows
-        }
-        return out
+        return step.logits(segments, x: x, h: h, width: d, outputNorm: weights.outputNorm, output: weights.output,
+                           eps: c.rmsNormEps, vocabSize: c.vocabSize, pool: pool, scratch: scratch)
 
         func norm(_ x: UnsafeMutablePointer<Float>, _ w: [Float], _ y: UnsafeMutablePointer<Float>) {
             for i in 0..<n { Vec.rmsNorm(x + i * d, w, y + i * d, d, eps: c.rmsNormEps) }

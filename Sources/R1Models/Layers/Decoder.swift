@@ -73,7 +73,7 @@ public final class Decoder: LanguageModel {
         let d = c.hiddenSize, hd = c.headDim, qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
         let half = c.rope.rotaryDim / 2
         let step = FlatStep(segments, model: "Decoder")
-        let ids = step.ids, caches = step.caches, positions = step.positions, logitRows = step.logitRows
+        let ids = step.ids, caches = step.caches, positions = step.positions
         let n = ids.count
         let ws = workspace.activations(tokens: n, config: c)
         let scratch = workspace.scratch
@@ -125,22 +125,8 @@ public final class Decoder: LanguageModel {
         for s in segments { s.cache.count += s.tokens.count }
 
         // MARK: - output, for the rows that want logits only
-        let m = logitRows.count
-        var out = [[Float]](repeating: [], count: segments.count)
-        guard m > 0 else { return out }
-        for (r, i) in logitRows.enumerated() { Vec.rmsNorm(ws.x + i * d, weights.outputNorm, ws.h + r * d, d, eps: c.rmsNormEps) }
-        var logits = [Float](repeating: 0, count: m * c.vocabSize)  // (m, V)
-        logits.withUnsafeMutableBufferPointer { lb in
-            MatMul.run(weights.output, ws.h, lb.baseAddress!, tokens: m, pool: pool, scratch: scratch)
-        }
-        if segments.count == 1 { out[0] = logits; return out }
-        var r = 0
-        for (k, s) in segments.enumerated() {
-            let rows = s.logits == .none ? 0 : s.logits == .last ? 1 : s.tokens.count
-            out[k] = Array(logits[(r * c.vocabSize)..<((r + rows) * c.vocabSize)])
-            r += rows
-        }
-        return out
+        return step.logits(segments, x: ws.x, h: ws.h, width: d, outputNorm: weights.outputNorm, output: weights.output,
+                           eps: c.rmsNormEps, vocabSize: c.vocabSize, pool: pool, scratch: scratch)
 
         /// body(i) for every token, in parallel for more than one.
         func perToken(_ body: (Int) -> Void) {
