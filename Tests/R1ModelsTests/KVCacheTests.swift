@@ -68,3 +68,38 @@ func attentionKernelsMatchDequantized(type: KVCacheType, kernels: KernelPolicy) 
     #expect(f16.byteCount * 2 == f32.byteCount)
     #expect(q8.byteCount == 2 * 28 * 4096 * 2 * 4 * 34)
 }
+
+/// A cache reserves its whole context but holds memory only for the positions written, and gives it back on truncate
+/// (the server's KV budget relies on it: RSS follows what sequences hold, not their context length).
+@Test(arguments: [KVCacheType.f32, .f16, .q8_0])
+func cacheMemoryIsResidentOnlyAsPositionsFill(type: KVCacheType) {
+    let c = KVCache(layers: 4, kvHeads: 2, headDim: 64, capacity: 65_536, type: type)
+    let page = ReservedMemory.pageSize
+    #expect(c.residentByteCount == 0)
+    let n = 1000
+    let k = [Float](repeating: 0.25, count: n * 2 * 64), v = [Float](repeating: -0.5, count: n * 2 * 64)
+    for l in 0..<4 { c.store(layer: l, start: 0, tokens: n, keys: k, values: v) }
+    c.count = n
+    let used = c.usedByteCount, resident = c.residentByteCount
+    // Each of the 8 parts (K and V of 4 layers) rounds up to whole pages; nothing past them was touched.
+    #expect(resident >= used && resident <= used + 8 * page, "resident \(resident) for \(used) bytes used")
+    #expect(resident < c.byteCount / 32)
+    c.truncate(to: 100)
+    let kept = c.residentByteCount
+    #expect(kept >= c.usedByteCount && kept <= c.usedByteCount + 8 * page, "after truncate: \(kept) for \(c.usedByteCount)")
+    // What was kept reads back as written.
+    var out = [Float](repeating: 0, count: 64)
+    out.withUnsafeMutableBufferPointer { Quant.dequantizeRow(c.key(3, 99, 1), $0.baseAddress!, count: 64, type: type.ggmlType) }
+    #expect(out.allSatisfy { abs($0 - 0.25) < 1e-3 })
+}
+
+@Test func latentCacheMemoryIsResidentOnlyAsPositionsFill() {
+    let c = LatentCache(layers: 3, width: 576, capacity: 32_768, type: .f16)
+    let row = [Float](repeating: 1.5, count: 576)
+    for p in 0..<600 { for l in 0..<3 { c.store(l, p, row) } }
+    c.count = 600
+    let page = ReservedMemory.pageSize, used = 600 * c.bytesPerToken
+    #expect(c.residentByteCount >= used && c.residentByteCount <= used + 3 * page)
+    c.truncate(to: 0)
+    #expect(c.residentByteCount == 0)
+}

@@ -11,7 +11,7 @@ Install: pip install numpy sentencepiece transformers torch  (the converter impo
          pip download --no-deps --no-binary :all: llama-cpp-python==0.3.36, untar, and in its vendor/llama.cpp:
          cmake -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2 --target llama-quantize llama-bench
 Reference versions: llama.cpp 0c1e57098bba (vendored in llama-cpp-python 0.3.36).
-Run:     python scripts/bench/make_shaped_gguf.py [OUT_DIR] [--bench]
+Run:     python scripts/bench/make_shaped_gguf.py [OUT_DIR] [--shape 1.5b|kv-heavy] [--types Q8_0,...] [--bench]
          (LLAMA_CPP_PYTHON_DIR defaults to /opt/llamacpp/llama_cpp_python-0.3.36; R1_TOKENIZER_DIR to
          /work/shared/fixtures/tokenizers/r1-distill-qwen-1.5b)
 """
@@ -40,6 +40,15 @@ R1_QWEN_1_5B = {
     "num_hidden_layers": 28, "num_key_value_heads": 2, "rms_norm_eps": 1e-06, "rope_theta": 10000,
     "sliding_window": 4096, "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.44.0",
     "use_cache": True, "use_mrope": False, "use_sliding_window": False, "vocab_size": 151936,
+}
+# --shape kv-heavy: the same vocabulary and tokenizer, a small body whose KV cache is large for its weights (32 KiB
+# per position in F16, more than the 1.5B's 28 KiB, with 0.1 GB of layers): for memory-budget runs
+# (scripts/server/kv_memory_load.py), where prefilling 32 x 4,000 tokens must take minutes, not an hour.
+SHAPES = {
+    "1.5b": ("r1-distill-qwen-1.5b-shaped", "DeepSeek-R1-Distill-Qwen-1.5B shaped, random weights", {}),
+    "kv-heavy": ("r1-vocab-kv-heavy", "R1 vocabulary, KV-heavy small body, random weights",
+                 {"hidden_size": 512, "intermediate_size": 1024, "num_hidden_layers": 16, "num_attention_heads": 8,
+                  "num_key_value_heads": 8}),
 }
 
 
@@ -70,14 +79,14 @@ def random_tensor(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -
     return (std * rng.standard_normal(shape, dtype=np.float32)).astype(np.float16)
 
 
-def vocab_only_gguf(llama_dir: Path, work: Path) -> Path:
+def vocab_only_gguf(llama_dir: Path, work: Path, config: dict) -> Path:
     """The converter's own metadata for the real config + tokenizer (no tensors)."""
     src = work / "r1-config"
     src.mkdir(parents=True, exist_ok=True)
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         if (TOKENIZER / name).exists():
             (src / name).write_bytes((TOKENIZER / name).read_bytes())
-    (src / "config.json").write_text(json.dumps(R1_QWEN_1_5B, indent=2))
+    (src / "config.json").write_text(json.dumps(config, indent=2))
     out = work / "r1-vocab.gguf"
     env = dict(os.environ, PYTHONPATH=str(llama_dir / "gguf-py"))
     subprocess.run([sys.executable, str(llama_dir / "convert_hf_to_gguf.py"), str(src), "--vocab-only",
@@ -85,10 +94,12 @@ def vocab_only_gguf(llama_dir: Path, work: Path) -> Path:
     return out
 
 
-def write_f16(llama_dir: Path, out: Path, work: Path, seed: int) -> None:
+def write_f16(llama_dir: Path, out: Path, work: Path, seed: int, shape: str) -> None:
     sys.path.insert(0, str(llama_dir / "gguf-py"))
     import gguf
-    reader = gguf.GGUFReader(str(vocab_only_gguf(llama_dir, work)))
+    _, title, changes = SHAPES[shape]
+    config = dict(R1_QWEN_1_5B, **changes)
+    reader = gguf.GGUFReader(str(vocab_only_gguf(llama_dir, work, config)))
     writer = gguf.GGUFWriter(str(out), "qwen2")
     for key, field in reader.fields.items():
         if key.startswith("GGUF.") or key == "general.architecture":
@@ -97,10 +108,10 @@ def write_f16(llama_dir: Path, out: Path, work: Path, seed: int) -> None:
         sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
         val = field.contents()
         if key == "general.name":
-            val = "DeepSeek-R1-Distill-Qwen-1.5B shaped, random weights"
+            val = title
         writer.add_key_value(key, val, vtype, sub_type=sub)
     assert reader.fields["tokenizer.ggml.pre"].contents() == "deepseek-r1-qwen"
-    shapes = tensor_shapes(R1_QWEN_1_5B)
+    shapes = tensor_shapes(config)
     for name, shape in shapes:
         dtype = np.float32 if len(shape) == 1 else np.float16
         writer.add_tensor_info(name, shape, np.dtype(dtype), int(np.prod(shape)) * np.dtype(dtype).itemsize)
@@ -120,21 +131,23 @@ def main() -> None:
     ap.add_argument("--types", default="Q8_0,Q4_K_M,Q4_0")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--shape", default="1.5b", choices=sorted(SHAPES))
     ap.add_argument("--bench", action="store_true", help="run llama-bench -p 0 -n 16 on Q8_0 and Q4_K_M")
     args = ap.parse_args()
     llama_dir = args.llama_cpp_python / "vendor" / "llama.cpp"
     bin_dir = llama_dir / "build" / "bin"
     args.out.mkdir(parents=True, exist_ok=True)
-    f16 = args.out / "r1-distill-qwen-1.5b-shaped-F16.gguf"
+    stem = SHAPES[args.shape][0]
+    f16 = args.out / f"{stem}-F16.gguf"
     if not f16.exists():
         t = time.time()
         with tempfile.TemporaryDirectory() as work:
-            write_f16(llama_dir, f16.with_suffix(".tmp"), Path(work), args.seed)
+            write_f16(llama_dir, f16.with_suffix(".tmp"), Path(work), args.seed, args.shape)
         f16.with_suffix(".tmp").rename(f16)
         print(f"wrote {f16} ({f16.stat().st_size / 1e9:.2f} GB) in {time.time() - t:.0f} s", flush=True)
     files = {}
     for q in args.types.split(","):
-        dst = args.out / f"r1-distill-qwen-1.5b-shaped-{q}.gguf"
+        dst = args.out / f"{stem}-{q}.gguf"
         if not dst.exists():
             t = time.time()
             subprocess.run([str(bin_dir / "llama-quantize"), str(f16), str(dst.with_suffix(".tmp")), q,

@@ -29,6 +29,8 @@ public final class KVCache: SequenceCache, @unchecked Sendable {
     let headBytes: Int
     let keys: [UnsafeMutableRawPointer]    // per layer (capacity, kvHeads, headDim) of `type`
     let values: [UnsafeMutableRawPointer]
+    /// Keys and values of every layer: the whole context reserved, resident as positions fill, given back on truncate.
+    let memory: ReservedMemory
 
     public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int, type: KVCacheType = .f16) {
         precondition(type != .q8_0 || headDim % 32 == 0, "KVCache: q8_0 needs headDim a multiple of 32, got \(headDim)")
@@ -38,15 +40,11 @@ public final class KVCache: SequenceCache, @unchecked Sendable {
         self.capacity = capacity
         self.type = type
         headBytes = type.ggmlType.byteCount(elements: headDim)!
-        let n = capacity * kvHeads * headBytes
         // Pages are touched only as positions fill, so a long context costs memory as it is used.
-        keys = (0..<layers).map { _ in .allocate(byteCount: n, alignment: 64) }
-        values = (0..<layers).map { _ in .allocate(byteCount: n, alignment: 64) }
-    }
-
-    deinit {
-        keys.forEach { $0.deallocate() }
-        values.forEach { $0.deallocate() }
+        let memory = ReservedMemory(parts: 2 * layers, partBytes: capacity * kvHeads * headBytes)
+        self.memory = memory
+        keys = (0..<layers).map { memory.part(2 * $0) }
+        values = (0..<layers).map { memory.part(2 * $0 + 1) }
     }
 
     /// Bytes reserved for keys and values.
@@ -55,10 +53,14 @@ public final class KVCache: SequenceCache, @unchecked Sendable {
     /// Bytes holding the `count` positions filled so far.
     public var usedByteCount: Int { 2 * layers * count * kvHeads * headBytes }
 
-    /// Forgets every position from `position` on (for reusing a common prefix).
+    /// Forgets every position from `position` on (for reusing a common prefix) and gives their pages back.
     public func truncate(to position: Int) {
         count = min(count, max(0, position))
+        memory.release(from: count * rowBytes)
     }
+
+    /// Bytes of keys and values resident in memory now (what the positions written so far have touched).
+    public var residentByteCount: Int { memory.residentBytes() }
 
     /// Bytes of one position in every layer, keys and values: what the shared prompt cache keeps per token.
     public var positionBytes: Int { 2 * layers * rowBytes }

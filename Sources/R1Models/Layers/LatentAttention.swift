@@ -91,6 +91,8 @@ public final class LatentCache: SequenceCache, @unchecked Sendable {
     public let type: KVCacheType
     public internal(set) var count: Int = 0
     let storage: [UnsafeMutableRawPointer]
+    /// Every layer's rows: the whole context reserved, resident as positions fill, given back on truncate.
+    let memory: ReservedMemory
 
     public init(layers: Int, width: Int, capacity: Int, type: KVCacheType = .f32) {
         precondition(type == .f32 || type == .f16, "LatentCache: \(type)")
@@ -98,13 +100,19 @@ public final class LatentCache: SequenceCache, @unchecked Sendable {
         self.width = width
         self.capacity = capacity
         self.type = type
-        let bytes = capacity * width * (type == .f16 ? 2 : 4)
-        storage = (0..<layers).map { _ in .allocate(byteCount: max(bytes, 4), alignment: 64) }
+        let memory = ReservedMemory(parts: layers, partBytes: capacity * width * (type == .f16 ? 2 : 4))
+        self.memory = memory
+        storage = (0..<layers).map { memory.part($0) }
     }
 
-    deinit { storage.forEach { $0.deallocate() } }
+    /// Forgets every position from `position` on and gives their pages back.
+    public func truncate(to position: Int) {
+        count = min(count, max(0, position))
+        memory.release(from: count * rowBytes)
+    }
 
-    public func truncate(to position: Int) { count = min(count, max(0, position)) }
+    /// Bytes of latent rows resident in memory now.
+    public var residentByteCount: Int { memory.residentBytes() }
 
     /// Bytes one position takes in every layer.
     public var bytesPerToken: Int { layers * width * (type == .f16 ? 2 : 4) }

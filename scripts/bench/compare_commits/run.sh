@@ -4,7 +4,8 @@
 # against it by path; then alternated runs (which goes first alternates too) over the GGUF files, medians.
 # Usage: scripts/bench/compare_commits/run.sh OLD_COMMIT NEW_COMMIT "MODEL.gguf ..." [ROUNDS P G DEPTH REPS] [WORK]
 # (defaults 3 rounds, prompt 128, gen 32, depth 0, 2 repetitions per run; WORK /tmp/kb). Time it with /work/quiet.sh
-# from a directory outside /work/wt-*.
+# from a directory outside /work/wt-*. MAIN_OLD=FILE times the old commit with another harness (main_pre_seam.swift
+# for commits before the one-forward-pass model layer, cca5c92 and earlier).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 old=$1 new=$2 models=$3 rounds=${4:-3} p=${5:-128} g=${6:-32} depth=${7:-0} reps=${8:-2} work=${9:-/tmp/kb}
@@ -14,7 +15,8 @@ for v in old new; do
         rm -rf "$work/src-$v" "$work/$v"
         git clone -q "$repo" "$work/src-$v" && git -C "$work/src-$v" checkout -q "$commit"
         mkdir -p "$work/$v/Sources/kbench"
-        cp "$(dirname "$0")/main.swift" "$work/$v/Sources/kbench/main.swift"
+        main="$(dirname "$0")/main.swift"; [ $v = old ] && main=${MAIN_OLD:-$main}
+        cp "$main" "$work/$v/Sources/kbench/main.swift"
         cat > "$work/$v/Package.swift" <<PKG
 // swift-tools-version:6.1
 import PackageDescription
