@@ -142,3 +142,20 @@ private func loadError(_ name: String, hiding: String? = nil, _ edit: (inout JSO
     #expect(wrongRank.contains("kv_a_proj_with_mqa") && wrongRank.contains("shape"), "\(wrongRank)")
     for e in [tooMany, groups, topkGroup, outside, method, missing, latent, wrongRank] { #expect(!e.contains("\n")) }
 }
+
+/// The release's MTP block in an HF folder (layer num_hidden_layers: eh_proj, enorm, hnorm, shared_head.*, a decoder
+/// layer; FP8 in the FP8 copy, as released) loads beside the decoder and stays out of it (greedyParity and
+/// DeepSeekFP8Tests run these folders against transformers, which never reads the block); a config that declares
+/// num_nextn_predict_layers 1 without the tensors (transformers' default, most re-uploads) loads with none.
+@Test(arguments: [("dsv3-tiny-bf16", 1), ("dsv3-tiny-fp8", 1), ("dsv3-tiny", 0)])
+func mtpBlocksOfHFFoldersLoadAndAreNotRun(_ name: String, blocks: Int) throws {
+    let m = try loadDeepSeek(name)
+    #expect(m.weights.nextn.count == blocks)
+    #expect(m.config.layerCount == 3)
+    guard let mtp = m.weights.nextn.first else { return }
+    #expect(mtp.ehProj.rows == 48 && mtp.ehProj.cols == 96)
+    #expect(mtp.sharedHead?.rows == m.vocabSize && mtp.sharedHeadNorm?.count == 48)
+    if name.hasSuffix("fp8") {
+        guard case .fp8 = mtp.ehProj else { Issue.record("eh_proj is not FP8"); return }
+    }
+}

@@ -36,24 +36,34 @@ public struct DeepSeekWeights: Sendable {
     public var nextn: [DeepSeekNextNWeights] = []
 }
 
-/// One MTP block (DeepSeek-V3's next-n prediction, llama.cpp's `blk.{n}.nextn.*`): a decoder layer fed by
+/// One MTP block (DeepSeek-V3's next-n prediction: llama.cpp's `blk.{n}.nextn.*`, the HF release's
+/// `model.layers.{n}.{eh_proj,enorm,hnorm,shared_head.*}`): a decoder layer fed by
 /// eh_proj(concat(enorm(embedding), hnorm(hidden))). Kept for a draft head; the forward pass never reads it.
 public struct DeepSeekNextNWeights: Sendable {
     public var block: DeepSeekLayerWeights
-    public var ehProj: WeightMatrix           // (D, 2D)
+    public var ehProj: LinearWeight           // (D, 2D), FP8 in the release
     public var enorm: [Float]                 // (D)
     public var hnorm: [Float]                 // (D)
     public var sharedHeadNorm: [Float]?       // (D), else the model's output norm
-    public var sharedHead: WeightMatrix?      // (V, D), else the model's output
+    public var sharedHead: LinearWeight?      // (V, D), else the model's output
 
-    init(layer l: Int, block: DeepSeekLayerWeights, hidden d: Int, builder b: WeightBuilder) throws {
-        func n(_ s: String) -> String { "blk.\(l).nextn.\(s)" }
+    /// The tensor name of an MTP part ("eh_proj", "enorm", "hnorm", "shared_head_norm", "shared_head_head").
+    static func name(_ part: String, layer l: Int, gguf: Bool) -> String {
+        if gguf { return "blk.\(l).nextn.\(part).weight" }
+        let hf = ["shared_head_norm": "shared_head.norm", "shared_head_head": "shared_head.head"][part] ?? part
+        return "model.layers.\(l).\(hf).weight"
+    }
+
+    /// `linear` reads a matrix (name, rows, cols) as the layers' projections are read (FP8 blocks where scaled).
+    init(layer l: Int, block: DeepSeekLayerWeights, hidden d: Int, vocab: Int, gguf: Bool, builder b: WeightBuilder,
+         linear: (String, Int, Int) throws -> LinearWeight) throws {
+        func n(_ s: String) -> String { DeepSeekNextNWeights.name(s, layer: l, gguf: gguf) }
         self.block = block
-        ehProj = try b.matrix(named: n("eh_proj.weight"), rows: d, cols: 2 * d)
-        enorm = try b.vector(n("enorm.weight"), count: d)
-        hnorm = try b.vector(n("hnorm.weight"), count: d)
-        sharedHeadNorm = b.store.tensor(n("shared_head_norm.weight")) != nil ? try b.vector(n("shared_head_norm.weight"), count: d) : nil
-        sharedHead = b.store.tensor(n("shared_head_head.weight")) != nil ? try b.matrix(named: n("shared_head_head.weight"), rows: nil, cols: d) : nil
+        ehProj = try linear(n("eh_proj"), d, 2 * d)
+        enorm = try b.vector(n("enorm"), count: d)
+        hnorm = try b.vector(n("hnorm"), count: d)
+        sharedHeadNorm = b.store.tensor(n("shared_head_norm")) != nil ? try b.vector(n("shared_head_norm"), count: d) : nil
+        sharedHead = b.store.tensor(n("shared_head_head")) != nil ? try linear(n("shared_head_head"), vocab, d) : nil
     }
 }
 

@@ -53,6 +53,8 @@ extension [Hyperparameter] {
             Hyperparameter("mlp_bias", gguf: nil, .bool, default: .value(0)),
             // transformers' V3 applies rope to interleaved pairs unless the config says otherwise; V2 always does
             Hyperparameter("rope_interleave", gguf: nil, .bool, default: .value(1)),
+            // V3 / R1's multi-token-prediction blocks, stored after the decoder layers (the release: layer 61)
+            Hyperparameter("num_nextn_predict_layers", gguf: "nextn_predict_layers", default: .value(0)),
         ]
     }
 }
@@ -212,6 +214,11 @@ extension DeepSeekModel {
             maxPositions: v.int("max_position_embeddings"), tied: v.bool("tie_word_embeddings"), rope: try cfg.ropeParameters(),
             interleaved: !v3 || v.bool("rope_interleave"))
         s.fp8Block = fp8Block
+        // The release ships its MTP block as layer num_hidden_layers (transformers never reads it, and re-uploads
+        // often drop it): loaded where its tensors are, as GGUF's nextn blocks are.
+        let mtp = v.int("num_nextn_predict_layers")
+        guard mtp >= 0 else { throw ModelError("\(file): num_nextn_predict_layers must be 0 or more, got \(mtp)") }
+        s.nextnLayers = (0..<mtp).prefix { b.store.tensor(DeepSeekNextNWeights.name("eh_proj", layer: s.layers + $0, gguf: false)) != nil }.count
         return try assemble(s, builder: b, contextLength: src.contextLength, storage: src.storage)
     }
 
@@ -298,7 +305,9 @@ extension DeepSeekModel {
                                         ffnNorm: try b.vector(.ffnNorm, l, d), mlp: mlp)
         }
         let layers = try (0..<s.layers).map(layer)
-        let nextn = try (s.layers..<(s.layers + s.nextnLayers)).map { try DeepSeekNextNWeights(layer: $0, block: layer($0), hidden: d, builder: b) }
+        let nextn = try (s.layers..<(s.layers + s.nextnLayers)).map {
+            try DeepSeekNextNWeights(layer: $0, block: layer($0), hidden: d, vocab: vocab, gguf: s.gguf, builder: b, linear: linear)
+        }
 
         // MARK: - rope and the softmax scale
         let p = s.rope
