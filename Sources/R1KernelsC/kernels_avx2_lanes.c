@@ -378,21 +378,18 @@ R1_AVX2L R1_INLINE void q40_kernel(const int G, const int NT, const uint8_t *wq,
         __m256i s16[MAX_G][MAX_NT];
         for (int g = 0; g < G; g++)
             for (int t = 0; t < NT; t++) s16[g][t] = _mm256_setzero_si256();
-        for (int m = 0; m < 4; m++) {
-            __m256i lo[MAX_G], hi[MAX_G];
-            for (int g = 0; g < G; g++) {
-                const __m256i v = _mm256_load_si256((const __m256i *)(ob + gstride * g + 32 * m));
-                lo[g] = _mm256_and_si256(v, m4);
-                hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        for (int h = 0; h < 2; h++)  // low nibbles (elements 4m..), then high (16 + 4m..)
+            for (int m = 0; m < 4; m++) {
+                __m256i q[MAX_G];
+                for (int g = 0; g < G; g++) {
+                    const __m256i v = _mm256_load_si256((const __m256i *)(ob + gstride * g + 32 * m));
+                    q[g] = _mm256_and_si256(h ? _mm256_srli_epi16(v, 4) : v, m4);
+                }
+                for (int t = 0; t < NT; t++) {
+                    const __m256i xb = lanes_bcast4(x + t * xs + 34 * (size_t)b + 2 + 16 * h + 4 * m);
+                    for (int g = 0; g < G; g++) s16[g][t] = _mm256_add_epi16(s16[g][t], _mm256_maddubs_epi16(q[g], xb));
+                }
             }
-            for (int t = 0; t < NT; t++) {
-                const uint8_t *xb = x + t * xs + 34 * (size_t)b + 2;
-                const __m256i xl = lanes_bcast4(xb + 4 * m), xh = lanes_bcast4(xb + 16 + 4 * m);
-                for (int g = 0; g < G; g++)
-                    s16[g][t] = _mm256_add_epi16(s16[g][t], _mm256_add_epi16(_mm256_maddubs_epi16(lo[g], xl),
-                                                                             _mm256_maddubs_epi16(hi[g], xh)));
-            }
-        }
         for (int t = 0; t < NT; t++) {
             const __m256i bi = _mm256_set1_epi32(bias[t * nb + b]);
             const __m256 dxv = _mm256_set1_ps(dx[t * nb + b]);
