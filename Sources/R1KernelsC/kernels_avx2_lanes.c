@@ -13,6 +13,7 @@
 // - Q6_K (u <= 63 without its -32): 2 vpmaddubsw per int16 sum (4 products, <= 32256), then the sub-block scale by
 //   vpmaddwd; the -32 through Q8_K's bsums.
 // - Q8_0 (signed weights): |w| against sign(x, w) (ggml's trick), one vpmaddubsw per vpmaddwd (2 products <= 32512).
+#include "R1KernelsC.h"
 #include "internal.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
