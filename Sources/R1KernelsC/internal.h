@@ -47,6 +47,14 @@ int r1c_tile_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, cons
 int r1c_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y);
 
 #if defined(__x86_64__) || defined(_M_X64)
+// kernels_avx2_lanes.c: AVX2 prefill tiles with 8 rows in lanes (Q4_K, Q6_K · Q8_K; Q4_0, Q8_0 · Q8_0), re-laying
+// the rows per call; 0 for another type (r1c_dot_tile calls it at isa 1)
+int r1c2_tile_lanes(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
+                    int nb, float *y, size_t ys);
+// kernels_avx2_rows.c: AVX2 decode rows for Q4_0 / Q8_0 · Q8_0, four blocks' scales per vector operation; 0 for
+// another type (r1c_dot_rows calls it at isa 1)
+int r1c2_rows(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, int nb, float *y);
+
 #define R1_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,avx2,fma,f16c")))
 
 // kernels_avx512_k.c: Q4_K and Q6_K weights · Q8_K activations

@@ -231,6 +231,7 @@ R1_AVX2 static float dot_one(int type, const uint8_t *w, const uint8_t *x, int n
 void r1c_dot_rows(int isa, int type, const void *w, size_t row_bytes, int rows, const void *x, int blocks, float *y) {
     const uint8_t *wp = (const uint8_t *)w;
     if (isa >= 2 && r1c_rows_avx512(type, wp, row_bytes, rows, (const uint8_t *)x, blocks, y)) return;
+    if (isa == 1 && r1c2_rows(type, wp, row_bytes, rows, (const uint8_t *)x, blocks, y)) return;  // kernels_avx2_rows.c
     if ((type == R1C_Q8_0 || type == R1C_Q4_0) && blocks <= 4096) {
         float xd[4096], xc[4096];
         q8_0_scales((const uint8_t *)x, blocks, xd, xc);
@@ -440,6 +441,8 @@ void r1c_dot_tile(int isa, int type, const void *w, size_t row_bytes, int rows, 
                   int tokens, int blocks, float *y, size_t y_stride) {
     const uint8_t *wp = (const uint8_t *)w, *xp = (const uint8_t *)x;
     if (isa >= 2 && r1c_tile_avx512(type, wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride)) return;
+    // AVX2 without AVX-512: rows in lanes (kernels_avx2_lanes.c); the tiles below stay the 512-bit path's fallback
+    if (isa == 1 && r1c2_tile_lanes(type, wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride)) return;
     if (type == R1C_Q8_0 || type == R1C_Q4_0) {
         tile_q32(type == R1C_Q4_0, wp, row_bytes, rows, xp, x_stride, tokens, blocks, y, y_stride);
         return;

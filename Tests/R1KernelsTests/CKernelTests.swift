@@ -10,7 +10,7 @@ import R1KernelsC
     static let types: [GGMLType] = [.q8_0, .q4_0, .q4_K, .q6_K]
 
     /// Rows (decode) and tiles (prefill, batched decode) at every C level the CPU runs (AVX2, AVX-512; NEON, dotprod,
-    /// i8mm): 16 and 5 rows, 1...9 tokens (every remainder of the 4-token and 2-token tiles), K of 1, 6 and 35
+    /// i8mm): 16, 13 and 5 rows, 1...9 tokens (every remainder of the 4-token and 2-token tiles), K of 1, 6 and 35
     /// super-blocks.
     @Test(.enabled(if: KernelPolicy.best.runsC, "needs AVX2, FMA and F16C or an arm64 CPU"), arguments: types)
     func rowsAndTilesMatchReference(type: GGMLType) throws {
@@ -43,7 +43,7 @@ import R1KernelsC
             }
             // every tile the CPU runs (AVX2 then AVX-512; NEON, dotprod, i8mm)
             for isa in levels.map(\.isa) {
-                for rows in [16, 5] {
+                for rows in [16, 13, 5] {  // two 8-row groups, a partial second group, one partial group
                     for tokens in [1, 2, 3, 4, 5, 8, 9] {
                         var yTile = [Float](repeating: .nan, count: rows * tokens)
                         r1c_dot_tile(Int32(isa.level), code, w, rowBytes, Int32(rows), xq, xBytes, Int32(tokens), nb, &yTile, rows)

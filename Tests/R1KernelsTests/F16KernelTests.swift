@@ -66,13 +66,14 @@ import R1KernelsC
         }
     }
 
-    /// The AVX2 F16 decode rows and prefill tile (kernels_f16.c) against a double loop: 21 rows (a 16-row block, 4 and
-    /// 1 left over), 1...9 tokens (the odd last token), K of 8 (one step), 1536 and 1544 (not a multiple of 16).
+    /// The AVX2 F16 decode rows and prefill tile (kernels_f16.c) against a double loop: 50 rows (a 48-row block of
+    /// 3-row kernels, then 2 single rows), 1...9 tokens (every remainder of the 4-token kernel), K of 8 (one step), 1536,
+    /// 1544 (not a multiple of 16) and 8960 (several 2048-column chunks).
     @Test(.enabled(if: KernelPolicy.best.isa.family == .x86 && KernelPolicy.best.runsC, "needs AVX2, FMA and F16C"),
-          arguments: [8, 1536, 1544])
+          arguments: [8, 1536, 1544, 8960])
     func avx2RowsAndTile(k: Int) {
         var rng = SeededRNG(seed: 1700 + UInt64(k))
-        let rows = 21, maxTokens = 9
+        let rows = 50, maxTokens = 9
         let w = QuantTestData.weights(.f16, count: k * rows, rng: &rng)
         let x = QuantTestData.activations(count: k * maxTokens, rng: &rng)
         let wf = QuantTestData.dequantize(w, .f16, count: k * rows)
