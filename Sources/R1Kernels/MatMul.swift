@@ -167,8 +167,8 @@ public enum MatMul {
         }
     }
 
-    /// F16 weights · f32 activations for a prompt under the Swift policy (kernels_f16.c's tile_avx2 is the same loop
-    /// with FMAs): tiles of 4 rows × 2 tokens, 8 accumulators fed by 4 f16 conversions and 2 loads per 8 columns (a
+    /// F16 weights · f32 activations for a prompt under the Swift policy (kernels_f16.c's tile_avx2 does the same with
+    /// FMAs in 3 × 4 tiles): tiles of 4 rows × 2 tokens, 8 accumulators fed by 4 f16 conversions and 2 loads per 8 columns (a
     /// row-by-row dot spends one load per product). Shapes: W rows r0..<r1 of (N, K), x (T, K) f32, y (T, N).
     static func f16Tile(_ w: WeightMatrix, from r0: Int, to r1: Int, _ x: UnsafeRawPointer, tokens t: Int,
                         _ y: UnsafeMutablePointer<Float>) {
