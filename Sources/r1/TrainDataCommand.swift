@@ -17,7 +17,7 @@ struct TrainDataCommand: AsyncParsableCommand {
     var difficulty: String?
     @Option(help: "How many examples.")
     var count: Int?
-    @Option(help: "An eval JSONL file (question and answer fields) whose questions get traces, instead of --task.")
+    @Option(help: "A JSONL file with question and answer fields (make_longer_arithmetic.py's) whose questions get traces, instead of --task.")
     var questions: String?
     @Option(help: "Comma-separated eval JSONL files whose questions are left out (with --questions).")
     var exclude: String?
@@ -44,12 +44,13 @@ struct TrainDataCommand: AsyncParsableCommand {
             guard task == nil, count == nil else { throw ValidationError("--questions takes the place of --task and --count") }
             let difficulties: [Int] = try difficulty.map { try ints($0, "--difficulty") } ?? [0]
             guard difficulties.count == 1 else { throw ValidationError("--questions: give one --difficulty to write on the lines") }
+            let fields = EvalDataset.Fields(question: "question", answer: "answer")
             var excluded: Set<String> = []
             for file in (exclude ?? "").split(separator: ",") {
-                excluded.formUnion(try EvalDataset.load(path: String(file)).problems.map(\.question))
+                excluded.formUnion(try EvalDataset.load(path: String(file), fields: fields).problems.map(\.question))
             }
-            lines = try RecipeData.lines(problems: EvalDataset.load(path: questions).problems, difficulty: difficulties[0],
-                                         excluded: excluded, seed: seed)
+            let problems = try EvalDataset.load(path: questions, fields: fields).problems
+            lines = try RecipeData.lines(problems: problems, difficulty: difficulties[0], excluded: excluded, seed: seed)
         } else {
             guard let task, let difficulty, let count else { throw ValidationError("give --task, --difficulty and --count, or --questions") }
             guard exclude == nil else { throw ValidationError("--exclude goes with --questions; builtin tasks use --held-out-seeds") }

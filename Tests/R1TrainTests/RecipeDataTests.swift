@@ -95,7 +95,8 @@ func falseClaims(_ trace: String) -> [String] {
         {"id": "e", "question": "What is 7 + 8?", "answer": "15"}
         {"id": "f", "question": "What is 964 + 494?", "answer": "1458"}
         """
-        let problems = try EvalDataset.parse(Data(jsonl.utf8), path: "q.jsonl").problems
+        let problems = try EvalDataset.parse(Data(jsonl.utf8), path: "q.jsonl",
+                                              fields: .init(question: "question", answer: "answer")).problems
         let lines = try RecipeData.lines(problems: problems, difficulty: 0, excluded: ["What is 7 + 8?"], seed: 1)
         #expect(lines.count == 4)
         for (line, p) in zip(lines, problems) {
