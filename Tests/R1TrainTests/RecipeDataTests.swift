@@ -84,6 +84,30 @@ func falseClaims(_ trace: String) -> [String] {
         }
     }
 
+    /// Traces for the questions of an eval file (the length curriculum's one-operation problems): right at every step
+    /// at any operand length, excluded and repeated questions skipped.
+    @Test func questionsOfAFileGetTraces() throws {
+        let jsonl = """
+        {"id": "a", "question": "What is 964 + 494?", "answer": "1458"}
+        {"id": "b", "question": "What is 1663 − 5242?", "answer": "-3579"}
+        {"id": "c", "question": "What is 93761 × 9?", "answer": "843849"}
+        {"id": "d", "question": "What is 49760 ÷ 8?", "answer": "6220"}
+        {"id": "e", "question": "What is 7 + 8?", "answer": "15"}
+        {"id": "f", "question": "What is 964 + 494?", "answer": "1458"}
+        """
+        let problems = try EvalDataset.parse(Data(jsonl.utf8), path: "q.jsonl",
+                                              fields: .init(question: "question", answer: "answer")).problems
+        let lines = try RecipeData.lines(problems: problems, difficulty: 0, excluded: ["What is 7 + 8?"], seed: 1)
+        #expect(lines.count == 4)
+        for (line, p) in zip(lines, problems) {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let c = try #require(o["completion"] as? String)
+            #expect(o["prompt"] as? String == EvalPrompt.userMessage(for: p))
+            #expect(checkAnswer(p, response: c), "\(p.question)\n\(c)")
+            #expect(falseClaims(c).isEmpty, "\(p.question): \(falseClaims(c))")
+        }
+    }
+
     /// Distinct questions under-represent the kinds with a small space (difficulty 1 × and ÷: 810 each); with
     /// repeats the lines follow the task's own mix and still leave the held-out questions out.
     @Test func repeatsKeepTheTaskMix() throws {

@@ -79,6 +79,21 @@ public enum RecipeData {
         return out
     }
 
+    /// Lines for the problems of an eval file (`r1 eval run FILE`'s JSONL: question and answer), in its order; questions
+    /// in `excluded` (held-out sets) and repeats are skipped. `difficulty` is written on every line.
+    public static func lines(problems: [EvalProblem], difficulty: Int, excluded: Set<String>, seed: UInt64) throws -> [String] {
+        var rng = TrainRandom(seed: seed)
+        var seen: Set<String> = []
+        var out: [String] = []
+        for problem in problems where !excluded.contains(problem.question) && seen.insert(problem.question).inserted {
+            guard let completion = try completion(for: problem, rng: &rng) else {
+                throw TrainError("\(problem.id): no search trace for '\(problem.question)'")
+            }
+            out.append(line(problem: problem, difficulty: difficulty, completion: completion))
+        }
+        return out
+    }
+
     /// One SFT line, {"id", "difficulty", "prompt", "completion"}: the prompt is the eval harness's user message, the
     /// completion the text after the R1 generation prompt (which opens `<think>\n`): reasoning, `\n</think>\n\n`, answer.
     public static func line(problem: EvalProblem, difficulty: Int, completion: String) -> String {
