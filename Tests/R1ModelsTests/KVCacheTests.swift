@@ -68,3 +68,38 @@ func attentionKernelsMatchDequantized(type: KVCacheType, kernels: KernelPolicy) 
     #expect(f16.byteCount * 2 == f32.byteCount)
     #expect(q8.byteCount == 2 * 28 * 4096 * 2 * 4 * 34)
 }
+
+/// Head-major storage (each KV head's positions one stream, positionStride apart) behind the position-major
+/// copyPositions / appendPositions the shared prompt cache keeps: a copy holds key row then value row of every layer
+/// per position, heads in order, and appending it to another cache reproduces every row.
+@Test func cachePositionsRoundTrip() {
+    let layers = 3, heads = 2, hd = 4, n = 5
+    let a = KVCache(layers: layers, kvHeads: heads, headDim: hd, capacity: 8, type: .f32)
+    for l in 0..<layers {
+        let k = (0..<n * heads * hd).map { Float(1000 * l + $0) }, v = k.map { -$0 }
+        a.store(layer: l, start: 0, tokens: n, keys: k, values: v)
+    }
+    a.count = n
+    #expect(a.key(0, 1, 0) + a.positionStride == a.key(0, 2, 0))
+    var buffer = [Float](repeating: 0, count: a.positionBytes / 4 * (n - 1))
+    buffer.withUnsafeMutableBytes { a.copyPositions(1..<n, to: $0.baseAddress!) }
+    // position 1, layer 2: keys of head 0 then head 1, then the values
+    let row = (0 * layers + 2) * 2 * heads * hd
+    #expect(Array(buffer[row..<row + heads * hd]) == (0..<heads * hd).map { Float(2000 + heads * hd + $0) })
+    #expect(buffer[row + heads * hd] == -Float(2000 + heads * hd))
+    let b = KVCache(layers: layers, kvHeads: heads, headDim: hd, capacity: 8, type: .f32)
+    buffer.withUnsafeBytes { b.appendPositions(n - 1, from: $0.baseAddress!) }
+    #expect(b.count == n - 1)
+    for l in 0..<layers {
+        for p in 1..<n {
+            for h in 0..<heads {
+                for i in 0..<hd {
+                    #expect(b.key(l, p - 1, h).load(fromByteOffset: 4 * i, as: Float.self)
+                        == a.key(l, p, h).load(fromByteOffset: 4 * i, as: Float.self))
+                    #expect(b.value(l, p - 1, h).load(fromByteOffset: 4 * i, as: Float.self)
+                        == a.value(l, p, h).load(fromByteOffset: 4 * i, as: Float.self))
+                }
+            }
+        }
+    }
+}
