@@ -81,12 +81,12 @@ func cacheMemoryIsResidentOnlyAsPositionsFill(type: KVCacheType) {
     for l in 0..<4 { c.store(layer: l, start: 0, tokens: n, keys: k, values: v) }
     c.count = n
     let used = c.usedByteCount, resident = c.residentByteCount
-    // Each of the 8 parts (K and V of 4 layers) rounds up to whole pages; nothing past them was touched.
-    #expect(resident >= used && resident <= used + 8 * page, "resident \(resident) for \(used) bytes used")
+    // Each of the 16 streams (K and V of 4 layers x 2 heads) rounds up to whole pages; nothing past them was touched.
+    #expect(resident >= used && resident <= used + 16 * page, "resident \(resident) for \(used) bytes used")
     #expect(resident < c.byteCount / 32)
     c.truncate(to: 100)
     let kept = c.residentByteCount
-    #expect(kept >= c.usedByteCount && kept <= c.usedByteCount + 8 * page, "after truncate: \(kept) for \(c.usedByteCount)")
+    #expect(kept >= c.usedByteCount && kept <= c.usedByteCount + 16 * page, "after truncate: \(kept) for \(c.usedByteCount)")
     // What was kept reads back as written.
     var out = [Float](repeating: 0, count: 64)
     out.withUnsafeMutableBufferPointer { Quant.dequantizeRow(c.key(3, 99, 1), $0.baseAddress!, count: 64, type: type.ggmlType) }
@@ -102,4 +102,37 @@ func cacheMemoryIsResidentOnlyAsPositionsFill(type: KVCacheType) {
     #expect(c.residentByteCount >= used && c.residentByteCount <= used + 3 * page)
     c.truncate(to: 0)
     #expect(c.residentByteCount == 0)
+/// Head-major storage (each KV head's positions one stream, positionStride apart) behind the position-major
+/// copyPositions / appendPositions the shared prompt cache keeps: a copy holds key row then value row of every layer
+/// per position, heads in order, and appending it to another cache reproduces every row.
+@Test func cachePositionsRoundTrip() {
+    let layers = 3, heads = 2, hd = 4, n = 5
+    let a = KVCache(layers: layers, kvHeads: heads, headDim: hd, capacity: 8, type: .f32)
+    for l in 0..<layers {
+        let k = (0..<n * heads * hd).map { Float(1000 * l + $0) }, v = k.map { -$0 }
+        a.store(layer: l, start: 0, tokens: n, keys: k, values: v)
+    }
+    a.count = n
+    #expect(a.key(0, 1, 0) + a.positionStride == a.key(0, 2, 0))
+    var buffer = [Float](repeating: 0, count: a.positionBytes / 4 * (n - 1))
+    buffer.withUnsafeMutableBytes { a.copyPositions(1..<n, to: $0.baseAddress!) }
+    // position 1, layer 2: keys of head 0 then head 1, then the values
+    let row = (0 * layers + 2) * 2 * heads * hd
+    #expect(Array(buffer[row..<row + heads * hd]) == (0..<heads * hd).map { Float(2000 + heads * hd + $0) })
+    #expect(buffer[row + heads * hd] == -Float(2000 + heads * hd))
+    let b = KVCache(layers: layers, kvHeads: heads, headDim: hd, capacity: 8, type: .f32)
+    buffer.withUnsafeBytes { b.appendPositions(n - 1, from: $0.baseAddress!) }
+    #expect(b.count == n - 1)
+    for l in 0..<layers {
+        for p in 1..<n {
+            for h in 0..<heads {
+                for i in 0..<hd {
+                    #expect(b.key(l, p - 1, h).load(fromByteOffset: 4 * i, as: Float.self)
+                        == a.key(l, p, h).load(fromByteOffset: 4 * i, as: Float.self))
+                    #expect(b.value(l, p - 1, h).load(fromByteOffset: 4 * i, as: Float.self)
+                        == a.value(l, p, h).load(fromByteOffset: 4 * i, as: Float.self))
+                }
+            }
+        }
+    }
 }

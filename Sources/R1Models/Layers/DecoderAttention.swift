@@ -64,7 +64,7 @@ extension Decoder {
             let prefix = positions[tile.start] + 1
             let size = (prefix + parts - 1) / parts
             let lo = min(prefix, part * size), hi = min(prefix, lo + size)
-            let stride = cache.rowBytes
+            let stride = cache.positionStride
             if hi > lo {
                 FlashAttention.update(kernels: kernels, type: type, rows: rows, headDim: hd, scale: scale, q: q,
                                       qStride: hd, k: cache.key(l, lo, kvh), kStride: stride, v: cache.value(l, lo, kvh),

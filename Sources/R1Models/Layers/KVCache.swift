@@ -1,6 +1,7 @@
-// Per-sequence key/value cache: for each layer, keys and values (capacity, kvHeads, headDim) in F16 (default, as
+// Per-sequence key/value cache: for each layer, keys and values (kvHeads, capacity, headDim) in F16 (default, as
 // llama.cpp), F32 (the transformers references' precision) or Q8_0 (blocks of 32 along headDim, llama.cpp's
-// --cache-type-k q8_0). Rows are written once per position and read by every later token's attention.
+// --cache-type-k q8_0). Rows are written once per position and read by every later token's attention; head-major, so
+// one KV head's history is one contiguous stream for the attention kernels (memory-bound deep in a long context).
 import R1Kernels
 
 /// The element type of a KV cache.
@@ -27,9 +28,10 @@ public final class KVCache: SequenceCache, @unchecked Sendable {
     public internal(set) var count: Int = 0
     /// Bytes of one head's row of headDim elements.
     let headBytes: Int
-    let keys: [UnsafeMutableRawPointer]    // per layer (capacity, kvHeads, headDim) of `type`
+    let keys: [UnsafeMutableRawPointer]    // per layer and KV head (l · kvHeads + h): (capacity, headDim) of `type`
     let values: [UnsafeMutableRawPointer]
-    /// Keys and values of every layer: the whole context reserved, resident as positions fill, given back on truncate.
+    /// Keys and values of every layer and head, each its own page-aligned stream: the whole context reserved, resident
+    /// as positions fill, given back on truncate.
     let memory: ReservedMemory
 
     public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int, type: KVCacheType = .f16) {
@@ -41,10 +43,10 @@ public final class KVCache: SequenceCache, @unchecked Sendable {
         self.type = type
         headBytes = type.ggmlType.byteCount(elements: headDim)!
         // Pages are touched only as positions fill, so a long context costs memory as it is used.
-        let memory = ReservedMemory(parts: 2 * layers, partBytes: capacity * kvHeads * headBytes)
+        let memory = ReservedMemory(parts: 2 * layers * kvHeads, partBytes: capacity * headBytes)
         self.memory = memory
-        keys = (0..<layers).map { memory.part(2 * $0) }
-        values = (0..<layers).map { memory.part(2 * $0 + 1) }
+        keys = (0..<(layers * kvHeads)).map { memory.part(2 * $0) }
+        values = (0..<(layers * kvHeads)).map { memory.part(2 * $0 + 1) }
     }
 
     /// Bytes reserved for keys and values.
@@ -56,7 +58,7 @@ public final class KVCache: SequenceCache, @unchecked Sendable {
     /// Forgets every position from `position` on (for reusing a common prefix) and gives their pages back.
     public func truncate(to position: Int) {
         count = min(count, max(0, position))
-        memory.release(from: count * rowBytes)
+        memory.release(from: count * headBytes)
     }
 
     /// Bytes of keys and values resident in memory now (what the positions written so far have touched).
@@ -65,29 +67,31 @@ public final class KVCache: SequenceCache, @unchecked Sendable {
     /// Bytes of one position in every layer, keys and values: what the shared prompt cache keeps per token.
     public var positionBytes: Int { 2 * layers * rowBytes }
 
-    /// Position-major: for each position, each layer's key row then value row.
+    /// Position-major: for each position, each layer's key row (every head) then value row.
     public func copyPositions(_ range: Range<Int>, to buffer: UnsafeMutableRawPointer) {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "KVCache.copyPositions: \(range) outside 0..<\(count)")
-        let r = rowBytes
         var out = buffer
         for p in range {
             for l in 0..<layers {
-                out.copyMemory(from: keys[l] + p * r, byteCount: r)
-                (out + r).copyMemory(from: values[l] + p * r, byteCount: r)
-                out += 2 * r
+                for h in 0..<kvHeads {
+                    (out + h * headBytes).copyMemory(from: key(l, p, h), byteCount: headBytes)
+                    (out + rowBytes + h * headBytes).copyMemory(from: value(l, p, h), byteCount: headBytes)
+                }
+                out += 2 * rowBytes
             }
         }
     }
 
     public func appendPositions(_ n: Int, from buffer: UnsafeRawPointer) {
         precondition(n >= 0 && count + n <= capacity, "KVCache.appendPositions: \(n) more past capacity \(capacity)")
-        let r = rowBytes
         var from = buffer
         for p in count..<(count + n) {
             for l in 0..<layers {
-                (keys[l] + p * r).copyMemory(from: from, byteCount: r)
-                (values[l] + p * r).copyMemory(from: from + r, byteCount: r)
-                from += 2 * r
+                for h in 0..<kvHeads {
+                    keyRow(l, p, h).copyMemory(from: from + h * headBytes, byteCount: headBytes)
+                    valueRow(l, p, h).copyMemory(from: from + rowBytes + h * headBytes, byteCount: headBytes)
+                }
+                from += 2 * rowBytes
             }
         }
         count += n
@@ -96,17 +100,22 @@ public final class KVCache: SequenceCache, @unchecked Sendable {
     /// Bytes of one position (all heads).
     @inline(__always) var rowBytes: Int { kvHeads * headBytes }
 
+    /// Bytes from one position's key (or value) of a head to the next position's.
+    @inline(__always) var positionStride: Int { headBytes }
+
     /// Key (head h, position p) of layer l.
-    @inline(__always) func key(_ l: Int, _ p: Int, _ h: Int) -> UnsafeRawPointer { UnsafeRawPointer(keys[l] + p * rowBytes + h * headBytes) }
-    @inline(__always) func value(_ l: Int, _ p: Int, _ h: Int) -> UnsafeRawPointer { UnsafeRawPointer(values[l] + p * rowBytes + h * headBytes) }
+    @inline(__always) func key(_ l: Int, _ p: Int, _ h: Int) -> UnsafeRawPointer { UnsafeRawPointer(keyRow(l, p, h)) }
+    @inline(__always) func value(_ l: Int, _ p: Int, _ h: Int) -> UnsafeRawPointer { UnsafeRawPointer(valueRow(l, p, h)) }
+    @inline(__always) private func keyRow(_ l: Int, _ p: Int, _ h: Int) -> UnsafeMutableRawPointer { keys[l * kvHeads + h] + p * headBytes }
+    @inline(__always) private func valueRow(_ l: Int, _ p: Int, _ h: Int) -> UnsafeMutableRawPointer { values[l * kvHeads + h] + p * headBytes }
 
     /// Stores `t` positions from `start` of fp32 keys and values (t, kvHeads·headDim) into layer l.
     func store(layer l: Int, start: Int, tokens t: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>) {
         let dim = kvHeads * headDim
         for i in 0..<t {
             for h in 0..<kvHeads {
-                Quant.quantizeRow(k + i * dim + h * headDim, keys[l] + (start + i) * rowBytes + h * headBytes, count: headDim, type: type.ggmlType)
-                Quant.quantizeRow(v + i * dim + h * headDim, values[l] + (start + i) * rowBytes + h * headBytes, count: headDim, type: type.ggmlType)
+                Quant.quantizeRow(k + i * dim + h * headDim, keyRow(l, start + i, h), count: headDim, type: type.ggmlType)
+                Quant.quantizeRow(v + i * dim + h * headDim, valueRow(l, start + i, h), count: headDim, type: type.ggmlType)
             }
         }
     }
