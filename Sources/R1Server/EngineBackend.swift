@@ -44,7 +44,21 @@ public final class EngineBackend: InferenceBackend {
 
     public var contextLength: Int { engine.contextLength }
     public var toolCallFormat: ToolCallFormat { engine.formatter?.toolCallFormat ?? .fallback }
-    public var load: BackendLoad { gate.load }
+    public var load: BackendLoad {
+        var load = gate.load
+        let m = scheduler.memory
+        let blockBytes = m.blockTokens * m.positionBytes
+        var caches = CacheFigures(kvBudgetBytes: m.budgetBlocks.map { $0 * blockBytes })
+        caches.kvUsedBytes = m.usedBlocks * blockBytes
+        caches.preemptions = m.preemptions
+        if let s = promptCache?.statistics {
+            var p = CacheFigures.PromptCacheFigures()
+            (p.bytes, p.lookups, p.hits, p.hitTokens, p.evictedBlocks) = (s.bytes, s.lookups, s.hits, s.hitTokens, s.evictedBlocks)
+            caches.promptCache = p
+        }
+        load.caches = caches
+        return load
+    }
     /// The KV budget and what the running sequences hold.
     public var memory: BatchScheduler.Memory { scheduler.memory }
 

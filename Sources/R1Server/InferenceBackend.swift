@@ -52,12 +52,33 @@ public struct BackendLoad: Sendable, Equatable {
     public var waiting: Int
     public var slots: Int
     public var queueCapacity: Int
-    public init(running: Int, waiting: Int, slots: Int, queueCapacity: Int) {
+    /// The KV memory budget and the prompt cache, where the backend has them (/metrics reports them).
+    public var caches: CacheFigures?
+    public init(running: Int, waiting: Int, slots: Int, queueCapacity: Int, caches: CacheFigures? = nil) {
         self.running = running
         self.waiting = waiting
         self.slots = slots
         self.queueCapacity = queueCapacity
+        self.caches = caches
     }
+}
+
+/// What a backend's KV memory and shared prompt cache hold, for /metrics.
+public struct CacheFigures: Sendable, Equatable {
+    /// The KV budget (`--kv-memory`) in bytes; nil: none.
+    public var kvBudgetBytes: Int?
+    /// KV bytes the running sequences hold (whole 16-position blocks), and sequences preempted so far.
+    public var kvUsedBytes = 0
+    public var preemptions = 0
+    /// The prompt cache (nil: off): bytes held, lookups, lookups that reused positions, positions reused, evictions.
+    public var promptCache: PromptCacheFigures?
+
+    public struct PromptCacheFigures: Sendable, Equatable {
+        public var bytes = 0, lookups = 0, hits = 0, hitTokens = 0, evictedBlocks = 0
+        public init() {}
+    }
+
+    public init(kvBudgetBytes: Int? = nil) { self.kvBudgetBytes = kvBudgetBytes }
 }
 
 /// Why a backend refused a request before generating; the server maps each case to a status and OpenAI error.

@@ -1,5 +1,6 @@
 // Counters and histograms for GET /metrics in Prometheus' text format (version 0.0.4): requests by route and
-// status, tokens in and out, queue depth, time to first token, decode tokens/s.
+// status, tokens in and out, queue depth, time to first token, decode tokens/s, and where the backend has them the KV
+// budget and the shared prompt cache.
 import Foundation
 import Synchronization
 
@@ -73,7 +74,22 @@ public final class ServerMetrics: Sendable {
             ("r1_slots", "gauge", "Generations that can run at once.", load.slots),
             ("r1_queue_capacity", "gauge", "Requests that may wait before 429.", load.queueCapacity),
         ]
-        for m in scalars {
+        var figures = scalars
+        if let c = load.caches {
+            if let budget = c.kvBudgetBytes {
+                figures.append(("r1_kv_budget_bytes", "gauge", "KV cache memory budget (--kv-memory).", budget))
+            }
+            figures += [("r1_kv_used_bytes", "gauge", "KV cache bytes the running sequences hold (16-position blocks).", c.kvUsedBytes),
+                        ("r1_kv_preemptions_total", "counter", "Sequences preempted under the KV budget (recomputed later).", c.preemptions)]
+            if let p = c.promptCache {
+                figures += [("r1_prompt_cache_bytes", "gauge", "Bytes the shared prompt cache holds.", p.bytes),
+                            ("r1_prompt_cache_lookups_total", "counter", "Prompts looked up in the prompt cache.", p.lookups),
+                            ("r1_prompt_cache_hits_total", "counter", "Lookups that reused cached positions.", p.hits),
+                            ("r1_prompt_cache_hit_tokens_total", "counter", "Prompt positions taken from the cache.", p.hitTokens),
+                            ("r1_prompt_cache_evicted_blocks_total", "counter", "Cache blocks evicted least-recently-used.", p.evictedBlocks)]
+            }
+        }
+        for m in figures {
             metric(m.name, m.type, m.help)
             out += "\(m.name) \(m.value)\n"
         }

@@ -102,6 +102,8 @@ func cacheMemoryIsResidentOnlyAsPositionsFill(type: KVCacheType) {
     #expect(c.residentByteCount >= used && c.residentByteCount <= used + 3 * page)
     c.truncate(to: 0)
     #expect(c.residentByteCount == 0)
+}
+
 /// Head-major storage (each KV head's positions one stream, positionStride apart) behind the position-major
 /// copyPositions / appendPositions the shared prompt cache keeps: a copy holds key row then value row of every layer
 /// per position, heads in order, and appending it to another cache reproduces every row.

@@ -47,6 +47,14 @@ import Testing
             let evaluated = try #require(o["prompt_eval_count"] as? Int)
             #expect(evaluated > 0 && evaluated < firstPrompt / 2, "evaluated \(evaluated) of \(firstPrompt)+")
             #expect(backend.promptCache!.statistics.hits >= 2)
+
+            // /metrics reports the cache as its statistics say
+            let stats = backend.promptCache!.statistics
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains("r1_prompt_cache_hits_total \(stats.hits)\n"))
+            #expect(metrics.contains("r1_prompt_cache_hit_tokens_total \(stats.hitTokens)\n"))
+            #expect(metrics.contains("r1_prompt_cache_bytes \(stats.bytes)\n") && stats.bytes > 0)
+            #expect(metrics.contains("r1_kv_used_bytes ") && !metrics.contains("r1_kv_budget_bytes"))
         }
     }
 
