@@ -63,7 +63,7 @@ public struct DeepSeekNextNWeights: Sendable {
         enorm = try b.vector(n("enorm"), count: d)
         hnorm = try b.vector(n("hnorm"), count: d)
         sharedHeadNorm = b.store.tensor(n("shared_head_norm")) != nil ? try b.vector(n("shared_head_norm"), count: d) : nil
-        sharedHead = b.store.tensor(n("shared_head_head")) != nil ? try linear(n("shared_head_head"), vocab, d) : nil
+        sharedHead = b.store.tensorNames.contains(n("shared_head_head")) ? try linear(n("shared_head_head"), vocab, d) : nil
     }
 }
 

@@ -218,7 +218,9 @@ extension DeepSeekModel {
         // often drop it): loaded where its tensors are, as GGUF's nextn blocks are.
         let mtp = v.int("num_nextn_predict_layers")
         guard mtp >= 0 else { throw ModelError("\(file): num_nextn_predict_layers must be 0 or more, got \(mtp)") }
-        s.nextnLayers = (0..<mtp).prefix { b.store.tensor(DeepSeekNextNWeights.name("eh_proj", layer: s.layers + $0, gguf: false)) != nil }.count
+        // (by name: an FP8 eh_proj is no plain tensor view)
+        let names = Set(b.store.tensorNames)
+        s.nextnLayers = (0..<mtp).prefix { names.contains(DeepSeekNextNWeights.name("eh_proj", layer: s.layers + $0, gguf: false)) }.count
         return try assemble(s, builder: b, contextLength: src.contextLength, storage: src.storage)
     }
 
