@@ -13,8 +13,9 @@ import Darwin
 final class ReservedMemory {
     /// `parts` regions of `partBytes` each, every one starting on a page boundary.
     let base: UnsafeMutableRawPointer
-    let partBytes: Int
     let parts: Int
+    /// Bytes reserved: every part rounded up to whole pages, at least one page.
+    private let byteCount: Int
     private let stride: Int
     private let mapped: Bool
 
@@ -24,21 +25,20 @@ final class ReservedMemory {
         precondition(parts >= 0 && partBytes >= 0, "ReservedMemory: \(parts) x \(partBytes)")
         let page = ReservedMemory.pageSize
         self.parts = parts
-        self.partBytes = partBytes
         stride = max(page, (partBytes + page - 1) / page * page)
-        let total = max(page, stride * parts)
-        let p = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        byteCount = max(page, stride * parts)
+        let p = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         if let p, p != MAP_FAILED {
             base = p
             mapped = true
         } else {  // no address space left for a reservation: plain memory, resident as it is written
-            base = .allocate(byteCount: total, alignment: page)
+            base = .allocate(byteCount: byteCount, alignment: page)
             mapped = false
         }
     }
 
     deinit {
-        if mapped { munmap(base, max(ReservedMemory.pageSize, stride * parts)) } else { base.deallocate() }
+        if mapped { munmap(base, byteCount) } else { base.deallocate() }
     }
 
     /// The start of part `i`.
@@ -57,14 +57,14 @@ final class ReservedMemory {
     func residentBytes() -> Int {
         guard mapped else { return stride * parts }
         let page = ReservedMemory.pageSize
-        let pages = stride * parts / page
-        var vec = [UInt8](repeating: 0, count: max(1, pages))
+        let pages = byteCount / page
+        var vec = [UInt8](repeating: 0, count: pages)
         #if canImport(Darwin)
-        let rc = vec.withUnsafeMutableBufferPointer { mincore(base, stride * parts, UnsafeMutablePointer<CChar>(OpaquePointer($0.baseAddress!))) }
+        let rc = vec.withUnsafeMutableBufferPointer { mincore(base, byteCount, UnsafeMutablePointer<CChar>(OpaquePointer($0.baseAddress!))) }
         #else
-        let rc = vec.withUnsafeMutableBufferPointer { mincore(base, stride * parts, $0.baseAddress!) }
+        let rc = vec.withUnsafeMutableBufferPointer { mincore(base, byteCount, $0.baseAddress!) }
         #endif
         guard rc == 0 else { return -1 }
-        return vec.prefix(pages).reduce(0) { $0 + Int($1 & 1) } * page
+        return vec.reduce(0) { $0 + Int($1 & 1) } * page
     }
 }
