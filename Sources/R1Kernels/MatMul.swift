@@ -113,6 +113,31 @@ public enum MatMul {
         }
     }
 
+    /// One matrix of G stacked per-head matrices, each applied to its own slice of the input (MLA's kv_b halves):
+    /// y (T, G·R) where y[t, g·R + i] = x[t, g·K ..< (g+1)·K] · W[g·R + i], for w (G·R, K) and x (T, G·K). Each group's
+    /// activations are gathered and converted once, then all G·R rows are shared out in one parallel call.
+    public static func runGroups(_ w: WeightMatrix, groups g: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                 tokens t: Int, pool: ThreadPool, scratch: MatMulScratch) {
+        let k = w.cols, per = w.rows / g
+        precondition(g > 0 && per * g == w.rows, "MatMul.runGroups: \(w.rows) rows in \(g) groups")
+        let a = Quant.activationType(w.type), bytes = a.byteCount(elements: k)!
+        let buf = scratch.reserve(bytes * t * g)   // (G, T) converted rows: group g's tokens contiguous
+        @inline(__always) func convert(_ item: Int) {
+            let gi = item / t, i = item % t
+            Quant.quantizeRow(x + i * g * k + gi * k, buf + item * bytes, count: k, type: a)
+        }
+        if g * t > 1 { pool.parallelFor(g * t) { convert($0) } } else { convert(0) }
+        let out = Output(weight: w, y: y), kernels = pool.kernels
+        pool.parallelRanges(w.rows, grain: 16) { range in
+            var lo = range.lowerBound
+            while lo < range.upperBound {  // cut at group boundaries
+                let gi = lo / per, hi = min(range.upperBound, (gi + 1) * per)
+                rows(out, from: lo, to: hi, UnsafeRawPointer(buf + gi * t * bytes), xRowBytes: bytes, tokens: t, kernels: kernels)
+                lo = hi
+            }
+        }
+    }
+
     /// Rows r0..<r1 of one output for every token; rows in blocks of 16 so a weight block stays in cache while every
     /// token row passes over it.
     @inline(__always)

@@ -96,6 +96,40 @@ import R1KernelsC
     }
 }
 
+/// MatMul.runGroups (MLA's per-head k_b / v_b): group g of the weights times slice g of the input, for every type the
+/// absorbed path meets, equal to MatMul.run of each group's rows on its own slice (the same kernels, whose arithmetic
+/// the tests above hold to the reference); group sizes that the 16-row grain cuts.
+@Test(arguments: [1, 3, 9], KernelPolicy.available)
+func groupedMatMulEqualsOneMatMulPerGroup(tokens t: Int, kernels: KernelPolicy) {
+    var rng = SeededRNG(seed: 950 + UInt64(t))
+    let g = 5, per = 12, pool = ThreadPool(threads: 2, kernels: kernels), scratch = MatMulScratch()
+    for (type, k) in [(GGMLType.q8_0, 64), (.q4_0, 96), (.q4_K, 256), (.q6_K, 256), (.f16, 128), (.f32, 40)] {
+        let blob = QuantTestData.weights(type, count: g * per * k, rng: &rng)
+        let x = QuantTestData.activations(count: t * g * k, rng: &rng)   // (t, G·K)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: t * g * per), yg = UnsafeMutablePointer<Float>.allocate(capacity: t * per)
+        defer { y.deallocate(); yg.deallocate() }
+        blob.withUnsafeBytes { b in
+            let w = WeightMatrix(type: type, rows: g * per, cols: k, data: b.baseAddress!)
+            MatMul.runGroups(w, groups: g, x, y, tokens: t, pool: pool, scratch: scratch)
+            for gi in 0..<g {
+                let wg = WeightMatrix(type: type, rows: per, cols: k, data: w.row(gi * per))
+                var xg: [Float] = []
+                for i in 0..<t {
+                    let start: Int = i * g * k + gi * k
+                    xg += x[start..<(start + k)]
+                }
+                MatMul.run(wg, xg, yg, tokens: t, pool: pool, scratch: scratch)
+                for i in 0..<t {
+                    for r in 0..<per {
+                        let got: Float = y[i * g * per + gi * per + r], want: Float = yg[i * per + r]
+                        #expect(got == want, "\(kernels) \(type) group \(gi) token \(i) row \(r)")
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Vec.exp against expf over the range silu and softmax use, and its limits.
 @Test func vectorExpMatchesExpf() {
     var worst: Float = 0

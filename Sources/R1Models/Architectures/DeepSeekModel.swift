@@ -135,7 +135,7 @@ public final class DeepSeekModel: LanguageModel {
         var total = weights.output.rows * weights.output.rowBytes
         for l in weights.layers {
             let a = l.attention
-            total += ([a.qA, a.q, a.kvA].compactMap { $0 } + a.kvB.weights + [a.o]).reduce(0) { $0 + $1.byteCount }
+            total += ([a.qA, a.q, a.kvA].compactMap { $0 } + a.absorbed.weights + [a.o]).reduce(0) { $0 + $1.byteCount }
             switch l.mlp {
             case .dense(let f): total += f.byteCount
             case .experts(let m):
@@ -153,7 +153,7 @@ public final class DeepSeekModel: LanguageModel {
         for l in weights.layers {
             let a = l.attention
             // FP8 weights are left to be paged in on first use
-            out += ([a.qA, a.q, a.kvA].compactMap { $0 } + a.kvB.weights + [a.o]).compactMap(\.matrix)
+            out += ([a.qA, a.q, a.kvA].compactMap { $0 } + a.absorbed.weights + [a.o]).compactMap(\.matrix)
             switch l.mlp {
             case .dense(let f): out += [f.gate, f.up, f.down].compactMap(\.matrix)
             case .experts(let m): for f in [m.shared].compactMap({ $0 }) { out += [f.gate, f.up, f.down].compactMap(\.matrix) }

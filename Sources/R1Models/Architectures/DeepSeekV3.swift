@@ -267,7 +267,7 @@ extension DeepSeekModel {
                 qA: qA, qANorm: qA != nil ? try vector(name(.qANorm, l), shape.qLoraRank) : nil,
                 q: qA != nil ? try matrix(.qB, l, rows: H * shape.qkDim, cols: shape.qLoraRank) : try matrix(.q, l, rows: H * shape.qkDim, cols: d),
                 kvA: kvA, kvANorm: try vector(name(.kvANorm, l), r),
-                kvB: kvB, o: try matrix(.o, l, rows: d, cols: H * shape.vDim))
+                kvB: kvB, o: try matrix(.o, l, rows: d, cols: H * shape.vDim), shape: shape)
             let mlp: DeepSeekLayerWeights.MLP
             if experts > 0 && l >= s.firstDense && l % s.moeFreq == 0 {
                 let routed: [FeedForwardWeights]

@@ -33,6 +33,79 @@ public struct LatentAttentionWeights: Sendable {
     public var kvANorm: [Float]      // (kvLoraRank)
     public var kvB: LatentUpProjection
     public var o: LinearWeight       // (D, H·vDim)
+    /// kv_b_proj as the absorbed path multiplies by it.
+    public let absorbed: AbsorbedUpProjection
+
+    public init(qA: LinearWeight?, qANorm: [Float]?, q: LinearWeight, kvA: LinearWeight, kvANorm: [Float],
+                kvB: LatentUpProjection, o: LinearWeight, shape: LatentAttentionShape) {
+        self.qA = qA
+        self.qANorm = qANorm
+        self.q = q
+        self.kvA = kvA
+        self.kvANorm = kvANorm
+        self.kvB = kvB
+        self.o = o
+        absorbed = AbsorbedUpProjection(kvB, shape: shape)
+    }
+}
+
+/// kv_b_proj in the absorbed path's form, per head: the key half transposed, kB (H·kvLoraRank, nopeDim), which turns
+/// q_nope into a query over the latent, and the value half, vB (H·vDim, kvLoraRank), which turns the attended latent
+/// into the head's output; both multiplied by MatMul.runGroups (one group per head). llama.cpp's split layout is this
+/// form and runs where it is mapped. A joined kv_b_proj (HF folders, older GGUFs) is re-laid once at load: in f32 for
+/// f32, bf16 and FP8 sources (exact), in f16 for ggml-quantized and f16 ones (H·kvLoraRank·(nopeDim + vDim) values a
+/// layer: 32 MiB in f16 at DeepSeek-V3's widths).
+public struct AbsorbedUpProjection: Sendable {
+    public let kB: WeightMatrix
+    public let vB: WeightMatrix
+    /// The re-laid values of a joined kv_b_proj (nil when kB and vB point into the mapped file).
+    let store: RelaidWeights?
+
+    init(_ kvB: LatentUpProjection, shape s: LatentAttentionShape) {
+        switch kvB {
+        case .split(let k, let v):
+            (kB, vB, store) = (k, v, nil)
+        case .joined(let m):
+            let exact: Bool
+            switch m {
+            case .matrix(let w): exact = w.type == .f32 || w.type == .bf16
+            case .fp8: exact = true
+            }
+            let type: GGMLType = exact ? .f32 : .f16, size = exact ? 4 : 2
+            let H = s.headCount, r = s.kvLoraRank, kvDim = s.nopeDim + s.vDim
+            let store = RelaidWeights(byteCount: H * r * kvDim * size)
+            let kData = store.bytes, vData = store.bytes + H * r * s.nopeDim * size
+            let row = zeroedFloats(r)
+            defer { row.deallocate() }
+            func put(_ base: UnsafeMutableRawPointer, _ index: Int, _ value: Float) {
+                if exact { base.storeBytes(of: value, toByteOffset: 4 * index, as: Float.self) }
+                else { base.storeBytes(of: floatToHalf(value), toByteOffset: 2 * index, as: UInt16.self) }
+            }
+            for h in 0..<H {
+                for d in 0..<s.nopeDim {                         // key row d of head h: column d of kB's head block
+                    m.dequantizeRow(h * kvDim + d, into: row)
+                    for c in 0..<r { put(kData, (h * r + c) * s.nopeDim + d, row[c]) }
+                }
+                for e in 0..<s.vDim {
+                    m.dequantizeRow(h * kvDim + s.nopeDim + e, into: row)
+                    for c in 0..<r { put(vData, (h * s.vDim + e) * r + c, row[c]) }
+                }
+            }
+            kB = WeightMatrix(type: type, rows: H * r, cols: s.nopeDim, data: UnsafeRawPointer(kData))
+            vB = WeightMatrix(type: type, rows: H * s.vDim, cols: r, data: UnsafeRawPointer(vData))
+            self.store = store
+        }
+    }
+
+    /// The matrices a decoded token reads.
+    var weights: [LinearWeight] { [.matrix(kB), .matrix(vB)] }
+}
+
+/// Bytes a model made at load and owns (immutable after init), freed with the last weights that point into them.
+final class RelaidWeights: @unchecked Sendable {
+    let bytes: UnsafeMutableRawPointer
+    init(byteCount: Int) { bytes = .allocate(byteCount: max(1, byteCount), alignment: 64) }
+    deinit { bytes.deallocate() }
 }
 
 /// kv_b_proj, the latent's way back to per-head keys and values, as the checkpoint stores it.
@@ -121,7 +194,10 @@ public final class LatentCache: SequenceCache, @unchecked Sendable {
     public var positionBytes: Int { bytesPerToken }
 
     /// Bytes of one layer's row at one position, in the storage type.
-    private var rowBytes: Int { width * (type == .f16 ? 2 : 4) }
+    var rowBytes: Int { width * (type == .f16 ? 2 : 4) }
+
+    /// Layer `layer`'s rows in the storage type, position p at + p · rowBytes.
+    func rows(_ layer: Int) -> UnsafeRawPointer { UnsafeRawPointer(storage[layer]) }
 
     /// Position-major: for each position, each layer's latent row, in the storage type.
     public func copyPositions(_ range: Range<Int>, to buffer: UnsafeMutableRawPointer) {
@@ -202,19 +278,19 @@ extension LatentAttentionWeights {
             rope.apply(row + r, heads: 1, headDim: s.ropeDim, cos: cos + i * half, sin: sin + i * half)
             caches[i].store(l, positions[i], row)
         }
-        // kv_b_proj in fp32, (H·(nopeDim + vDim), kvLoraRank)
-        let kvb = zeroedFloats(H * (s.nopeDim + s.vDim) * r)
-        defer { kvb.deallocate() }
-        kvB.dequantize(into: kvb, shape: s)
-
         // MARK: - attention
         let attn = zeroedFloats(n * H * s.vDim)                         // (n, H·vDim)
         defer { attn.deallocate() }
         switch path {
-        case .naive: naive(q: q, kvb: kvb, tokens: n, layer: l, caches: caches, positions: positions, shape: s, scale: scale,
-                           attn: attn, pool: pool, scratch: scratch)
-        case .absorbed: absorbed(q: q, kvb: kvb, tokens: n, layer: l, caches: caches, positions: positions, shape: s,
-                                 scale: scale, attn: attn)
+        case .naive:
+            let kvb = zeroedFloats(H * (s.nopeDim + s.vDim) * r)       // kv_b_proj in fp32, (H·(nopeDim + vDim), kvLoraRank)
+            defer { kvb.deallocate() }
+            kvB.dequantize(into: kvb, shape: s)
+            naive(q: q, kvb: kvb, tokens: n, layer: l, caches: caches, positions: positions, shape: s, scale: scale,
+                  attn: attn, pool: pool, scratch: scratch)
+        case .absorbed:
+            absorbed(q: q, tokens: n, layer: l, caches: caches, positions: positions, shape: s, scale: scale, attn: attn,
+                     pool: pool, scratch: scratch)
         }
         o.run(attn, out, tokens: n, pool: pool, scratch: scratch)  // (n, D)
     }
@@ -256,39 +332,89 @@ extension LatentAttentionWeights {
     }
 
     /// Scores against the latent: q_nope·(W_UK·c) = (W_UKᵀ·q_nope)·c; output W_UV·(Σ p·c). Reads only the cache rows.
-    private func absorbed(q: UnsafePointer<Float>, kvb: UnsafePointer<Float>, tokens n: Int, layer l: Int, caches: [LatentCache],
-                          positions: [Int], shape s: LatentAttentionShape, scale: Float, attn: UnsafeMutablePointer<Float>) {
-        let H = s.headCount, qkDim = s.qkDim, r = s.kvLoraRank, kvDim = s.nopeDim + s.vDim
-        let qLatent = zeroedFloats(r), oLatent = zeroedFloats(r), w = s.cacheWidth
-        let most = (positions.max() ?? 0) + 1
-        let scores = zeroedFloats(most), buffer = zeroedFloats(caches.contains { $0.type != .f32 } ? most * w : 1)
-        defer { qLatent.deallocate(); oLatent.deallocate(); scores.deallocate(); buffer.deallocate() }
-        var rows = UnsafePointer(buffer), converted: LatentCache? = nil
-        for t in 0..<n {
-            let cache = caches[t], p = positions[t] + 1
-            if converted !== cache {
-                // one cache's tokens are adjacent: its rows up to the last one this step reads, converted once
-                var last = t
-                while last + 1 < n && caches[last + 1] === cache { last += 1 }
-                rows = cache.floats(l, count: positions[last] + 1, buffer: buffer)
-                converted = cache
+    /// Per head, the query over the latent is [W_UKᵀ·q_nope, q_rope] (kvLoraRank + ropeDim values, the width of a cache
+    /// row), so the scores are ordinary dot products with the rows and the weighted sum of whole rows holds Σ p·c in
+    /// its first kvLoraRank values: MQA with one shared "head" of the cache width, all H query heads as rows of
+    /// FlashAttention (split over positions when few tokens leave threads idle, merged by log-sum-exp).
+    private func absorbed(q: UnsafePointer<Float>, tokens n: Int, layer l: Int, caches: [LatentCache], positions: [Int],
+                          shape s: LatentAttentionShape, scale: Float, attn: UnsafeMutablePointer<Float>,
+                          pool: ThreadPool, scratch: MatMulScratch) {
+        let H = s.headCount, qkDim = s.qkDim, r = s.kvLoraRank, w = s.cacheWidth, nope = s.nopeDim
+        let chunk = min(n, 16)                                          // tokens at a time: bounds the buffers below
+        let qNope = zeroedFloats(chunk * H * nope), qLat = zeroedFloats(chunk * H * r)
+        let qAll = zeroedFloats(chunk * H * w), oAll = zeroedFloats(chunk * H * w), oLat = zeroedFloats(chunk * H * r)
+        defer { [qNope, qLat, qAll, oAll, oLat].forEach { $0.deallocate() } }
+        for t0 in stride(from: 0, to: n, by: chunk) {
+            let m = min(chunk, n - t0)
+            for i in 0..<m {
+                for hh in 0..<H { (qNope + (i * H + hh) * nope).update(from: q + ((t0 + i) * H + hh) * qkDim, count: nope) }
             }
-            for hh in 0..<H {
-                let qh = q + t * H * qkDim + hh * qkDim
-                let wK = kvb + hh * kvDim * r                           // (nopeDim, kvLoraRank) this head's key rows
-                qLatent.update(repeating: 0, count: r)
-                for d in 0..<s.nopeDim { Vec.axpy(qh[d], wK + d * r, qLatent, r) }
-                for j in 0..<p {
-                    let c = rows + j * w
-                    scores[j] = (Vec.dot(qLatent, c, r) + Vec.dot(qh + s.nopeDim, c + r, s.ropeDim)) * scale
+            MatMul.runGroups(absorbed.kB, groups: H, qNope, qLat, tokens: m, pool: pool, scratch: scratch)  // (m, H·r)
+            for i in 0..<m {
+                for hh in 0..<H {
+                    let row = qAll + (i * H + hh) * w
+                    row.update(from: qLat + (i * H + hh) * r, count: r)
+                    (row + r).update(from: q + ((t0 + i) * H + hh) * qkDim + nope, count: s.ropeDim)
                 }
-                Vec.softmax(scores, p)
-                oLatent.update(repeating: 0, count: r)
-                for j in 0..<p { Vec.axpy(scores[j], rows + j * w, oLatent, r) }
-                let wV = wK + s.nopeDim * r                             // (vDim, kvLoraRank) this head's value rows
-                let o = attn + t * H * s.vDim + hh * s.vDim
-                for e in 0..<s.vDim { o[e] = Vec.dot(wV + e * r, oLatent, r) }
             }
+            attendLatent(qAll, tokens: m, first: t0, layer: l, caches: caches, positions: positions, heads: H, width: w,
+                         scale: scale, out: oAll, pool: pool)
+            for i in 0..<(m * H) { (oLat + i * r).update(from: oAll + i * w, count: r) }
+            MatMul.runGroups(absorbed.vB, groups: H, oLat, attn + t0 * H * s.vDim, tokens: m, pool: pool, scratch: scratch)
+        }
+    }
+
+    /// out (m, H, width) = softmax(scale · q·cᵀ)·c for the m tokens from `first`, each over its cache's rows
+    /// 0...position (stored before this call), q (m, H, width).
+    private func attendLatent(_ q: UnsafePointer<Float>, tokens m: Int, first: Int, layer l: Int, caches: [LatentCache],
+                              positions: [Int], heads H: Int, width w: Int, scale: Float, out: UnsafeMutablePointer<Float>,
+                              pool: ThreadPool) {
+        let kernels = pool.kernels, threads = pool.threadCount
+        let longest = (first..<(first + m)).map { positions[$0] + 1 }.max() ?? 1
+        // few tokens: split the history into ranges, then the heads, until every thread has work
+        var parts = 1, headChunks = 1
+        if FlashAttention.supports(kernels) {
+            if m < 2 * threads { parts = max(1, min((4 * threads + m - 1) / m, longest / 256, 16)) }
+            if m * parts < 2 * threads { headChunks = min(H, (2 * threads + m * parts - 1) / (m * parts)) }
+        } else {
+            headChunks = min(H, max(1, (2 * threads + m - 1) / m))
+        }
+        let rowsPer = (H + headChunks - 1) / headChunks, stateSize = FlashAttention.stateCount(rows: rowsPer, headDim: w)
+        let slots = m * headChunks, buffer = zeroedFloats(FlashAttention.supports(kernels) ? slots * parts * stateSize : 1)
+        defer { buffer.deallocate() }
+        func rows(_ slot: Int) -> (token: Int, h0: Int, count: Int) {
+            let h0 = (slot % headChunks) * rowsPer
+            return (slot / headChunks, h0, min(rowsPer, H - h0))
+        }
+        func finish(_ slot: Int) {
+            let (i, h0, count) = rows(slot)
+            FlashAttention.finish(rows: count, headDim: w, parts: parts, states: buffer + slot * parts * stateSize, heads: count,
+                                  out: out + (i * H + h0) * w, outTokenStride: 0)
+        }
+        pool.parallelFor(slots * parts) { item in
+            let slot = item / parts, part = item % parts
+            let (i, h0, count) = rows(slot)
+            let cache = caches[first + i], p = positions[first + i] + 1
+            let type = cache.type.ggmlType, stride = cache.rowBytes, base = cache.rows(l)
+            let qi = q + (i * H + h0) * w
+            guard FlashAttention.supports(kernels) else {
+                FlashAttention.reference(type: type, rows: count, headDim: w, scale: scale, q: qi, qStride: w, k: base,
+                                         kStride: stride, v: base, vStride: stride, count: p, out: out + (i * H + h0) * w,
+                                         outStride: w)
+                return
+            }
+            let state = buffer + slot * parts * stateSize + part * FlashAttention.stateCount(rows: count, headDim: w)
+            FlashAttention.initState(rows: count, headDim: w, state)
+            let size = (p + parts - 1) / parts, lo = min(p, part * size), hi = min(p, lo + size)
+            if hi > lo {
+                FlashAttention.update(kernels: kernels, type: type, rows: count, headDim: w, scale: scale, q: qi, qStride: w,
+                                      k: base + lo * stride, kStride: stride, v: base + lo * stride, vStride: stride,
+                                      count: hi - lo, state: state, stateRows: count)
+            }
+            if parts == 1 { finish(slot) }
+        }
+        if parts > 1 && FlashAttention.supports(kernels) {
+            if slots <= 4 { for slot in 0..<slots { finish(slot) } } else { pool.parallelFor(slots, finish) }
         }
     }
 }
