@@ -144,14 +144,36 @@ public enum MatMul {
     static func rows(_ o: Output, from r0: Int, to r1: Int, _ xq: UnsafeRawPointer, xRowBytes: Int, tokens t: Int,
                      kernels: KernelPolicy) {
         let w = o.weight, n = w.rows, k = w.cols, isa = kernels.c
+        if w.type == .q5_0 && t > 1, let code = cKernel(.q8_0, kernels) {
+            // Q5_0 (llama-quantize's fallback for rows K-quants cannot hold) for a prompt: 16 rows at a time converted
+            // to Q8_0 exactly, then the Q8_0 tiles; one token keeps the Swift dot (a conversion costs what a dot does)
+            let nb = k / 32, qBytes = 34 * nb
+            withUnsafeTemporaryAllocation(byteCount: 16 * qBytes, alignment: 64) { buf in
+                let q = buf.baseAddress!
+                var b = r0
+                while b < r1 {
+                    let e = min(r1, b + 16)
+                    for r in b..<e { Quant.q5_0ToQ8_0(w.row(r), q + (r - b) * qBytes, blocks: nb) }
+                    r1c_dot_tile(isa, code, q, qBytes, Int32(e - b), xq, xRowBytes, Int32(t), Int32(nb), o.y + b, n)
+                    b = e
+                }
+            }
+            if let bias = o.bias {
+                for i in 0..<t { let yi = o.y + i * n; for r in r0..<r1 { yi[r] += bias[r] } }
+            }
+            return
+        }
         if let code = cKernel(w.type, kernels) {
             let nb = k / w.type.blockSize
             if t == 1 {
                 r1c_dot_rows(isa, code, w.row(r0), w.rowBytes, Int32(r1 - r0), xq, Int32(nb), o.y + r0)
             } else {
+                // AVX2's lane tiles take the whole range (they walk it 16 rows at a time and convert each token's
+                // per-block terms once per call); the other tiles get 16 rows a call
+                let step = kernels.isa == .avx2 ? r1 - r0 : 16
                 var b = r0
                 while b < r1 {
-                    let e = min(r1, b + 16)
+                    let e = min(r1, b + step)
                     r1c_dot_tile(isa, code, w.row(b), w.rowBytes, Int32(e - b), xq, xRowBytes, Int32(t), Int32(nb), o.y + b, n)
                     b = e
                 }

@@ -131,6 +131,17 @@ extension Quant {
         return unsafeBitCast((t &* 0x0204_0810) & 0x1010_1010, to: SIMD16<UInt16>.self)
     }
 
+    /// Q5_0 rows as Q8_0 rows, exactly: each block keeps its d and holds q - 16 as int8, the integers a Q5_0 · Q8_0
+    /// dot multiplies, so the Q8_0 kernels give the Q5_0 product (MatMul runs Q5_0 weights this way, a slice at a time).
+    public static func q5_0ToQ8_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, blocks nb: Int) {
+        for b in 0..<nb {
+            let s = src + 22 * b, o = dst + 34 * b
+            o.copyMemory(from: s, byteCount: 2)
+            let q = nibbles32(s, 6) | highBits32(s.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+            o.storeBytes(of: unsafeBitCast(q, to: SIMD32<UInt8>.self) &- 16, toByteOffset: 2, as: SIMD32<UInt8>.self)
+        }
+    }
+
     /// Q5_0 {d, qh: u32, qs: (16)} · Q8_0: d_w d_x Σ (q - 16) q_x; Q5_1 {d, m, qh, qs} · Q8_1 adds m_w s_x.
     static func dotQ5(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, blocks nb: Int, q5_1: Bool) -> Float {
         let wStride = q5_1 ? 24 : 22, xStride = q5_1 ? 36 : 34, qh = q5_1 ? 4 : 2, bias: Int16 = q5_1 ? 0 : 16

@@ -473,10 +473,13 @@ int r1c2_tile_lanes(int type, const uint8_t *w, size_t row_bytes, int rows, cons
     const size_t gstride = gbytes * (size_t)nb;
     uint8_t *wq = lanes_get(&lanes_w, MAX_G * gstride);
     const int q32 = type == R1C_Q4_0 || type == R1C_Q8_0;
-    uint8_t *terms = q32 ? lanes_get(&lanes_t, 8 * (size_t)nb * MAX_NT) : NULL;
+    // Q4_0 / Q8_0: every token's per-block terms once per call, not once per group of rows
+    uint8_t *terms = q32 ? lanes_get(&lanes_t, 8 * (size_t)nb * (size_t)tokens) : NULL;
     if (!wq || (q32 && !terms)) return 0;
     float *dx = (float *)terms;
-    int32_t *bias = terms ? (int32_t *)(terms + 4 * (size_t)nb * MAX_NT) : NULL;
+    int32_t *bias = terms ? (int32_t *)(terms + 4 * (size_t)nb * (size_t)tokens) : NULL;
+    if (q32)
+        for (int k = 0; k < tokens; k++) q32_token_terms(type == R1C_Q4_0, x + (size_t)k * xs, nb, dx + (size_t)k * nb, bias + (size_t)k * nb);
     for (int r0 = 0; r0 < rows; r0 += 8 * MAX_G) {
         const int n = rows - r0 < 8 * MAX_G ? rows - r0 : 8 * MAX_G, G = (n + 7) / 8;
         for (int g = 0; g < G; g++) {
@@ -496,8 +499,8 @@ int r1c2_tile_lanes(int type, const uint8_t *w, size_t row_bytes, int rows, cons
             case R1C_Q4_K: q4k[G - 1][nt - 1](wq, gstride, xt, xs, nb, yt, ys, n); break;
             case R1C_Q6_K: q6k[G - 1][nt - 1](wq, gstride, xt, xs, nb, yt, ys, n); break;
             default:
-                for (int k = 0; k < nt; k++) q32_token_terms(type == R1C_Q4_0, xt + k * xs, nb, dx + k * nb, bias + k * nb);
-                (type == R1C_Q4_0 ? q40 : q80)[G - 1][nt - 1](wq, gstride, xt, xs, dx, bias, nb, yt, ys, n);
+                (type == R1C_Q4_0 ? q40 : q80)[G - 1][nt - 1](wq, gstride, xt, xs, dx + (size_t)t * nb, bias + (size_t)t * nb, nb,
+                                                            yt, ys, n);
                 break;
             }
         }

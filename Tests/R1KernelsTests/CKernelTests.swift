@@ -65,7 +65,7 @@ import R1KernelsC
     func fusedMatMulMatchesReference(tokens t: Int, kernels: KernelPolicy) {
         var rng = SeededRNG(seed: 900 + UInt64(t))
         let k = 512
-        let specs: [(GGMLType, Int)] = [(.q4_K, 48), (.q6_K, 16), (.q8_0, 20), (.f16, 23)]
+        let specs: [(GGMLType, Int)] = [(.q4_K, 48), (.q6_K, 16), (.q8_0, 20), (.f16, 23), (.q5_0, 21)]
         let blobs = specs.map { QuantTestData.weights($0.0, count: k * $0.1, rng: &rng) }
         let x = QuantTestData.activations(count: t * k, rng: &rng)
         let biases = specs.map { s in (0..<s.1).map { _ in rng.normal() } }
@@ -74,15 +74,16 @@ import R1KernelsC
         defer { ys.forEach { $0.deallocate() }; bs.forEach { $0.deallocate() } }
         let pool = ThreadPool(threads: 2, kernels: kernels), scratch = MatMulScratch()
         blobs[0].withUnsafeBytes { b0 in blobs[1].withUnsafeBytes { b1 in blobs[2].withUnsafeBytes { b2 in blobs[3].withUnsafeBytes { b3 in
-            let bases = [b0.baseAddress!, b1.baseAddress!, b2.baseAddress!, b3.baseAddress!]
-            let ws = (0..<4).map { WeightMatrix(type: specs[$0].0, rows: specs[$0].1, cols: k, data: bases[$0]) }
-            for group in [[0, 1, 2], [3]] {  // at most two activation types per fused call
+          blobs[4].withUnsafeBytes { b4 in
+            let bases = [b0.baseAddress!, b1.baseAddress!, b2.baseAddress!, b3.baseAddress!, b4.baseAddress!]
+            let ws = (0..<5).map { WeightMatrix(type: specs[$0].0, rows: specs[$0].1, cols: k, data: bases[$0]) }
+            for group in [[0, 1, 2, 4], [3]] {  // at most two activation types per fused call (Q5_0 runs as Q8_0 rows)
                 let outs = group.map { m in
                     MatMul.Output(weight: ws[m], y: ys[m], bias: UnsafePointer(bs[m]))
                 }
                 outs.withUnsafeBufferPointer { MatMul.run($0, x, tokens: t, pool: pool, scratch: scratch) }
             }
-            for m in 0..<4 {
+            for m in 0..<5 {
                 let xr = (0..<t).flatMap { i in
                     QuantTestData.dequantize(QuantTestData.quantize(Array(x[(i * k)..<((i + 1) * k)]), Quant.activationType(specs[m].0)),
                                              Quant.activationType(specs[m].0), count: k)
@@ -92,8 +93,18 @@ import R1KernelsC
                     #expect(abs(ys[m][i] - ref[i]) <= 1e-3 * (1 + abs(ref[i])), "\(kernels) \(specs[m].0) output \(i): \(ys[m][i]) vs \(ref[i])")
                 }
             }
-        } } } }
+        } } } } }
     }
+}
+
+/// Q5_0 rows converted to Q8_0 (how MatMul runs Q5_0 weights on the Q8_0 kernels) dequantize to the same values.
+@Test func q5_0RowsAreQ8_0RowsExactly() {
+    var rng = SeededRNG(seed: 55)
+    let k = 32 * 37
+    let blob = QuantTestData.weights(.q5_0, count: k, rng: &rng)
+    var q8 = [UInt8](repeating: 0, count: 34 * (k / 32))
+    blob.withUnsafeBytes { src in q8.withUnsafeMutableBytes { Quant.q5_0ToQ8_0(src.baseAddress!, $0.baseAddress!, blocks: k / 32) } }
+    #expect(QuantTestData.dequantize(blob, .q5_0, count: k) == QuantTestData.dequantize(q8, .q8_0, count: k))
 }
 
 /// MatMul.runGroups (MLA's per-head k_b / v_b): group g of the weights times slice g of the input, for every type the
@@ -103,7 +114,7 @@ import R1KernelsC
 func groupedMatMulEqualsOneMatMulPerGroup(tokens t: Int, kernels: KernelPolicy) {
     var rng = SeededRNG(seed: 950 + UInt64(t))
     let g = 5, per = 12, pool = ThreadPool(threads: 2, kernels: kernels), scratch = MatMulScratch()
-    for (type, k) in [(GGMLType.q8_0, 64), (.q4_0, 96), (.q4_K, 256), (.q6_K, 256), (.f16, 128), (.f32, 40)] {
+    for (type, k) in [(GGMLType.q8_0, 64), (.q4_0, 96), (.q5_0, 128), (.q4_K, 256), (.q6_K, 256), (.f16, 128), (.f32, 40)] {
         let blob = QuantTestData.weights(type, count: g * per * k, rng: &rng)
         let x = QuantTestData.activations(count: t * g * k, rng: &rng)   // (t, G·K)
         let y = UnsafeMutablePointer<Float>.allocate(capacity: t * g * per), yg = UnsafeMutablePointer<Float>.allocate(capacity: t * per)

@@ -11,8 +11,8 @@ lscpu.
 Run:  swift build -c release && python3 scripts/bench/compare_depth.py [--depths 0,4096,8192] [--gen 32] [--rounds 3]
       [--log runs.jsonl] [--out table.md]; --table-only reprints the table from --log; --kbench BINARY times
       swift-r1 with scripts/bench/compare_commits/main.swift built against this tree instead of `r1 bench`.
-Files as compare_llamacpp.py (make_shaped_gguf.py's random-weight 1.5B-shaped GGUFs; llama-bench from the
-llama-cpp-python 0.3.36 sdist build, LLAMA_BENCH).
+Files as compare_llamacpp.py (make_shaped_gguf.py's random-weight 1.5B-shaped GGUFs, or --stem for others such as
+make_deepseek_shaped_gguf.py's; llama-bench from the llama-cpp-python 0.3.36 sdist build, LLAMA_BENCH).
 """
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", type=Path, default=Path("/work/bench-models"))
     ap.add_argument("--types", default="Q4_K_M")
+    ap.add_argument("--stem", default=STEM, help="file name before -TYPE.gguf, e.g. deepseek-v3-shaped-L2 "
+                    "(make_deepseek_shaped_gguf.py)")
     ap.add_argument("--depths", default="0,4096,8192")
     ap.add_argument("--gen", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
@@ -100,12 +102,12 @@ def main() -> None:
     cpu = cpu_name()
     if not a.table_only:
         for t in a.types.split(","):
-            model = a.models / f"{STEM}-{t}.gguf"
+            model = a.models / f"{a.stem}-{t}.gguf"
             for depth in (int(d) for d in a.depths.split(",")):
                 for i in range(a.rounds):
                     for e in engines[i % len(engines):] + engines[:i % len(engines)]:
                         tps = run(e, a, model, depth)
-                        rec = {"type": t, "depth": depth, "engine": e, "tokens_per_second": tps, "cpu": cpu,
+                        rec = {"type": t if a.stem == STEM else f"{a.stem} {t}", "depth": depth, "engine": e, "tokens_per_second": tps, "cpu": cpu,
                                "load": os.getloadavg()[0], "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
                         print(json.dumps(rec), file=sys.stderr, flush=True)
                         with a.log.open("a") as f:

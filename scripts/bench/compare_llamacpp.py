@@ -76,6 +76,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", type=Path, default=Path("/work/bench-models"))
     ap.add_argument("--types", default="Q4_K_M,Q8_0,Q4_0,F16")
+    ap.add_argument("--stem", default=STEM, help="file name before -TYPE.gguf: the 1.5B-shaped files by default, or "
+                    "e.g. deepseek-v3-shaped-L2 (make_deepseek_shaped_gguf.py, not made here)")
     ap.add_argument("--prompt", type=int, default=512)
     ap.add_argument("--gen", type=int, default=128)
     ap.add_argument("--depth", type=int, default=0)
@@ -89,16 +91,18 @@ def main() -> None:
 
     bench = ensure_llama_bench(a.llama_bench)
     types = a.types.split(",")
-    missing = [t for t in types if not (a.models / f"{STEM}-{t}.gguf").exists()]
+    missing = [t for t in types if not (a.models / f"{a.stem}-{t}.gguf").exists()]
+    if missing and a.stem != STEM:
+        sys.exit(f"missing {', '.join(missing)} of {a.stem} in {a.models}")
     if missing:
         subprocess.run([sys.executable, str(HERE / "make_shaped_gguf.py"), str(a.models),
                         "--types", ",".join(t for t in missing if t != "F16") or "Q8_0"], check=True)
     load = os.getloadavg()
-    bw = r1(a.r1, a.models / f"{STEM}-{types[0]}.gguf", argparse.Namespace(**{**vars(a), "prompt": 0, "gen": 1}),
+    bw = r1(a.r1, a.models / f"{a.stem}-{types[0]}.gguf", argparse.Namespace(**{**vars(a), "prompt": 0, "gen": 1}),
             bandwidth=True)["bw"]
     rows = []
     for t in types:
-        model = a.models / f"{STEM}-{t}.gguf"
+        model = a.models / f"{a.stem}-{t}.gguf"
         L, R = [], []
         for i in range(a.rounds):
             # alternate which engine goes first, so drift in machine load hits both alike
@@ -116,7 +120,8 @@ def main() -> None:
 
 def write_table(a, rows, bw: float, load) -> None:
     gb = lambda b: f"{b / 1e9:.2f}"
-    lines = [f"DeepSeek-R1-Distill-Qwen-1.5B-shaped random weights, {a.threads} threads, prompt {a.prompt}, "
+    what = "DeepSeek-R1-Distill-Qwen-1.5B-shaped" if a.stem == STEM else a.stem
+    lines = [f"{what} random weights, {a.threads} threads, prompt {a.prompt}, "
              f"generate {a.gen}, depth {a.depth}; medians of {a.rounds} alternated runs each. "
              f"Read bandwidth ({a.threads} threads, r1 bench --bandwidth): {bw / 1e9:.1f} GB/s. "
              f"Load average at start: {load[0]:.2f}.", "",

@@ -52,7 +52,7 @@ public struct LatentAttentionWeights: Sendable {
 /// kv_b_proj in the absorbed path's form, per head: the key half transposed, kB (H·kvLoraRank, nopeDim), which turns
 /// q_nope into a query over the latent, and the value half, vB (H·vDim, kvLoraRank), which turns the attended latent
 /// into the head's output; both multiplied by MatMul.runGroups (one group per head). llama.cpp's split layout is this
-/// form and runs where it is mapped. A joined kv_b_proj (HF folders, older GGUFs) is re-laid once at load: in f32 for
+/// form and runs where it is mapped (a Q5_0 k_b, Q4_K_M's fallback, is held as the equal Q8_0). A joined kv_b_proj (HF folders, older GGUFs) is re-laid once at load: in f32 for
 /// f32, bf16 and FP8 sources (exact), in f16 for ggml-quantized and f16 ones (H·kvLoraRank·(nopeDim + vDim) values a
 /// layer: 32 MiB in f16 at DeepSeek-V3's widths).
 public struct AbsorbedUpProjection: Sendable {
@@ -63,6 +63,12 @@ public struct AbsorbedUpProjection: Sendable {
 
     init(_ kvB: LatentUpProjection, shape s: LatentAttentionShape) {
         switch kvB {
+        case .split(let k, let v) where k.type == .q5_0:
+            // llama-quantize's Q5_0 fallback for k_b (rows of nopeDim, too short for K-quants): held as Q8_0, the same
+            // integers and scales (exact), so every product runs on the Q8_0 kernels without converting per call
+            let nb = k.cols / 32, store = RelaidWeights(byteCount: k.rows * 34 * nb)
+            for r in 0..<k.rows { Quant.q5_0ToQ8_0(k.row(r), store.bytes + r * 34 * nb, blocks: nb) }
+            (kB, vB, self.store) = (WeightMatrix(type: .q8_0, rows: k.rows, cols: k.cols, data: UnsafeRawPointer(store.bytes)), v, store)
         case .split(let k, let v):
             (kB, vB, store) = (k, v, nil)
         case .joined(let m):
@@ -340,7 +346,7 @@ extension LatentAttentionWeights {
                           shape s: LatentAttentionShape, scale: Float, attn: UnsafeMutablePointer<Float>,
                           pool: ThreadPool, scratch: MatMulScratch) {
         let H = s.headCount, qkDim = s.qkDim, r = s.kvLoraRank, w = s.cacheWidth, nope = s.nopeDim
-        let chunk = min(n, 16)                                          // tokens at a time: bounds the buffers below
+        let chunk = min(n, 64)                                          // tokens at a time: bounds the buffers below
         let qNope = zeroedFloats(chunk * H * nope), qLat = zeroedFloats(chunk * H * r)
         let qAll = zeroedFloats(chunk * H * w), oAll = zeroedFloats(chunk * H * w), oLat = zeroedFloats(chunk * H * r)
         defer { [qNope, qLat, qAll, oAll, oLat].forEach { $0.deallocate() } }
