@@ -181,22 +181,35 @@ R1_AVX2 static float dot_q4_K(const uint8_t *w, const uint8_t *x, int nb) {
 
 // MARK: - Q6_K {ql: (128), qh: (64), scales: (16) int8, d: f16} · Q8_K
 
-R1_AVX2 static inline __m256i q6k_stream(__m256i q, const uint8_t *q8, int s0, int s1) {
-    const __m256i x = _mm256_loadu_si256((const __m256i *)q8);
-    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q, x), _mm256_maddubs_epi16(_mm256_set1_epi8(32), x));
-    const __m256i s = _mm256_set_m128i(_mm_set1_epi16((short)s1), _mm_set1_epi16((short)s0));
-    return _mm256_madd_epi16(s, p);
-}
+/// Byte masks for _mm256_shuffle_epi8 that spread one int16 scale over each 128-bit half: stream m of a half takes
+/// scale 2m in its low 16 bytes and 2m + 1 in its high 16 (the input holds the half's 8 scales in both lanes).
+static const uint8_t q6k_scale_shuffle[4][32] = {
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
+    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
+    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
+    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15},
+};
 
+/// Q6_K {ql: (128), qh: (64), scales: (16) int8, d: f16} · Q8_K: d_x d_w Σ_j s_j Σ_(i in j) (q_i - 32) x_i. The -32
+/// comes back once per super-block as -32 Σ_j s_j bsum_j (Q8_K's 16-element sums), and each stream's two scales are
+/// one shuffle of the super-block's 16 scales widened once, so a stream of 32 weights costs its unpacking, one
+/// maddubs, one shuffle, one madd and an add.
 R1_AVX2 static float dot_q6_K(const uint8_t *w, const uint8_t *x, int nb) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    const __m256i sh0 = _mm256_loadu_si256((const __m256i *)q6k_scale_shuffle[0]);
+    const __m256i sh1 = _mm256_loadu_si256((const __m256i *)q6k_scale_shuffle[1]);
+    const __m256i sh2 = _mm256_loadu_si256((const __m256i *)q6k_scale_shuffle[2]);
+    const __m256i sh3 = _mm256_loadu_si256((const __m256i *)q6k_scale_shuffle[3]);
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++, w += 210, x += 292) {
-        const int8_t *sc = (const int8_t *)(w + 192);
         float dx;
         memcpy(&dx, x, 4);
-        __m256i sumi = _mm256_setzero_si256();
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+        const __m256i bs = _mm256_loadu_si256((const __m256i *)(x + 260));
+        __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
         for (int h = 0; h < 2; h++) {
+            const __m256i sch = h ? _mm256_permute2x128_si256(sc16, sc16, 0x11)  // this half's 8 scales, both lanes
+                                  : _mm256_permute2x128_si256(sc16, sc16, 0x00);
             const __m256i b1 = _mm256_loadu_si256((const __m256i *)(w + 64 * h));
             const __m256i b2 = _mm256_loadu_si256((const __m256i *)(w + 64 * h + 32));
             const __m256i bh = _mm256_loadu_si256((const __m256i *)(w + 128 + 32 * h));
@@ -208,9 +221,15 @@ R1_AVX2 static float dot_q6_K(const uint8_t *w, const uint8_t *x, int nb) {
             const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m4),
                                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4));
             const uint8_t *q8 = x + 4 + 128 * h;
-            const int8_t *s = sc + 8 * h;
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(q6k_stream(q0, q8, s[0], s[1]), q6k_stream(q1, q8 + 32, s[2], s[3])));
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(q6k_stream(q2, q8 + 64, s[4], s[5]), q6k_stream(q3, q8 + 96, s[6], s[7])));
+            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(q0, _mm256_loadu_si256((const __m256i *)q8)),
+                                                 _mm256_shuffle_epi8(sch, sh0));
+            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(q1, _mm256_loadu_si256((const __m256i *)(q8 + 32))),
+                                                 _mm256_shuffle_epi8(sch, sh1));
+            const __m256i p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(q2, _mm256_loadu_si256((const __m256i *)(q8 + 64))),
+                                                 _mm256_shuffle_epi8(sch, sh2));
+            const __m256i p3 = _mm256_madd_epi16(_mm256_maddubs_epi16(q3, _mm256_loadu_si256((const __m256i *)(q8 + 96))),
+                                                 _mm256_shuffle_epi8(sch, sh3));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_add_epi32(p0, p1), _mm256_add_epi32(p2, p3)));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * f16(w + 208)), _mm256_cvtepi32_ps(sumi), acc);
     }
