@@ -144,7 +144,6 @@ R1_AVX2 static float dot_q8_0_pre(const uint8_t *w, const uint8_t *x, const floa
 /// One Q4_K super-block against one Q8_K block: returns acc + d_x d_w Σ sc q q_x, adds d_x dmin m·bsum to *mins.
 R1_AVX2 static inline __m256 q4k_block(const uint8_t *w, const uint8_t *x, const uint32_t u[4], __m256 acc, __m128 *mins) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const uint8_t *sc = (const uint8_t *)u;
     float dx;
     memcpy(&dx, x, 4);
     const __m256i sm = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)u));  // 8 scales, 8 mins as int16
@@ -153,13 +152,14 @@ R1_AVX2 static inline __m256 q4k_block(const uint8_t *w, const uint8_t *x, const
     const __m128i mp = _mm_madd_epi16(_mm256_extracti128_si256(sm, 1), bs8);
     *mins = _mm_fmadd_ps(_mm_set1_ps(dx * f16(w + 2)), _mm_cvtepi32_ps(mp), *mins);
     const uint8_t *q4 = w + 16, *q8 = x + 4;
+    const __m256i s8 = _mm256_permute2x128_si256(sm, sm, 0x00);  // the 8 scales as int16 in both lanes
     __m256i sumi = _mm256_setzero_si256();
     for (int j = 0; j < 4; j++, q4 += 32, q8 += 64) {
         const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
         const __m256i lo = _mm256_and_si256(bits, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-        const __m256i pl = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j]),
+        const __m256i pl = _mm256_madd_epi16(_mm256_shuffle_epi8(s8, _mm256_set1_epi16((short)(0x0100 + 0x0404 * j))),
                                              _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8)));
-        const __m256i ph = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j + 1]),
+        const __m256i ph = _mm256_madd_epi16(_mm256_shuffle_epi8(s8, _mm256_set1_epi16((short)(0x0302 + 0x0404 * j))),
                                              _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32))));
         sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
     }
