@@ -29,16 +29,45 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 }
 
-/// Scratch for converted activations, reused across calls so the decode loop does not allocate.
+/// Scratch for converted activations, reused across calls so the decode loop does not allocate; and a recycler for a
+/// forward pass's large float buffers (`floats` / `recycle`). One caller at a time.
 public final class MatMulScratch: @unchecked Sendable {
     private var buffer: UnsafeMutableRawPointer
     private var capacity: Int
+    /// Free large buffers by size class (a power of two of floats), at most `keptPerClass` each.
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private static let smallest = 1 << 14, keptPerClass = 8
 
     public init() {
         capacity = 1 << 16
         buffer = .allocate(byteCount: capacity, alignment: 64)
     }
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        for list in free.values { list.forEach { $0.deallocate() } }
+    }
+
+    /// `count` zeroed floats; give them back with `recycle(_:count:)`. Buffers of 16 Ki floats and more come from the
+    /// ones given back before (a prompt's activations are tens of MB, which malloc would map fresh and the kernel
+    /// fault in and clear on every layer); smaller ones are plain allocations.
+    public func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let n = Self.sizeClass(count)
+        let p = free[n]?.popLast() ?? .allocate(capacity: n)
+        p.initialize(repeating: 0, count: max(count, 1))
+        return p
+    }
+
+    /// Takes back a buffer `floats(count)` gave out.
+    public func recycle(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        let n = Self.sizeClass(count)
+        if n >= Self.smallest && free[n, default: []].count < Self.keptPerClass { free[n, default: []].append(p) }
+        else { p.deallocate() }
+    }
+
+    private static func sizeClass(_ count: Int) -> Int {
+        let n = max(count, 1)
+        return n < smallest ? n : 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount)
+    }
 
     func reserve(_ bytes: Int) -> UnsafeMutableRawPointer {
         if bytes > capacity {

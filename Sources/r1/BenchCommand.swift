@@ -65,8 +65,10 @@ struct BenchCommand: ParsableCommand {
 
         let cache = decoder.makeCache(capacity: context, type: type)
         let ws = decoder.makeWorkspace()
-        // warm-up: touches the mapped weights and the pool once
-        _ = decoder.forward(randomIds(1), cache: cache, workspace: ws, pool: pool)
+        // warm-up, untimed, as llama-bench's: one prompt test (or one token), so the mapped weights are touched and
+        // the pool is running; a MoE model's routed experts are paged in by the tokens routed to them, which one
+        // token would leave to the timed prompt
+        _ = decoder.forward(randomIds(max(1, promptTokens)), cache: cache, workspace: ws, pool: pool)
         var depthIds: [Int] = []
         if depth > 0 {
             cache.truncate(to: 0)

@@ -67,7 +67,7 @@ public struct DeepSeekNextNWeights: Sendable {
     }
 }
 
-/// Matmul scratch for one caller; the model allocates its per-step activations itself (a plain first slice).
+/// Matmul scratch for one caller, which also recycles the step's activation buffers (MatMulScratch.floats).
 public final class DeepSeekWorkspace {
     let scratch = MatMulScratch()
     public init() {}
@@ -180,8 +180,8 @@ public final class DeepSeekModel: LanguageModel {
         let step = FlatStep(segments, model: "DeepSeekModel")
         let ids = step.ids, caches = step.caches, positions = step.positions
         let n = ids.count, scratch = workspace.scratch
-        let x = zeroedFloats(n * d), h = zeroedFloats(n * d), proj = zeroedFloats(n * d)  // (n, D) each
-        defer { x.deallocate(); h.deallocate(); proj.deallocate() }
+        let x = scratch.floats(n * d), h = scratch.floats(n * d), proj = scratch.floats(n * d)  // (n, D) each
+        defer { for b in [x, h, proj] { scratch.recycle(b, count: n * d) } }
 
         // MARK: - embedding
         for (i, id) in ids.enumerated() { weights.embedding.dequantizeRow(id, into: x + i * d) }

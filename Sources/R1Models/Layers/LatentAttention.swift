@@ -263,19 +263,19 @@ extension LatentAttentionWeights {
                  scale: Float, path: AttentionPath, out: UnsafeMutablePointer<Float>, pool: ThreadPool, scratch: MatMulScratch) {
         let H = s.headCount, qkDim = s.qkDim, qDim = H * qkDim, r = s.kvLoraRank, w = s.cacheWidth, half = rope.rotaryDim / 2
         // MARK: - projections
-        let q = zeroedFloats(n * qDim)                                  // (n, H·qkDim)
-        defer { q.deallocate() }
+        let q = scratch.floats(n * qDim)                                // (n, H·qkDim)
+        defer { scratch.recycle(q, count: n * qDim) }
         if let qA, let qANorm {
-            let qa = zeroedFloats(n * s.qLoraRank)                      // (n, qLoraRank)
-            defer { qa.deallocate() }
+            let qa = scratch.floats(n * s.qLoraRank)                    // (n, qLoraRank)
+            defer { scratch.recycle(qa, count: n * s.qLoraRank) }
             qA.run(h, qa, tokens: n, pool: pool, scratch: scratch)
             for i in 0..<n { Vec.rmsNorm(qa + i * s.qLoraRank, qANorm, qa + i * s.qLoraRank, s.qLoraRank, eps: s.normEps) }
             self.q.run(qa, q, tokens: n, pool: pool, scratch: scratch)
         } else {
             self.q.run(h, q, tokens: n, pool: pool, scratch: scratch)
         }
-        let kv = zeroedFloats(n * w)                                    // (n, kvLoraRank + ropeDim)
-        defer { kv.deallocate() }
+        let kv = scratch.floats(n * w)                                  // (n, kvLoraRank + ropeDim)
+        defer { scratch.recycle(kv, count: n * w) }
         kvA.run(h, kv, tokens: n, pool: pool, scratch: scratch)
         for i in 0..<n {
             let row = kv + i * w
@@ -285,8 +285,8 @@ extension LatentAttentionWeights {
             caches[i].store(l, positions[i], row)
         }
         // MARK: - attention
-        let attn = zeroedFloats(n * H * s.vDim)                         // (n, H·vDim)
-        defer { attn.deallocate() }
+        let attn = scratch.floats(n * H * s.vDim)                       // (n, H·vDim)
+        defer { scratch.recycle(attn, count: n * H * s.vDim) }
         switch path {
         case .naive:
             let kvb = zeroedFloats(H * (s.nopeDim + s.vDim) * r)       // kv_b_proj in fp32, (H·(nopeDim + vDim), kvLoraRank)
@@ -347,9 +347,13 @@ extension LatentAttentionWeights {
                           pool: ThreadPool, scratch: MatMulScratch) {
         let H = s.headCount, qkDim = s.qkDim, r = s.kvLoraRank, w = s.cacheWidth, nope = s.nopeDim
         let chunk = min(n, 64)                                          // tokens at a time: bounds the buffers below
-        let qNope = zeroedFloats(chunk * H * nope), qLat = zeroedFloats(chunk * H * r)
-        let qAll = zeroedFloats(chunk * H * w), oAll = zeroedFloats(chunk * H * w), oLat = zeroedFloats(chunk * H * r)
-        defer { [qNope, qLat, qAll, oAll, oLat].forEach { $0.deallocate() } }
+        let qNope = scratch.floats(chunk * H * nope), qLat = scratch.floats(chunk * H * r)
+        let qAll = scratch.floats(chunk * H * w), oAll = scratch.floats(chunk * H * w), oLat = scratch.floats(chunk * H * r)
+        defer {
+            scratch.recycle(qNope, count: chunk * H * nope)
+            for b in [qLat, oLat] { scratch.recycle(b, count: chunk * H * r) }
+            for b in [qAll, oAll] { scratch.recycle(b, count: chunk * H * w) }
+        }
         for t0 in stride(from: 0, to: n, by: chunk) {
             let m = min(chunk, n - t0)
             for i in 0..<m {
@@ -364,7 +368,7 @@ extension LatentAttentionWeights {
                 }
             }
             attendLatent(qAll, tokens: m, first: t0, layer: l, caches: caches, positions: positions, heads: H, width: w,
-                         scale: scale, out: oAll, pool: pool)
+                         scale: scale, out: oAll, pool: pool, scratch: scratch)
             for i in 0..<(m * H) { (oLat + i * r).update(from: oAll + i * w, count: r) }
             MatMul.runGroups(absorbed.vB, groups: H, oLat, attn + t0 * H * s.vDim, tokens: m, pool: pool, scratch: scratch)
         }
@@ -374,7 +378,7 @@ extension LatentAttentionWeights {
     /// 0...position (stored before this call), q (m, H, width).
     private func attendLatent(_ q: UnsafePointer<Float>, tokens m: Int, first: Int, layer l: Int, caches: [LatentCache],
                               positions: [Int], heads H: Int, width w: Int, scale: Float, out: UnsafeMutablePointer<Float>,
-                              pool: ThreadPool) {
+                              pool: ThreadPool, scratch: MatMulScratch) {
         let kernels = pool.kernels, threads = pool.threadCount
         let longest = (first..<(first + m)).map { positions[$0] + 1 }.max() ?? 1
         // few tokens: split the history into ranges, then the heads, until every thread has work
@@ -386,8 +390,9 @@ extension LatentAttentionWeights {
             headChunks = min(H, max(1, (2 * threads + m - 1) / m))
         }
         let rowsPer = (H + headChunks - 1) / headChunks, stateSize = FlashAttention.stateCount(rows: rowsPer, headDim: w)
-        let slots = m * headChunks, buffer = zeroedFloats(FlashAttention.supports(kernels) ? slots * parts * stateSize : 1)
-        defer { buffer.deallocate() }
+        let slots = m * headChunks, count = FlashAttention.supports(kernels) ? slots * parts * stateSize : 1
+        let buffer = scratch.floats(count)
+        defer { scratch.recycle(buffer, count: count) }
         func rows(_ slot: Int) -> (token: Int, h0: Int, count: Int) {
             let h0 = (slot % headChunks) * rowsPer
             return (slot / headChunks, h0, min(rowsPer, H - h0))

@@ -16,8 +16,8 @@ public struct FeedForwardWeights: Sendable {
     func forward(_ x: UnsafePointer<Float>, tokens t: Int, out: UnsafeMutablePointer<Float>, pool: ThreadPool,
                  scratch: MatMulScratch) {
         let inter = gate.rows
-        let g = zeroedFloats(t * inter), u = zeroedFloats(t * inter)   // (t, I) each
-        defer { g.deallocate(); u.deallocate() }
+        let g = scratch.floats(t * inter), u = scratch.floats(t * inter)   // (t, I) each
+        defer { scratch.recycle(g, count: t * inter); scratch.recycle(u, count: t * inter) }
         LinearWeight.run([(gate, g), (up, u)], x, tokens: t, pool: pool, scratch: scratch)
         for i in 0..<t { Vec.siluMul(g + i * inter, u + i * inter, inter) }
         down.run(g, out, tokens: t, pool: pool, scratch: scratch)
@@ -115,8 +115,8 @@ public struct MixtureOfExpertsWeights: Sendable {
         }
         // MARK: - experts, each over its tokens (expert order, as the reference's index_add)
         out.update(repeating: 0, count: n * d)
-        let rows = zeroedFloats(n * d), y = zeroedFloats(n * d)
-        defer { rows.deallocate(); y.deallocate() }
+        let rows = scratch.floats(n * d), y = scratch.floats(n * d)
+        defer { scratch.recycle(rows, count: n * d); scratch.recycle(y, count: n * d) }
         for (e, tokens) in assigned.enumerated() where !tokens.isEmpty {
             for (k, a) in tokens.enumerated() { (rows + k * d).update(from: h + a.token * d, count: d) }
             experts[e].forward(rows, tokens: tokens.count, out: y, pool: pool, scratch: scratch)

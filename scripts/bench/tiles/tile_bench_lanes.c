@@ -3,6 +3,7 @@
 // Q4_0 and Q8_0, then times both on a 16-row tile for K = 1536 and 8960 (GMAC/s, one thread).
 #include "../../../Sources/R1KernelsC/kernels.c"
 #include "../../../Sources/R1KernelsC/kernels_avx2_lanes.c"
+#include "../../../Sources/R1KernelsC/kernels_avx2_rows.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512_k.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512_q.c"
