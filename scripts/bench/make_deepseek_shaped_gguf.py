@@ -31,7 +31,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import make_shaped_gguf as msg  # noqa: E402  (LCP, vocab_only_gguf)
+import make_shaped_gguf as msg  # noqa: E402  (LCP, vocab_only_gguf, copy_metadata)
 
 TOKENIZER = Path(os.environ.get("R1_V3_TOKENIZER_DIR", "/work/shared/fixtures/tokenizers/deepseek-v3"))
 
@@ -119,20 +119,11 @@ def random_f32(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -> n
 def write_q8_0(llama_dir: Path, out: Path, work: Path, seed: int, config: dict) -> None:
     sys.path.insert(0, str(llama_dir / "gguf-py"))
     import gguf
-    msg.TOKENIZER = TOKENIZER
-    reader = gguf.GGUFReader(str(msg.vocab_only_gguf(llama_dir, work, config)))
+    reader = gguf.GGUFReader(str(msg.vocab_only_gguf(llama_dir, work, config, tokenizer=TOKENIZER)))
     writer = gguf.GGUFWriter(str(out), "deepseek2")
-    for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or key == "general.architecture":
-            continue
-        vtype = field.types[0]
-        sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-        val = field.contents()
-        if key == "general.name":
-            val = f"DeepSeek-V3 shaped, {config['num_hidden_layers']} layers, random weights"
-        elif key == "general.file_type":
-            val = int(gguf.LlamaFileType.MOSTLY_Q8_0)
-        writer.add_key_value(key, val, vtype, sub_type=sub)
+    msg.copy_metadata(gguf, reader, writer, {
+        "general.name": f"DeepSeek-V3 shaped, {config['num_hidden_layers']} layers, random weights",
+        "general.file_type": int(gguf.LlamaFileType.MOSTLY_Q8_0)})
     assert reader.fields["deepseek2.expert_gating_func"].contents() == 2, "the converter wrote no sigmoid gating"
     shapes = tensor_shapes(config)
     for name, shape in shapes:

@@ -79,19 +79,30 @@ def random_tensor(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -
     return (std * rng.standard_normal(shape, dtype=np.float32)).astype(np.float16)
 
 
-def vocab_only_gguf(llama_dir: Path, work: Path, config: dict) -> Path:
+def vocab_only_gguf(llama_dir: Path, work: Path, config: dict, tokenizer: Path = TOKENIZER) -> Path:
     """The converter's own metadata for the real config + tokenizer (no tensors)."""
     src = work / "r1-config"
     src.mkdir(parents=True, exist_ok=True)
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        if (TOKENIZER / name).exists():
-            (src / name).write_bytes((TOKENIZER / name).read_bytes())
+        if (tokenizer / name).exists():
+            (src / name).write_bytes((tokenizer / name).read_bytes())
     (src / "config.json").write_text(json.dumps(config, indent=2))
     out = work / "r1-vocab.gguf"
     env = dict(os.environ, PYTHONPATH=str(llama_dir / "gguf-py"))
     subprocess.run([sys.executable, str(llama_dir / "convert_hf_to_gguf.py"), str(src), "--vocab-only",
                     "--outtype", "f16", "--outfile", str(out)], check=True, env=env, capture_output=True)
     return out
+
+
+def copy_metadata(gguf, reader, writer, overrides: dict) -> None:
+    """Every key of the converter's vocab-only file into `writer` (not the architecture, which the writer was made
+    with), with `overrides` (key -> value) replacing values."""
+    for key, field in reader.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        vtype = field.types[0]
+        sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(key, overrides.get(key, field.contents()), vtype, sub_type=sub)
 
 
 def write_f16(llama_dir: Path, out: Path, work: Path, seed: int, shape: str) -> None:
@@ -101,15 +112,7 @@ def write_f16(llama_dir: Path, out: Path, work: Path, seed: int, shape: str) -> 
     config = dict(R1_QWEN_1_5B, **changes)
     reader = gguf.GGUFReader(str(vocab_only_gguf(llama_dir, work, config)))
     writer = gguf.GGUFWriter(str(out), "qwen2")
-    for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or key == "general.architecture":
-            continue
-        vtype = field.types[0]
-        sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-        val = field.contents()
-        if key == "general.name":
-            val = title
-        writer.add_key_value(key, val, vtype, sub_type=sub)
+    copy_metadata(gguf, reader, writer, {"general.name": title})
     assert reader.fields["tokenizer.ggml.pre"].contents() == "deepseek-r1-qwen"
     shapes = tensor_shapes(config)
     for name, shape in shapes:
