@@ -173,6 +173,11 @@ public enum MatMul {
     static func rows(_ o: Output, from r0: Int, to r1: Int, _ xq: UnsafeRawPointer, xRowBytes: Int, tokens t: Int,
                      kernels: KernelPolicy) {
         let w = o.weight, n = w.rows, k = w.cols, isa = kernels.c
+        /// The C paths write the products; the bias goes on after (the Swift path below adds it per row).
+        func addBias() {
+            guard let bias = o.bias else { return }
+            for i in 0..<t { let yi = o.y + i * n; for r in r0..<r1 { yi[r] += bias[r] } }
+        }
         if w.type == .q5_0 && t > 1, let code = cKernel(.q8_0, kernels) {
             // Q5_0 (llama-quantize's fallback for rows K-quants cannot hold) for a prompt: 16 rows at a time converted
             // to Q8_0 exactly, then the Q8_0 tiles; one token keeps the Swift dot (a conversion costs what a dot does)
@@ -187,9 +192,7 @@ public enum MatMul {
                     b = e
                 }
             }
-            if let bias = o.bias {
-                for i in 0..<t { let yi = o.y + i * n; for r in r0..<r1 { yi[r] += bias[r] } }
-            }
+            addBias()
             return
         }
         if let code = cKernel(w.type, kernels) {
@@ -207,15 +210,13 @@ public enum MatMul {
                     b = e
                 }
             }
-            if let bias = o.bias {
-                for i in 0..<t { let yi = o.y + i * n; for r in r0..<r1 { yi[r] += bias[r] } }
-            }
+            addBias()
             return
         }
         if w.type == .f16 && t == 1
             && r1c_f16_rows(isa, w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self), Int32(k), o.y + r0) != 0 {
             // decode: AVX2 / AVX-512 C rows; 0 under the Swift policy
-            if let bias = o.bias { for r in r0..<r1 { o.y[r] += bias[r] } }
+            addBias()
             return
         }
         if w.type == .f16 && t > 1 && k % 8 == 0 {  // other widths take the row-by-row path below
@@ -224,9 +225,7 @@ public enum MatMul {
                                             Int32(t), Int32(k), o.y + r0, n) == 0 {
                 f16Tile(w, from: r0, to: r1, xq, tokens: t, o.y)
             }
-            if let bias = o.bias {
-                for i in 0..<t { let yi = o.y + i * n; for r in r0..<r1 { yi[r] += bias[r] } }
-            }
+            addBias()
             return
         }
         var b = r0
