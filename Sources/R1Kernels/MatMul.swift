@@ -115,13 +115,16 @@ public enum MatMul {
             }
         }
         let bytes0 = types.0.byteCount(elements: k)!, bytes1 = types.1.map { $0.byteCount(elements: k)! } ?? 0
-        let buf = scratch.reserve((bytes0 + bytes1) * t)
-        let xq0 = buf, xq1 = buf + bytes0 * t
+        // f32 activations (F16, BF16 and F32 weights) are read where they are: their conversion would be a copy (1.5% of
+        // an F16 prompt's time)
+        let direct = types.0 == .f32 && types.1 == nil
+        let buf = scratch.reserve(direct ? 0 : (bytes0 + bytes1) * t)
+        let xq0 = direct ? UnsafeMutableRawPointer(mutating: x) : buf, xq1 = direct ? xq0 : buf + bytes0 * t
         @inline(__always) func convert(_ i: Int) {
             Quant.quantizeRow(x + i * k, xq0 + i * bytes0, count: k, type: types.0)
             if let t1 = types.1 { Quant.quantizeRow(x + i * k, xq1 + i * bytes1, count: k, type: t1) }
         }
-        if t > 1 { pool.parallelFor(t) { convert($0) } } else { convert(0) }
+        if !direct { if t > 1 { pool.parallelFor(t) { convert($0) } } else { convert(0) } }
 
         var total = 0
         for o in outs { total += o.weight.rows }

@@ -166,10 +166,13 @@ R1_AVX2 static inline __m256 q4k_block(const uint8_t *w, const uint8_t *x, const
     return _mm256_fmadd_ps(_mm256_set1_ps(dx * f16(w)), _mm256_cvtepi32_ps(sumi), acc);
 }
 
-R1_AVX2 static float dot_q4_K(const uint8_t *w, const uint8_t *x, int nb) {
+/// `pf`: the decode rows (r1c_dot_rows) prefetch the weights R1C_ROWS_PF ahead (internal.h); the tiles do not.
+R1_AVX2 static inline __attribute__((always_inline)) float dot_q4_K_pf(const uint8_t *w, const uint8_t *x, int nb,
+                                                                          int pf) {
     __m256 acc = _mm256_setzero_ps();
     __m128 mins = _mm_setzero_ps();
     for (int i = 0; i < nb; i++, w += 144, x += 292) {
+        if (pf) for (int l = 0; l < 144; l += 64) _mm_prefetch((const char *)(w + R1C_ROWS_PF + l), _MM_HINT_T0);
         uint32_t u[4];
         r1c_q4k_scales(w + 4, u);
         acc = q4k_block(w, x, u, acc, &mins);
@@ -178,6 +181,8 @@ R1_AVX2 static float dot_q4_K(const uint8_t *w, const uint8_t *x, int nb) {
     mins = _mm_add_ss(mins, _mm_movehdup_ps(mins));
     return hsum8(acc) - _mm_cvtss_f32(mins);
 }
+R1_AVX2 static float dot_q4_K(const uint8_t *w, const uint8_t *x, int nb) { return dot_q4_K_pf(w, x, nb, 0); }
+R1_AVX2 static float row_q4_K(const uint8_t *w, const uint8_t *x, int nb) { return dot_q4_K_pf(w, x, nb, 1); }
 
 // MARK: - Q6_K {ql: (128), qh: (64), scales: (16) int8, d: f16} · Q8_K
 
@@ -194,7 +199,8 @@ static const uint8_t q6k_scale_shuffle[4][32] = {
 /// comes back once per super-block as -32 Σ_j s_j bsum_j (Q8_K's 16-element sums), and each stream's two scales are
 /// one shuffle of the super-block's 16 scales widened once, so a stream of 32 weights costs its unpacking, one
 /// maddubs, one shuffle, one madd and an add.
-R1_AVX2 static float dot_q6_K(const uint8_t *w, const uint8_t *x, int nb) {
+R1_AVX2 static inline __attribute__((always_inline)) float dot_q6_K_pf(const uint8_t *w, const uint8_t *x, int nb,
+                                                                          int pf) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
     const __m256i sh0 = _mm256_loadu_si256((const __m256i *)q6k_scale_shuffle[0]);
     const __m256i sh1 = _mm256_loadu_si256((const __m256i *)q6k_scale_shuffle[1]);
@@ -202,6 +208,7 @@ R1_AVX2 static float dot_q6_K(const uint8_t *w, const uint8_t *x, int nb) {
     const __m256i sh3 = _mm256_loadu_si256((const __m256i *)q6k_scale_shuffle[3]);
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++, w += 210, x += 292) {
+        if (pf) for (int l = 0; l < 210; l += 64) _mm_prefetch((const char *)(w + R1C_ROWS_PF + l), _MM_HINT_T0);
         float dx;
         memcpy(&dx, x, 4);
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
@@ -235,6 +242,8 @@ R1_AVX2 static float dot_q6_K(const uint8_t *w, const uint8_t *x, int nb) {
     }
     return hsum8(acc);
 }
+R1_AVX2 static float dot_q6_K(const uint8_t *w, const uint8_t *x, int nb) { return dot_q6_K_pf(w, x, nb, 0); }
+R1_AVX2 static float row_q6_K(const uint8_t *w, const uint8_t *x, int nb) { return dot_q6_K_pf(w, x, nb, 1); }
 
 // MARK: - Rows and tiles
 
@@ -261,8 +270,8 @@ void r1c_dot_rows(int isa, int type, const void *w, size_t row_bytes, int rows, 
     switch (type) {
     case R1C_Q8_0: for (int r = 0; r < rows; r++) y[r] = dot_q8_0(wp + r * row_bytes, x, blocks); break;
     case R1C_Q4_0: for (int r = 0; r < rows; r++) y[r] = dot_q4_0(wp + r * row_bytes, x, blocks); break;
-    case R1C_Q4_K: for (int r = 0; r < rows; r++) y[r] = dot_q4_K(wp + r * row_bytes, x, blocks); break;
-    default: for (int r = 0; r < rows; r++) y[r] = dot_q6_K(wp + r * row_bytes, x, blocks); break;
+    case R1C_Q4_K: for (int r = 0; r < rows; r++) y[r] = row_q4_K(wp + r * row_bytes, x, blocks); break;
+    default: for (int r = 0; r < rows; r++) y[r] = row_q6_K(wp + r * row_bytes, x, blocks); break;
     }
 }
 

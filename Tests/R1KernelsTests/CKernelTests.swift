@@ -19,7 +19,8 @@ import R1KernelsC
         var rng = SeededRNG(seed: 700 + UInt64(type.rawValue))
         let maxRows = 16, maxTokens = 9
         let xType = Quant.vecDotType(type)
-        for n in [256, 1536, 8960] {
+        // 32-element blocks also get K of 3 and 13 blocks (AVX2's Q4_0 / Q8_0 rows take four blocks a step)
+        for n in type.blockSize == 32 ? [96, 256, 416, 1536, 8960] : [256, 1536, 8960] {
             let rowBytes = type.byteCount(elements: n)!, xBytes = xType.byteCount(elements: n)!
             let nb = Int32(n / type.blockSize)
             var w: [UInt8] = []

@@ -68,7 +68,7 @@ import R1KernelsC
 
     /// The AVX2 F16 decode rows and prefill tile (kernels_f16.c) against a double loop: 50 rows (a 48-row block of
     /// 3-row kernels, then 2 single rows), 1...9 tokens (every remainder of the 4-token kernel), K of 8 (one step), 1536,
-    /// 1544 (not a multiple of 16) and 8960 (several 2048-column chunks).
+    /// 1544 (not a multiple of 16) and 8960 (several 1024-column chunks).
     @Test(.enabled(if: KernelPolicy.best.isa.family == .x86 && KernelPolicy.best.runsC, "needs AVX2, FMA and F16C"),
           arguments: [8, 1536, 1544, 8960])
     func avx2RowsAndTile(k: Int) {
