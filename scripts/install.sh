@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds r1 and installs it: PREFIX/bin/r1, and the built-in default model in PREFIX/share/swift-r1/default-model,
 # where an installed r1 finds it (`r1`, `r1 run default`). Usage: scripts/install.sh [PREFIX]   (default /usr/local)
-# CONFIGURATION=debug installs the debug build (what scripts/tests/install_check.sh uses, to reuse `swift test`'s build).
+# CONFIGURATION=debug installs the debug build; R1_BUILD_FLAGS="..." (swift build's flags, as scripts/test.sh sets them)
+# installs that build instead, so the test command reuses the build its tests ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIX=${1:-${PREFIX:-/usr/local}}
 CONFIGURATION=${CONFIGURATION:-release}
-swift build -c "$CONFIGURATION" --product r1
-BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
+FLAGS=${R1_BUILD_FLAGS:--c $CONFIGURATION}
+swift build $FLAGS --product r1
+BIN=$(swift build $FLAGS --show-bin-path)
 MODEL="$PREFIX/share/swift-r1/default-model"
 mkdir -p "$PREFIX/bin" "$(dirname "$MODEL")"
 install -m 755 "$BIN/r1" "$PREFIX/bin/r1"

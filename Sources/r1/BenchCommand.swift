@@ -6,6 +6,7 @@ import R1DefaultModel
 import R1Formats
 import R1Kernels
 import R1Models
+import R1Sampling
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure prompt and generation speed.")
@@ -96,6 +97,7 @@ struct BenchCommand: ParsableCommand {
             }
         }
         let bw = bandwidth ? Self.readBandwidth(pool: pool) : nil
+        let sampleMs = try Self.samplerMilliseconds(vocab: vocab)
         let fields: [(String, JSONOut)] = [
             ("prompt_tokens_per_second", .double(median(pp))),
             ("generate_tokens_per_second", .double(median(tg))),
@@ -104,6 +106,7 @@ struct BenchCommand: ParsableCommand {
             ("batch", .int(batch)),
             ("weight_bytes_per_token", .int(weightBytes)),
             ("kernels", .string(pool.kernels.description)),
+            ("sample_milliseconds", .double(sampleMs)),
         ] + (bw.map { [("read_bandwidth_bytes_per_second", .double($0))] } ?? [])
         if json {
             Output.line(JSONOut.object(fields).text)
@@ -114,6 +117,7 @@ struct BenchCommand: ParsableCommand {
             Output.line(String(format: "peak RSS %.1f MiB, KV cache (%@, %d positions) %.1f MiB, weights read per token %.1f MiB",
                                Double(Self.peakRSS()) / 1048576, M.self == DeepSeekModel.self ? "\(cacheType) latent" : cacheType, context,
                                Double(cacheBytes(cache)) / 1048576, Double(weightBytes) / 1048576))
+            Output.line(String(format: "sampling %.3f ms per token (temperature 0.6, top-p 0.95, %d logits, one thread)", sampleMs, vocab))
             if let bw { Output.line(String(format: "read bandwidth %.1f GB/s: roofline %.1f tok/s", bw / 1e9, bw / Double(weightBytes))) }
         }
     }
@@ -169,6 +173,23 @@ struct BenchCommand: ParsableCommand {
             #endif
         }
         return (Int(line.split(separator: " ")[1]) ?? 0) * 1024
+    }
+
+    /// Wall time of one sample (R1's temperature 0.6 and top-p 0.95, a 256-token penalty history) on `vocab` random
+    /// logits spread like a model's (standard deviation 4): the median of 5 runs of 40 samples after a warm-up.
+    static func samplerMilliseconds(vocab: Int) throws -> Double {
+        var rng = SystemRandomNumberGenerator()
+        let rows = (0..<4).map { _ in (0..<vocab).map { _ in Float.random(in: -6.9...6.9, using: &rng) } }
+        let sampler = try Sampler(parameters: SamplingParameters(temperature: 0.6, topP: 0.95, seed: 1))
+        let history = Array(0..<min(256, vocab))
+        for row in rows { _ = sampler.sample(logits: row, history: history) }
+        var runs: [Double] = []
+        for _ in 0..<5 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<40 { _ = sampler.sample(logits: rows[i % rows.count], history: history) }
+            runs.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / 40)
+        }
+        return runs.sorted()[2]
     }
 
     /// Read bandwidth with every pool thread summing its slice of a 1 GiB buffer (best of 5), like STREAM's sum.
