@@ -87,7 +87,39 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
 
     public let isa: ISA
 
-    private init(unchecked isa: ISA) { self.isa = isa }
+    /// How many bytes ahead the AVX2 F16 decode rows prefetch their weights (0: not at all). A choice per CPU, since
+    /// the same loop gained on one and lost on another (alternated `R1_NO_AVX512=1 r1 bench F16 --prompt-tokens 0`):
+    /// on an Intel Xeon (Emerald Rapids guest) 2,048 bytes took decode from 4.7-5.3 to 6.4-7.4 tokens/s, on a Zen 3
+    /// EPYC it cost 8% (the hardware prefetcher already keeps up there). `defaultF16RowsPrefetch` picks; the edge may
+    /// override it (`R1_F16_PREFETCH`). The 512-bit rows prefetch 4 KiB ahead on every CPU that runs them.
+    public private(set) var f16RowsPrefetch: Int
+
+    private init(unchecked isa: ISA) {
+        self.isa = isa
+        self.f16RowsPrefetch = KernelPolicy.defaultF16RowsPrefetch
+    }
+
+    /// 2,048 bytes, except on AMD CPUs without AVX-512 (Zen 3 and older), where prefetching the F16 rows lost: 0.
+    public static var defaultF16RowsPrefetch: Int {
+        r1c_cpu_vendor() == 2 && r1c_cpu_isa() < 2 && ISA.host == .x86 ? 0 : 2048
+    }
+
+    /// This policy with the AVX2 F16 decode rows prefetching `bytes` ahead (0: not at all); 0...65,536.
+    public func prefetchingF16Rows(_ bytes: Int) throws(KernelPolicyError) -> KernelPolicy {
+        guard (0...65_536).contains(bytes) else { throw .prefetch(String(bytes)) }
+        var p = self
+        p.f16RowsPrefetch = bytes
+        return p
+    }
+
+    /// The CPU, for `r1 info` and benchmark tables: vendor and the level it runs at best.
+    public static var cpuVendor: String {
+        switch r1c_cpu_vendor() {
+        case 1: return "Intel"
+        case 2: return "AMD"
+        default: return ISA.host == .arm ? "arm64" : "unknown vendor"
+        }
+    }
 
     /// The best level this CPU runs: cpuid on x86-64 (AVX-512 F/BW/VL/DQ/VNNI, else AVX2 + FMA + F16C, else Swift);
     /// getauxval / sysctlbyname on arm64 (dotprod and i8mm, else dotprod, else NEON).
@@ -108,7 +140,7 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
         guard KernelPolicy.available.contains(where: { $0.isa == isa }) else {
             throw .unsupported(isa, available: KernelPolicy.best.isa)
         }
-        self.isa = isa
+        self.init(unchecked: isa)
     }
 
     /// `auto` (the best this CPU runs), or a level's name: `avx512`, `avx2`, `neon-i8mm`, `neon-dotprod`, `neon`,
@@ -122,6 +154,7 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
     /// The policy the `r1` command line and the test harness read from the environment: `R1_KERNELS` names it (as
     /// `init(named:)`), else the older switches still work: `R1_NO_C_KERNELS=1` is `swift`, `R1_NO_AVX512=1` caps it at
     /// `avx2` (no effect on arm64); else `best`. The caller passes the environment; nothing below the edge reads it.
+    /// `R1_F16_PREFETCH` (bytes, 0 for none) overrides `defaultF16RowsPrefetch`.
     public init(environment env: [String: String]) throws(KernelPolicyError) {
         if let name = env["R1_KERNELS"] {
             try self.init(named: name)
@@ -132,6 +165,14 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
         } else {
             self = .best
         }
+        try self = applyingPrefetch(from: env)
+    }
+
+    /// This policy with `R1_F16_PREFETCH` from `env` applied, when it is set.
+    public func applyingPrefetch(from env: [String: String]) throws(KernelPolicyError) -> KernelPolicy {
+        guard let value = env["R1_F16_PREFETCH"] else { return self }
+        guard let bytes = Int(value) else { throw .prefetch(value) }
+        return try prefetchingF16Rows(bytes)
     }
 
     /// The level R1KernelsC's entry points take.
@@ -141,11 +182,20 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
     @inline(__always) public var runsC: Bool { isa.level > 0 }
 
     public var description: String { isa.name }
+
+    /// The level and what was chosen within it, for `r1 info`: "avx2, F16 decode rows prefetch 2048 B ahead".
+    public var details: String {
+        guard isa.family == .x86 else { return isa.name }
+        let pf = isa == .avx2 ? (f16RowsPrefetch > 0 ? "prefetch \(f16RowsPrefetch) B ahead" : "no prefetch")
+            : "prefetch 4096 B ahead"
+        return "\(isa.name), F16 decode rows \(pf)"
+    }
 }
 
 public enum KernelPolicyError: Error, Equatable, CustomStringConvertible {
     case unsupported(KernelPolicy.ISA, available: KernelPolicy.ISA)
     case unknown(String)
+    case prefetch(String)
 
     public var description: String {
         switch self {
@@ -154,6 +204,8 @@ public enum KernelPolicyError: Error, Equatable, CustomStringConvertible {
         case .unknown(let name):
             let names = KernelPolicy.ISA.allCases.reversed().map(\.name).joined(separator: ", ")
             return "kernels '\(name)': expected auto, \(names)"
+        case .prefetch(let value):
+            return "R1_F16_PREFETCH '\(value)': expected a number of bytes from 0 to 65536"
         }
     }
 }

@@ -217,7 +217,7 @@ public enum MatMul {
             return
         }
         if w.type == .f16 && t == 1
-            && r1c_f16_rows(isa, w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self), Int32(k), o.y + r0) != 0 {
+            && r1c_f16_rows(isa, Int32(kernels.f16RowsPrefetch), w.row(r0), w.rowBytes, Int32(r1 - r0), xq.assumingMemoryBound(to: Float.self), Int32(k), o.y + r0) != 0 {
             // decode: AVX2 / AVX-512 C rows; 0 under the Swift policy
             addBias()
             return

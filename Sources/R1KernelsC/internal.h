@@ -62,6 +62,12 @@ int r1c2_rows(int type, const uint8_t *w, size_t row_bytes, int rows, const uint
 #define R1C_ROWS_PF 2048
 #endif
 
+/// Prefetches (into every cache level) the 64-byte lines of [p, p + bytes): the decode rows call it with
+/// p = weights + R1C_ROWS_PF (or their policy's distance) once per block group.
+static inline __attribute__((always_inline)) void r1c_prefetch(const void *p, size_t bytes) {
+    for (size_t l = 0; l < bytes; l += 64) __builtin_prefetch((const char *)p + l, 0, 3);
+}
+
 #define R1_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,avx2,fma,f16c")))
 
 // kernels_avx512_k.c: Q4_K and Q6_K weights · Q8_K activations

@@ -172,7 +172,7 @@ R1_AVX2 static inline __attribute__((always_inline)) float dot_q4_K_pf(const uin
     __m256 acc = _mm256_setzero_ps();
     __m128 mins = _mm_setzero_ps();
     for (int i = 0; i < nb; i++, w += 144, x += 292) {
-        if (pf) for (int l = 0; l < 144; l += 64) _mm_prefetch((const char *)(w + R1C_ROWS_PF + l), _MM_HINT_T0);
+        if (pf) r1c_prefetch(w + R1C_ROWS_PF, 144);
         uint32_t u[4];
         r1c_q4k_scales(w + 4, u);
         acc = q4k_block(w, x, u, acc, &mins);
@@ -208,7 +208,7 @@ R1_AVX2 static inline __attribute__((always_inline)) float dot_q6_K_pf(const uin
     const __m256i sh3 = _mm256_loadu_si256((const __m256i *)q6k_scale_shuffle[3]);
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++, w += 210, x += 292) {
-        if (pf) for (int l = 0; l < 210; l += 64) _mm_prefetch((const char *)(w + R1C_ROWS_PF + l), _MM_HINT_T0);
+        if (pf) r1c_prefetch(w + R1C_ROWS_PF, 210);
         float dx;
         memcpy(&dx, x, 4);
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));

@@ -60,7 +60,7 @@ R1_AVX2R R1_INLINE float row_dot(const int q4, const uint8_t *w, const uint8_t *
     int b = 0;
     for (; b + 4 <= nb; b += 4) {
         const uint8_t *wb = w + wbs * (size_t)b, *xb = x + 34 * (size_t)b;
-        for (size_t l = 0; l < 4 * wbs; l += 64) _mm_prefetch((const char *)(wb + R1C_ROWS_PF + l), _MM_HINT_T0);
+        r1c_prefetch(wb + R1C_ROWS_PF, 4 * wbs);
         const __m256i p0 = block_dot(q4, wb, xb), p1 = block_dot(q4, wb + wbs, xb + 34);
         const __m256i p2 = block_dot(q4, wb + 2 * wbs, xb + 68), p3 = block_dot(q4, wb + 3 * wbs, xb + 102);
         // lanes [b0 b1 b2 b3 | b0 b1 b2 b3], each half a partial sum of its block

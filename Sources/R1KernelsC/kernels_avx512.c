@@ -3,6 +3,9 @@
 // kernels_avx512_k.c and kernels_avx512_q.c, the decode row kernels in kernels_avx512_rows.c.
 #include "R1KernelsC.h"
 #include "internal.h"
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#endif
 
 #if defined(__x86_64__) || defined(_M_X64)
 
@@ -20,6 +23,22 @@ static int avx512_cpu(void) {
 int r1c_cpu_isa(void) {
     static int cached = -1;
     if (cached < 0) cached = avx512_cpu() ? 2 : r1c_has_avx2() ? 1 : 0;
+    return cached;
+}
+
+int r1c_cpu_vendor(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        unsigned a, b, c, d;
+        cached = 0;
+        if (__get_cpuid(0, &a, &b, &c, &d)) {
+            char v[12];
+            memcpy(v, &b, 4);
+            memcpy(v + 4, &d, 4);
+            memcpy(v + 8, &c, 4);
+            cached = !memcmp(v, "GenuineIntel", 12) ? 1 : !memcmp(v, "AuthenticAMD", 12) ? 2 : 0;
+        }
+    }
     return cached;
 }
 
@@ -49,6 +68,7 @@ int r1c_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, cons
 #if !defined(__aarch64__)  // AArch64's is kernels_neon.c's
 int r1c_cpu_isa(void) { return 0; }
 #endif
+int r1c_cpu_vendor(void) { return 0; }
 int r1c_tile_avx512(int type, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t xs, int tokens,
                     int nb, float *y, size_t ys) {
     (void)type; (void)w; (void)row_bytes; (void)rows; (void)x; (void)xs; (void)tokens; (void)nb; (void)y; (void)ys;

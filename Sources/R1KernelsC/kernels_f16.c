@@ -36,11 +36,14 @@ R1_AVX2 static inline __m256 ld8(const uint8_t *p, int i) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * i)));
 }
 
-/// Σ w·x: four FMA accumulators, as Quant.dotF16F32.
-R1_AVX2 static float dot_avx2(const uint8_t *w, const float *x, int n) {
+/// Σ w·x: four FMA accumulators, as Quant.dotF16F32. `pf` > 0 (decode rows, per the caller's policy): each 64 bytes
+/// of weights also prefetch the line `pf` bytes ahead; 0 (attention's KV rows, and CPUs where it lost) does not.
+R1_AVX2 static inline __attribute__((always_inline)) float dot_avx2_pf(const uint8_t *w, const float *x, int n,
+                                                                          int pf) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int i = 0;
     for (; i + 32 <= n; i += 32) {
+        if (pf) r1c_prefetch(w + 2 * i + pf, 64);
         a0 = _mm256_fmadd_ps(ld8(w, i), _mm256_loadu_ps(x + i), a0);
         a1 = _mm256_fmadd_ps(ld8(w, i + 8), _mm256_loadu_ps(x + i + 8), a1);
         a2 = _mm256_fmadd_ps(ld8(w, i + 16), _mm256_loadu_ps(x + i + 16), a2);
@@ -50,6 +53,15 @@ R1_AVX2 static float dot_avx2(const uint8_t *w, const float *x, int n) {
     float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
     for (; i < n; i++) s += _cvtsh_ss(ld_half(w, i)) * x[i];
     return s;
+}
+R1_AVX2 static float dot_avx2(const uint8_t *w, const float *x, int n) { return dot_avx2_pf(w, x, n, 0); }
+
+/// Decode rows, one at a time; `pf` as dot_avx2_pf's.
+R1_AVX2 static void rows_avx2(const uint8_t *w, size_t rb, int rows, const float *x, int n, float *y, int pf) {
+    if (pf > 0)
+        for (int r = 0; r < rows; r++) y[r] = dot_avx2_pf(w + r * rb, x, n, pf);
+    else
+        for (int r = 0; r < rows; r++) y[r] = dot_avx2_pf(w + r * rb, x, n, 0);
 }
 
 R1_AVX2 static void axpy_avx2(float a, const uint8_t *v, float *y, int n) {
@@ -145,12 +157,12 @@ void r1c_f16_axpy(int isa, float a, const void *v, float *y, int n) {
     for (int i = 0; i < n; i++) y[i] += a * r1c_half_to_float(ld_half((const uint8_t *)v, i));
 }
 
-int r1c_f16_rows(int isa, const void *w, size_t row_bytes, int rows, const float *x, int cols, float *y) {
+int r1c_f16_rows(int isa, int prefetch, const void *w, size_t row_bytes, int rows, const float *x, int cols, float *y) {
 #if defined(__x86_64__) || defined(_M_X64)
     const uint8_t *wp = (const uint8_t *)w;
     if (isa >= 2 && cols % 16 == 0) return r1c512_f16_rows(wp, row_bytes, rows, x, cols, y);
     if (isa >= 1) {
-        for (int r = 0; r < rows; r++) y[r] = dot_avx2(wp + r * row_bytes, x, cols);
+        rows_avx2(wp, row_bytes, rows, x, cols, y, prefetch);
         return 1;
     }
 #elif defined(__aarch64__)
@@ -159,7 +171,7 @@ int r1c_f16_rows(int isa, const void *w, size_t row_bytes, int rows, const float
         return 1;
     }
 #endif
-    (void)isa; (void)w; (void)row_bytes; (void)rows; (void)x; (void)cols; (void)y;
+    (void)isa; (void)prefetch; (void)w; (void)row_bytes; (void)rows; (void)x; (void)cols; (void)y;
     return 0;
 }
 

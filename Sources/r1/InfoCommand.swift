@@ -45,7 +45,7 @@ struct InfoCommand: AsyncParsableCommand {
             print("special tokens: bos \(bos.map(String.init) ?? "none"), eos \(eos.map(String.init).joined(separator: ","))")
         }
         let kernels = try kernelOptions.policy()
-        print("kernels:        \(kernels) (this CPU runs \(KernelPolicy.best) at best)")
+        print("kernels:        \(kernels.details) (this \(KernelPolicy.cpuVendor) CPU runs \(KernelPolicy.best) at best)")
         let engine = try Engine(model: m, threads: 1, kernels: kernels)
         if let f = engine.formatter {
             print("tokenizer:      \(f.tokenizer.vocabularySize) tokens, bos \(f.tokenizer.bosToken ?? "none"), eos \(f.tokenizer.eosToken ?? "none"), adds bos: \(f.tokenizer.addBosToken)")

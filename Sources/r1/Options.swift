@@ -53,15 +53,19 @@ struct ModelOptions: ParsableArguments {
 }
 
 /// `--kernels`: which kernels run, decided here once and passed down (through the ThreadPool) as a KernelPolicy. The
-/// environment's older switches are read here and nowhere else: R1_KERNELS, R1_NO_C_KERNELS=1, R1_NO_AVX512=1.
+/// environment's older switches are read here and nowhere else: R1_KERNELS, R1_NO_C_KERNELS=1, R1_NO_AVX512=1, and
+/// R1_F16_PREFETCH (bytes the AVX2 F16 decode rows prefetch ahead; KernelPolicy.defaultF16RowsPrefetch otherwise).
 struct KernelOptions: ParsableArguments {
     @Option(help: "Kernels: auto (the best this CPU runs), avx512 or avx2 (x86-64), neon-i8mm, neon-dotprod or neon (arm64), or swift (default: $R1_KERNELS, else auto; R1_NO_C_KERNELS=1 means swift, R1_NO_AVX512=1 at most avx2).")
     var kernels: String?
 
     func policy() throws -> KernelPolicy {
+        let env = ProcessInfo.processInfo.environment
         do {
-            if let k = kernels { return try KernelPolicy(named: k) }
-            return try KernelPolicy(environment: ProcessInfo.processInfo.environment)
+            if let k = kernels { return try KernelPolicy(named: k).applyingPrefetch(from: env) }
+            return try KernelPolicy(environment: env)
+        } catch KernelPolicyError.prefetch(let value) {
+            throw ValidationError(KernelPolicyError.prefetch(value).description)
         } catch {
             throw ValidationError(kernels == nil ? "R1_KERNELS: \(error)" : "--kernels: \(error)")
         }

@@ -40,7 +40,7 @@ import R1KernelsC
         let wf = QuantTestData.dequantize(w, .f16, count: k * maxRows)
         for rows in [16, 5] {
             var y = [Float](repeating: .nan, count: rows)
-            #expect(r1c_f16_rows(2, w, 2 * k, Int32(rows), x, Int32(k), &y) == 1)
+            #expect(r1c_f16_rows(2, 0, w, 2 * k, Int32(rows), x, Int32(k), &y) == 1)
             for r in 0..<rows {
                 var s = 0.0, a = 0.0
                 for j in 0..<k { let p = Double(wf[r * k + j]) * Double(x[j]); s += p; a += abs(p) }
@@ -49,7 +49,7 @@ import R1KernelsC
         }
         // the Swift policy: declined, nothing written
         var y = [Float](repeating: .nan, count: 1)
-        #expect(r1c_f16_rows(0, w, 2 * k, 1, x, Int32(k - 8), &y) == 0)
+        #expect(r1c_f16_rows(0, 0, w, 2 * k, 1, x, Int32(k - 8), &y) == 0)
         #expect(y[0].isNaN)
     }
 }

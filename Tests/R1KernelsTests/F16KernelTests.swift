@@ -86,9 +86,11 @@ import R1KernelsC
                 }
             }
         }
-        var y = [Float](repeating: .nan, count: rows)
-        #expect(r1c_f16_rows(1, w, 2 * k, Int32(rows), x, Int32(k), &y) == 1)
-        check(y, tokens: 1, "rows")
+        for prefetch: Int32 in [0, 2048] {  // both loops of the AVX2 rows (KernelPolicy.f16RowsPrefetch)
+            var y = [Float](repeating: .nan, count: rows)
+            #expect(r1c_f16_rows(1, prefetch, w, 2 * k, Int32(rows), x, Int32(k), &y) == 1)
+            check(y, tokens: 1, "rows prefetch \(prefetch)")
+        }
         for tokens in 1...maxTokens {
             var yt = [Float](repeating: .nan, count: rows * tokens)
             #expect(r1c_f16_tile(1, w, 2 * k, Int32(rows), x, Int32(tokens), Int32(k), &yt, rows) == 1)

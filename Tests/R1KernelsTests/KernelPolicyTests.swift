@@ -36,6 +36,23 @@ import Testing
         }
     }
 
+    /// The F16 decode rows' prefetch distance: a per-CPU default, `R1_F16_PREFETCH` over it, bad values named.
+    @Test func f16RowsPrefetch() throws {
+        let vendor = KernelPolicy.cpuVendor
+        #expect(KernelPolicy.best.f16RowsPrefetch == KernelPolicy.defaultF16RowsPrefetch)
+        #expect(KernelPolicy.defaultF16RowsPrefetch == (vendor == "AMD" && KernelPolicy.best.isa < .avx512 ? 0 : 2048))
+        #expect(try KernelPolicy(environment: ["R1_F16_PREFETCH": "0"]).f16RowsPrefetch == 0)
+        let p = try KernelPolicy(environment: ["R1_F16_PREFETCH": "4096", "R1_KERNELS": "swift"])
+        #expect(p.isa == .swift && p.f16RowsPrefetch == 4096 && p != .swift)
+        #expect(throws: KernelPolicyError.prefetch("-64")) { try KernelPolicy(environment: ["R1_F16_PREFETCH": "-64"]) }
+        #expect(throws: KernelPolicyError.prefetch("2k")) { try KernelPolicy(environment: ["R1_F16_PREFETCH": "2k"]) }
+        #expect(KernelPolicyError.prefetch("2k").description.contains("R1_F16_PREFETCH '2k'"))
+        if KernelPolicy.best.isa.family == .x86 {
+            #expect(try KernelPolicy.best.prefetchingF16Rows(0).details.contains("no prefetch")
+                    || KernelPolicy.best.isa == .avx512)
+        }
+    }
+
     @Test func anISATheCPULacksIsAnError() {
         for isa in KernelPolicy.ISA.allCases {
             if KernelPolicy.available.contains(where: { $0.isa == isa }) {

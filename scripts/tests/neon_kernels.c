@@ -306,7 +306,7 @@ static void test_f16(int level) {
         const double tol = (k / 4.0 + 8) * U;
         for (int rows = 1; rows <= ROWS; rows += 4) {
             checks++;
-            if (!r1c_f16_rows(level, w, rb, rows, x, k, y)) { fprintf(stderr, "f16 rows: no kernel at level %d\n", level); failures++; }
+            if (!r1c_f16_rows(level, 0, w, rb, rows, x, k, y)) { fprintf(stderr, "f16 rows: no kernel at level %d\n", level); failures++; }
             for (int r = 0; r < rows; r++) {
                 EXPECT_CLOSE(y[r], ref[0][r], tol * mag[0][r], "level %d f16 rows k=%d: %d of %d", level, k, r, rows);
             }

@@ -17,6 +17,10 @@ extern "C" {
 /// sdot on AArch64, 3 smmla (prefill tiles).
 int r1c_cpu_isa(void);
 
+/// The CPU's vendor, for choices within a level (KernelPolicy's prefetch distances): 1 Intel, 2 AMD, 0 anything
+/// else (and every AArch64 CPU).
+int r1c_cpu_vendor(void);
+
 /// Block-type codes for r1c_dot_rows.
 enum { R1C_Q8_0 = 0, R1C_Q4_0 = 1, R1C_Q4_K = 2, R1C_Q6_K = 3, R1C_F16 = 4, R1C_F32 = 5 };
 
@@ -38,8 +42,9 @@ int r1c_f16_tile(int isa, const void *w, size_t row_bytes, int rows, const float
                  size_t y_stride);
 
 /// F16 weights · f32 activations for one token (decode): y[r] = Σ_k w[r][k] x[k] for `rows` rows (row_bytes apart).
-/// Returns 0 (and writes nothing) when isa is 0.
-int r1c_f16_rows(int isa, const void *w, size_t row_bytes, int rows, const float *x, int cols, float *y);
+/// `prefetch`: how many bytes ahead the AVX2 rows prefetch the weights (0: not at all; a per-CPU choice, KernelPolicy's
+/// f16RowsPrefetch); the 512-bit and NEON rows ignore it. Returns 0 (and writes nothing) when isa is 0.
+int r1c_f16_rows(int isa, int prefetch, const void *w, size_t row_bytes, int rows, const float *x, int cols, float *y);
 
 /// Σ w[i] x[i] over n elements, w f16 (a KV cache row), x f32; a plain loop when isa is 0.
 float r1c_f16_dot(int isa, const void *w, const float *x, int n);

@@ -46,7 +46,7 @@ static int check_f16(int rows, int cols) {
     float *x = malloc((size_t)cols * 4), *y = calloc(rows, 4);
     for (int i = 0; i < rows * cols; i++) put_half(w + 2 * i, frand());
     for (int i = 0; i < cols; i++) x[i] = frand();
-    if (!r1c_f16_rows(2, w, cols * 2, rows, x, cols, y)) { printf("f16 rows declined\n"); return 0; }
+    if (!r1c_f16_rows(2, 0, w, cols * 2, rows, x, cols, y)) { printf("f16 rows declined\n"); return 0; }
     int ok = 1;
     for (int r = 0; r < rows; r++) {
         double s = 0, a = 0;
@@ -87,7 +87,7 @@ static void bench_f16(int rows, int cols, int chunk) {
     for (int i = 0; i < cols; i++) x[i] = frand();
     int reps = 0; double t0 = now(), t1;
     do {
-        for (int r = 0; r < rows; r += chunk) r1c_f16_rows(2, w + (size_t)r * cols * 2, cols * 2, rows - r < chunk ? rows - r : chunk, x, cols, y + r);
+        for (int r = 0; r < rows; r += chunk) r1c_f16_rows(2, 0, w + (size_t)r * cols * 2, cols * 2, rows - r < chunk ? rows - r : chunk, x, cols, y + r);
         reps++;
     } while ((t1 = now()) - t0 < 1.0);
     printf("F16  rows %5d K=%5d (%.0f MB): AVX-512 %5.1f GB/s\n", rows, cols, bytes / 1e6, (double)reps * bytes / (t1 - t0) / 1e9);
