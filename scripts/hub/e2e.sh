@@ -12,7 +12,7 @@ if [[ -z "$BIN" ]]; then swift build --product r1 >/dev/null; BIN=.build/debug/r
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 WORK=$(mktemp -d /tmp/r1-hub-e2e-XXXX)
 SERVER_PID=
-cleanup() { [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
+cleanup() { kill ${SERVER_PID:-} ${SERVE_PID:-} 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $1" >&2; exit 1; }
 ok() { echo "ok: $1"; }
@@ -201,7 +201,9 @@ got=$(ids tiny --temperature 0.9 --top-p 1 --top-k 0 --seed 3)
 ok "r1 generate takes an Ollama model's params as defaults, flags first"
 # ... and `r1 serve` gives them to requests that leave sampling out (without them the seed would be random).
 PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-r1 serve tiny --port "$PORT" > "$WORK/serve-tiny.log" 2>&1 &
+# (the binary itself, not the r1 function: `$!` of a backgrounded function is a subshell, and killing it would leave
+# the server running after the script)
+"$BIN" serve tiny --port "$PORT" > "$WORK/serve-tiny.log" 2>&1 &
 SERVE_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v1/models" > /dev/null && break; sleep 0.2; done
 ask() { curl -sf "http://127.0.0.1:$PORT/v1/chat/completions" -d "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 12$1}" \
