@@ -94,9 +94,18 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
     /// override it (`R1_F16_PREFETCH`). The 512-bit rows prefetch 4 KiB ahead on every CPU that runs them.
     public private(set) var f16RowsPrefetch: Int
 
+    /// Whether Q6_K prefill of 32 tokens and more runs the 512-bit tile at the AVX-512 level (`true`), or the AVX2
+    /// rows-in-lanes tile. Per CPU: on AMD Zen 5 the 512-bit K-quant tiles ran 2.2x the AVX2 ones; on an Intel Xeon
+    /// (Emerald Rapids guest, one core, 16 rows, tile_bench_lanes.c's shapes with the 512-bit tiles in place of the
+    /// old ones) the lanes tile ran the 512-bit Q6_K tile's 1.2-1.4x from 64 tokens up (K 1536 and 8960; 0.6-0.8x at
+    /// 8 tokens, hence the threshold), while for Q4_K the two stayed within 0.9-1.1x. `false` on Intel CPUs, `true`
+    /// elsewhere; `R1_WIDE_Q6K=0|1` at the edge overrides.
+    public private(set) var wideQ6KTile: Bool
+
     private init(unchecked isa: ISA) {
         self.isa = isa
         self.f16RowsPrefetch = KernelPolicy.defaultF16RowsPrefetch
+        self.wideQ6KTile = r1c_cpu_vendor() != 1
     }
 
     /// 2,048 bytes, except on AMD CPUs without AVX-512 (Zen 3 and older), where prefetching the F16 rows lost: 0.
@@ -110,6 +119,20 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
         var p = self
         p.f16RowsPrefetch = bytes
         return p
+    }
+
+    /// This policy with Q6_K prefill on the 512-bit tile (`true`) or the AVX2 lanes tile at the AVX-512 level.
+    public func choosingWideQ6KTile(_ on: Bool) -> KernelPolicy {
+        var p = self
+        p.wideQ6KTile = on
+        return p
+    }
+
+    /// Every level this CPU runs, plus the best level with each per-CPU choice flipped (tests run them all).
+    public static var availableWithChoices: [KernelPolicy] {
+        let b = best
+        return available + [b.choosingWideQ6KTile(!b.wideQ6KTile),
+                            (try? b.prefetchingF16Rows(b.f16RowsPrefetch > 0 ? 0 : 2048)) ?? b]
     }
 
     /// The CPU, for `r1 info` and benchmark tables: vendor and the level it runs at best.
@@ -154,7 +177,7 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
     /// The policy the `r1` command line and the test harness read from the environment: `R1_KERNELS` names it (as
     /// `init(named:)`), else the older switches still work: `R1_NO_C_KERNELS=1` is `swift`, `R1_NO_AVX512=1` caps it at
     /// `avx2` (no effect on arm64); else `best`. The caller passes the environment; nothing below the edge reads it.
-    /// `R1_F16_PREFETCH` (bytes, 0 for none) overrides `defaultF16RowsPrefetch`.
+    /// `R1_F16_PREFETCH` (bytes, 0 for none) overrides `defaultF16RowsPrefetch`, `R1_WIDE_Q6K` (0 or 1) `wideQ6KTile`.
     public init(environment env: [String: String]) throws(KernelPolicyError) {
         if let name = env["R1_KERNELS"] {
             try self.init(named: name)
@@ -165,14 +188,19 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
         } else {
             self = .best
         }
-        try self = applyingPrefetch(from: env)
+        try self = applyingChoices(from: env)
     }
 
-    /// This policy with `R1_F16_PREFETCH` from `env` applied, when it is set.
-    public func applyingPrefetch(from env: [String: String]) throws(KernelPolicyError) -> KernelPolicy {
-        guard let value = env["R1_F16_PREFETCH"] else { return self }
+    /// This policy with `R1_F16_PREFETCH` and `R1_WIDE_Q6K` from `env` applied, when they are set.
+    public func applyingChoices(from env: [String: String]) throws(KernelPolicyError) -> KernelPolicy {
+        var p = self
+        if let value = env["R1_WIDE_Q6K"] {
+            guard value == "0" || value == "1" else { throw .choice("R1_WIDE_Q6K", value) }
+            p = p.choosingWideQ6KTile(value == "1")
+        }
+        guard let value = env["R1_F16_PREFETCH"] else { return p }
         guard let bytes = Int(value) else { throw .prefetch(value) }
-        return try prefetchingF16Rows(bytes)
+        return try p.prefetchingF16Rows(bytes)
     }
 
     /// The level R1KernelsC's entry points take.
@@ -188,7 +216,8 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
         guard isa.family == .x86 else { return isa.name }
         let pf = isa == .avx2 ? (f16RowsPrefetch > 0 ? "prefetch \(f16RowsPrefetch) B ahead" : "no prefetch")
             : "prefetch 4096 B ahead"
-        return "\(isa.name), F16 decode rows \(pf)"
+        let q6 = isa == .avx512 ? (wideQ6KTile ? ", Q6_K prefill 512-bit tile" : ", Q6_K prefill AVX2 lanes tile") : ""
+        return "\(isa.name), F16 decode rows \(pf)\(q6)"
     }
 }
 
@@ -196,6 +225,15 @@ public enum KernelPolicyError: Error, Equatable, CustomStringConvertible {
     case unsupported(KernelPolicy.ISA, available: KernelPolicy.ISA)
     case unknown(String)
     case prefetch(String)
+    case choice(String, String)
+
+    /// A bad value of a per-CPU choice's variable (its message names the variable), not of the level.
+    public var isEnvironmentChoice: Bool {
+        switch self {
+        case .prefetch, .choice: return true
+        case .unsupported, .unknown: return false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -206,6 +244,8 @@ public enum KernelPolicyError: Error, Equatable, CustomStringConvertible {
             return "kernels '\(name)': expected auto, \(names)"
         case .prefetch(let value):
             return "R1_F16_PREFETCH '\(value)': expected a number of bytes from 0 to 65536"
+        case .choice(let name, let value):
+            return "\(name) '\(value)': expected 0 or 1"
         }
     }
 }

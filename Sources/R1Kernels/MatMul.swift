@@ -204,12 +204,15 @@ public enum MatMul {
                 r1c_dot_rows(isa, code, w.row(r0), w.rowBytes, Int32(r1 - r0), xq, Int32(nb), o.y + r0)
             } else {
                 // AVX2's lane tiles take the whole range (they walk it 16 rows at a time and convert each token's
-                // per-block terms once per call); the other tiles get 16 rows a call
-                let step = kernels.isa == .avx2 ? r1 - r0 : 16
+                // per-block terms once per call); the other tiles get 16 rows a call. Q6_K takes the lane tile at
+                // the AVX-512 level too, for 32 tokens and more, where the policy says the 512-bit one is slower
+                // there (KernelPolicy.wideQ6KTile; with fewer tokens the lanes tile's per-call re-laying costs more).
+                let tileISA = w.type == .q6_K && t >= 32 && kernels.isa == .avx512 && !kernels.wideQ6KTile ? 1 : isa
+                let step = kernels.isa == .avx2 || tileISA == 1 ? r1 - r0 : 16
                 var b = r0
                 while b < r1 {
                     let e = min(r1, b + step)
-                    r1c_dot_tile(isa, code, w.row(b), w.rowBytes, Int32(e - b), xq, xRowBytes, Int32(t), Int32(nb), o.y + b, n)
+                    r1c_dot_tile(tileISA, code, w.row(b), w.rowBytes, Int32(e - b), xq, xRowBytes, Int32(t), Int32(nb), o.y + b, n)
                     b = e
                 }
             }

@@ -54,7 +54,8 @@ struct ModelOptions: ParsableArguments {
 
 /// `--kernels`: which kernels run, decided here once and passed down (through the ThreadPool) as a KernelPolicy. The
 /// environment's older switches are read here and nowhere else: R1_KERNELS, R1_NO_C_KERNELS=1, R1_NO_AVX512=1, and
-/// R1_F16_PREFETCH (bytes the AVX2 F16 decode rows prefetch ahead; KernelPolicy.defaultF16RowsPrefetch otherwise).
+/// the per-CPU choices within a level: R1_F16_PREFETCH (bytes the AVX2 F16 decode rows prefetch ahead), R1_WIDE_Q6K
+/// (0 or 1: the 512-bit Q6_K prefill tile), each the CPU's default in KernelPolicy otherwise.
 struct KernelOptions: ParsableArguments {
     @Option(help: "Kernels: auto (the best this CPU runs), avx512 or avx2 (x86-64), neon-i8mm, neon-dotprod or neon (arm64), or swift (default: $R1_KERNELS, else auto; R1_NO_C_KERNELS=1 means swift, R1_NO_AVX512=1 at most avx2).")
     var kernels: String?
@@ -62,10 +63,10 @@ struct KernelOptions: ParsableArguments {
     func policy() throws -> KernelPolicy {
         let env = ProcessInfo.processInfo.environment
         do {
-            if let k = kernels { return try KernelPolicy(named: k).applyingPrefetch(from: env) }
+            if let k = kernels { return try KernelPolicy(named: k).applyingChoices(from: env) }
             return try KernelPolicy(environment: env)
-        } catch KernelPolicyError.prefetch(let value) {
-            throw ValidationError(KernelPolicyError.prefetch(value).description)
+        } catch where error.isEnvironmentChoice {
+            throw ValidationError(error.description)
         } catch {
             throw ValidationError(kernels == nil ? "R1_KERNELS: \(error)" : "--kernels: \(error)")
         }

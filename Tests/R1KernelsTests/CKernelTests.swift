@@ -61,8 +61,9 @@ import R1KernelsC
         }
     }
 
-    /// Q, K, V-like outputs of mixed types (as Q4_K_M mixes q4_K and q6_K) in one fused call, with biases.
-    @Test(arguments: [1, 5, 8], KernelPolicy.available)
+    /// Q, K, V-like outputs of mixed types (as Q4_K_M mixes q4_K and q6_K) in one fused call, with biases; at every
+    /// level and with each per-CPU choice of the best level flipped (Q6_K's tile, the F16 rows' prefetch).
+    @Test(arguments: [1, 5, 8, 33], KernelPolicy.availableWithChoices)
     func fusedMatMulMatchesReference(tokens t: Int, kernels: KernelPolicy) {
         var rng = SeededRNG(seed: 900 + UInt64(t))
         let k = 512

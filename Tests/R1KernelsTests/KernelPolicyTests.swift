@@ -36,7 +36,8 @@ import Testing
         }
     }
 
-    /// The F16 decode rows' prefetch distance: a per-CPU default, `R1_F16_PREFETCH` over it, bad values named.
+    /// The per-CPU choices within a level (the F16 decode rows' prefetch distance, the 512-bit Q6_K tile): defaults,
+    /// the environment over them, bad values named.
     @Test func f16RowsPrefetch() throws {
         let vendor = KernelPolicy.cpuVendor
         #expect(KernelPolicy.best.f16RowsPrefetch == KernelPolicy.defaultF16RowsPrefetch)
@@ -47,6 +48,10 @@ import Testing
         #expect(throws: KernelPolicyError.prefetch("-64")) { try KernelPolicy(environment: ["R1_F16_PREFETCH": "-64"]) }
         #expect(throws: KernelPolicyError.prefetch("2k")) { try KernelPolicy(environment: ["R1_F16_PREFETCH": "2k"]) }
         #expect(KernelPolicyError.prefetch("2k").description.contains("R1_F16_PREFETCH '2k'"))
+        #expect(KernelPolicy.best.wideQ6KTile == (vendor != "Intel"))
+        #expect(try KernelPolicy(environment: ["R1_WIDE_Q6K": "0"]).wideQ6KTile == false)
+        #expect(try KernelPolicy(environment: ["R1_WIDE_Q6K": "1"]).wideQ6KTile == true)
+        #expect(throws: KernelPolicyError.choice("R1_WIDE_Q6K", "yes")) { try KernelPolicy(environment: ["R1_WIDE_Q6K": "yes"]) }
         if KernelPolicy.best.isa.family == .x86 {
             #expect(try KernelPolicy.best.prefetchingF16Rows(0).details.contains("no prefetch")
                     || KernelPolicy.best.isa == .avx512)
