@@ -10,9 +10,12 @@ if ! "$VENV/bin/python" -c "import openai, ollama" 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet openai "ollama>=0.6,<0.7"
 fi
-# R1_BUILD_FLAGS (swift build's flags, as scripts/test.sh sets them) picks the build; the debug one by default.
-swift build ${R1_BUILD_FLAGS:-} --product r1 >/dev/null
-BIN=$(swift build ${R1_BUILD_FLAGS:-} --show-bin-path)/r1
+# R1_BIN (a built r1, as scripts/test.sh passes it) is used as it is; else R1_BUILD_FLAGS (swift build's flags) picks
+# the build, the debug one by default.
+if [[ -n "${R1_BIN:-}" ]]; then BIN=$R1_BIN; else
+  swift build ${R1_BUILD_FLAGS:-} --product r1 >/dev/null
+  BIN=$(swift build ${R1_BUILD_FLAGS:-} --show-bin-path)/r1
+fi
 LOG=$(mktemp)
 "$BIN" serve "$MODEL" --port "$PORT" --model-name e2e-model --queue 4 >"$LOG" 2>&1 &
 PID=$!

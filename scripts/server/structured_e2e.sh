@@ -5,7 +5,7 @@
 # `r1 generate --grammar`, each output checked (json.gbnf / json_arr.gbnf parse as an object / array, list, chess and
 # japanese against regular expressions equivalent to their grammars).
 # Usage: scripts/server/structured_e2e.sh   (VENV=... picks the venv; it needs openai and jsonschema; CONFIGURATION=debug
-# uses a debug build; R1_BUILD_FLAGS="..." swift build's flags, as scripts/test.sh sets them)
+# uses a debug build; R1_BUILD_FLAGS="..." swift build's flags; R1_BIN=PATH a built r1, as scripts/test.sh passes it)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-/opt/r1venv}
@@ -19,8 +19,10 @@ WORK=$(mktemp -d)
 # A release build: decoding over 151,936 logits per token is ~100x slower in a debug build (generic SIMD unspecialised).
 CONFIGURATION=${CONFIGURATION:-release}
 FLAGS=${R1_BUILD_FLAGS:--c $CONFIGURATION}
-swift build $FLAGS --product r1 >/dev/null
-BIN=$(swift build $FLAGS --show-bin-path)/r1
+if [[ -n "${R1_BIN:-}" ]]; then BIN=$R1_BIN; else  # a built r1, as scripts/test.sh passes it
+  swift build $FLAGS --product r1 >/dev/null
+  BIN=$(swift build $FLAGS --show-bin-path)/r1
+fi
 LOG="$WORK/serve.log"
 "$BIN" serve "$WORK/model" --port "$PORT" --model-name r1-json --parallel 16 --queue 64 >"$LOG" 2>&1 &
 PID=$!

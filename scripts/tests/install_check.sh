@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # An installed r1 runs on its built-in default model with no source tree or build folder: scripts/install.sh into a
-# temporary prefix (the build R1_BUILD_FLAGS names, as scripts/test.sh sets it, else the debug build), then, from
+# temporary prefix (R1_BIN when set, else the build R1_BUILD_FLAGS names, else the debug build), then, from
 # another folder with R1_DEFAULT_MODEL unset, `r1` (the demo), `r1 list` and `r1 info default` must use
 # PREFIX/share/swift-r1/default-model, and without that folder `r1` must fail with an error naming where it looked.
 # Usage: scripts/tests/install_check.sh
