@@ -17,8 +17,7 @@ cd "$(dirname "$0")/.."
 export R1_BUILD_FLAGS="-c release -Xswiftc -enable-testing"
 swift build $R1_BUILD_FLAGS --build-tests
 swift test $R1_BUILD_FLAGS --skip-build --parallel
-# The scripts below take this r1 as it is (R1_BIN): `swift build --product r1` after `--build-tests` is another build
-# plan, which recompiled Hummingbird and swift-argument-parser's tools each time (~1 min on 2 cores).
+# The scripts below take this r1 as it is (R1_BIN, scripts/lib/r1_binary.sh) instead of building `--product r1`.
 R1="$(swift build $R1_BUILD_FLAGS --show-bin-path)/r1"
 export R1_BIN=$R1
 bash scripts/tests/install_check.sh

@@ -12,10 +12,8 @@ if ! "$VENV/bin/python" -c "import openai, ollama" 2>/dev/null; then
 fi
 # R1_BIN (a built r1, as scripts/test.sh passes it) is used as it is; else R1_BUILD_FLAGS (swift build's flags) picks
 # the build, the debug one by default.
-if [[ -n "${R1_BIN:-}" ]]; then BIN=$R1_BIN; else
-  swift build ${R1_BUILD_FLAGS:-} --product r1 >/dev/null
-  BIN=$(swift build ${R1_BUILD_FLAGS:-} --show-bin-path)/r1
-fi
+source scripts/lib/r1_binary.sh
+BIN=$(r1_binary ${R1_BUILD_FLAGS:-})
 LOG=$(mktemp)
 "$BIN" serve "$MODEL" --port "$PORT" --model-name e2e-model --queue 4 >"$LOG" 2>&1 &
 PID=$!

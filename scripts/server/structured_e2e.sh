@@ -19,10 +19,8 @@ WORK=$(mktemp -d)
 # A release build: decoding over 151,936 logits per token is ~100x slower in a debug build (generic SIMD unspecialised).
 CONFIGURATION=${CONFIGURATION:-release}
 FLAGS=${R1_BUILD_FLAGS:--c $CONFIGURATION}
-if [[ -n "${R1_BIN:-}" ]]; then BIN=$R1_BIN; else  # a built r1, as scripts/test.sh passes it
-  swift build $FLAGS --product r1 >/dev/null
-  BIN=$(swift build $FLAGS --show-bin-path)/r1
-fi
+source scripts/lib/r1_binary.sh
+BIN=$(r1_binary $FLAGS)
 LOG="$WORK/serve.log"
 "$BIN" serve "$WORK/model" --port "$PORT" --model-name r1-json --parallel 16 --queue 64 >"$LOG" 2>&1 &
 PID=$!
