@@ -95,7 +95,7 @@ if has eval; then evaluate "$W/sft_d1" sft 1; evaluate "$W/sft_d1" sft 2; fi
 
 # 5. GRPO from the SFT model on difficulty-1 training problems (seed 1, held-out questions skipped): 8 prompts x 8
 #    samples per step, DAPO's clip-higher and dynamic sampling, token-level loss, no KL term.
-grpo_yaml() {  # MODEL OUTPUT STEPS
+grpo_yaml() {  # MODEL OUTPUT STEPS [MAX_SECONDS]
   cat <<YAML
 model: $1
 output: $2
@@ -103,6 +103,7 @@ task: arithmetic
 difficulty: [1]
 train_seed: 1
 steps: $3
+${4:+max_seconds: $4}
 prompts_per_step: 8
 group_size: 8
 max_new_tokens: 256
@@ -128,14 +129,15 @@ if has grpo; then
 fi
 if has eval-grpo; then evaluate "$W/grpo_d1" grpo 1; evaluate "$W/grpo_d1" grpo 2; fi
 
-# 6. Distillation against RL at equal compute (R1 §4.1), on a smaller student (3 layers, hidden 128, ~0.6M
+# 6. Distillation against RL at equal compute (R1 §4.1), on a smaller student (3 layers, hidden 128, ~0.7M
 #    parameters) that first gets its own SFT start on the search-program traces. Then, from that start:
-#    (a) distilled: SFT on the GRPO teacher's verified samples of fresh training problems (seed 5000);
+#    (a) distilled: SFT on the GRPO teacher's verified samples of fresh training problems (seed 5000), the shortest
+#        correct one of each problem's 4 samples (docs/MODEL.md: +2.1 points over keeping every correct one);
 #    (b) control: GRPO on the student itself, with the settings of stage 5.
 #    Equal compute is equal wall-clock time on the same cores, the teacher's sampling counted on the distillation
-#    side: teacher samples (212 s) + distilled SFT (144 s) = 356 s against 210 GRPO steps of the student (357 s, from
-#    student_grpo/metrics.jsonl's elapsed_s), measured on a 2-core AMD EPYC; DISTILL_STEPS and STUDENT_GRPO_STEPS
-#    resize them for another machine.
+#    side: the control's `max_seconds` is the teacher's sampling time (distill_d1.done) plus the distillation SFT's
+#    (student_distill/metrics.jsonl), measured in this run; STUDENT_GRPO_SECONDS sets it by hand (e.g. when those
+#    stages were resumed, whose files hold only their last part's time). STUDENT_GRPO_STEPS caps the steps (1000).
 TEACHER=${TEACHER:-$W/grpo_d1}
 if has student; then
   sft_yaml 128,384,3 "$W/d1_sft.jsonl" "$W/student_sft" 1000 0.002 50 > "$W/student_sft.yaml"
@@ -144,14 +146,28 @@ fi
 if has distill && [[ ! -s "$W/distill_d1.done" ]]; then
   "$R1" train distill --teacher "$TEACHER" --task arithmetic --difficulty 1 --count "${DISTILL_PROBLEMS:-3000}" \
     --seed 5000 --samples 4 --temperature 0.6 --top-p 0.95 --max-tokens 512 --batch 16 --threads "$THREADS" \
-    --keep all-correct --out "$W/distill_d1.jsonl" | tee "$W/distill_d1.done"
+    --keep shortest-correct --out "$W/distill_d1.jsonl" | tee "$W/distill_d1.done"
 fi
 if has student-distill; then
   sft_yaml "$W/student_sft" "$W/distill_d1.jsonl" "$W/student_distill" "${DISTILL_STEPS:-600}" 0.0005 20 > "$W/student_distill.yaml"
   train sft "$W/student_distill.yaml" "$W/student_distill"
 fi
+# The distillation side's seconds: "... in S s" of the teacher's summary plus the SFT's last elapsed_s.
+distill_seconds() {
+  local teacher sft
+  teacher=$(sed -n 's/.* tokens in \([0-9.]*\) s,.*/\1/p' "$W/distill_d1.done" 2>/dev/null | tail -1)
+  sft=$(tail -1 "$W/student_distill/metrics.jsonl" 2>/dev/null | sed -n 's/.*"elapsed_s":\([0-9.]*\).*/\1/p')
+  if [[ -z "$teacher" || -z "$sft" ]]; then
+    echo "recipe: the control's time budget needs $W/distill_d1.done and $W/student_distill/metrics.jsonl (run the" \
+      "distill and student-distill stages first) or STUDENT_GRPO_SECONDS" >&2
+    return 1
+  fi
+  awk -v a="$teacher" -v b="$sft" 'BEGIN { printf "%.0f", a + b }'
+}
 if has student-grpo; then
-  grpo_yaml "$W/student_sft" "$W/student_grpo" "${STUDENT_GRPO_STEPS:-210}" > "$W/student_grpo.yaml"
+  budget=${STUDENT_GRPO_SECONDS:-$(distill_seconds)}
+  echo "recipe: the GRPO control gets $budget s (the distillation's teacher sampling + SFT)" >&2
+  grpo_yaml "$W/student_sft" "$W/student_grpo" "${STUDENT_GRPO_STEPS:-1000}" "$budget" > "$W/student_grpo.yaml"
   train grpo "$W/student_grpo.yaml" "$W/student_grpo"
 fi
 if has eval-students; then

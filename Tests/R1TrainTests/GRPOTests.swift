@@ -175,6 +175,33 @@ func grpoConfig(model: String, output: String) -> GRPOConfig {
         #expect(try LoadedParameters(folder: out2).parameters.array == trained)
     }
 
+    @Test func aTimeBudgetEndsTheRunAndCarriesOverAResume() throws {
+        let model = try grpoModelFolder()
+        let out = tempFolder("grpo-budget")
+        defer { for p in [model, out] { try? FileManager.default.removeItem(atPath: p) } }
+        var c = grpoConfig(model: model, output: out)
+        c.steps = 5
+        c.maxSeconds = 1e-6  // spent by the first step
+        var lines: [String] = []
+        try GRPORun.run(c) { lines.append($0) }
+        #expect(lines.contains { $0.hasPrefix("time budget of 0 s reached") && $0.contains("at step 1 of 5") }, "\(lines)")
+        let metrics = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(metrics.count == 1)
+        let trained = try JSONValue.parse(Data(metrics[0].utf8))["trained_s"]?.double ?? 0
+        #expect(trained > 0)
+        let state = try JSONDecoder().decode(GRPOState.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/grpo_state.json")))
+        #expect(state.step == 1 && state.seconds == trained)
+        // Resumed with a larger budget: the seconds add up, and the run goes on to `steps`.
+        c.steps = 2
+        c.maxSeconds = 1e6
+        try GRPORun.run(c, resume: out) { _ in }
+        let after = try JSONDecoder().decode(GRPOState.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/grpo_state.json")))
+        #expect(after.step == 2 && after.seconds > state.seconds)
+        // A checkpoint from before the seconds were kept reads as 0 seconds spent.
+        let old = try JSONDecoder().decode(GRPOState.self, from: Data(#"{"step": 3, "problemCursor": 24, "rngState": 7}"#.utf8))
+        #expect(old.step == 3 && old.seconds == 0)
+    }
+
     @Test func configErrorsNameTheBadValue() throws {
         let path = tempFolder("grpo-config") + ".yaml"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -187,7 +214,8 @@ func grpoConfig(model: String, output: String) -> GRPOConfig {
                                 ("temperature: 0", "temperature"), ("beta: -1", "beta"), ("stepz: 3", "'stepz'"),
                                 ("max_prompt_draws: 1\nprompts_per_step: 4", "max_prompt_draws 1"),
                                 ("overlong_buffer: 300", "overlong_buffer"), ("schedule: wavy", "'wavy'"),
-                                ("updates_per_step: 0", "updates_per_step"), ("steps: x", "'steps'")] {
+                                ("updates_per_step: 0", "updates_per_step"), ("steps: x", "'steps'"),
+                                ("max_seconds: 0", "max_seconds must be a positive"), ("max_seconds: -3", "got -3.0")] {
             var text = base + extra + "\n"
             if extra.hasPrefix("task:") { text = text.replacingOccurrences(of: "task: arithmetic\n", with: "") }
             if extra.hasPrefix("steps:") { text = text.replacingOccurrences(of: "steps: 3\n", with: "") }

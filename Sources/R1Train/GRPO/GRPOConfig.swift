@@ -14,8 +14,12 @@ public struct GRPOConfig: Sendable, Codable {
     public var difficulty: [Int]
     /// The seed training problems are drawn from; never the eval seed 0.
     public var trainSeed: UInt64 = 1
-    /// GRPO steps (each: rollouts, then `updatesPerStep` optimizer steps).
+    /// GRPO steps (each: rollouts, then `updatesPerStep` optimizer steps); the learning-rate schedule spans them.
     public var steps: Int
+    /// A time budget: the run ends after the step that brings its wall-clock seconds (rollouts and updates, summed
+    /// over resumes) to at least this, or at `steps`, whichever comes first; for a comparison at equal compute (a
+    /// distillation control given the seconds the distillation took). nil: no budget.
+    public var maxSeconds: Double?
     public var promptsPerStep: Int = 8
     /// G: completions per prompt.
     public var groupSize: Int = 8
@@ -60,7 +64,7 @@ public struct GRPOConfig: Sendable, Codable {
     public static let heldOutCount = 1000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, output, task, difficulty, trainSeed, steps, promptsPerStep, groupSize, maxNewTokens, temperature, topP
+        case model, output, task, difficulty, trainSeed, steps, maxSeconds, promptsPerStep, groupSize, maxNewTokens, temperature, topP
         case learningRate, warmupSteps, minLrRatio, schedule, weightDecay, maxGradNorm, beta1, beta2, beta, epsilonLow
         case epsilonHigh, lossType, scaleRewards, dynamicSampling, maxPromptDraws, overlongBuffer, overlongPenalty
         case truncatedRewardZero, formatReward, updatesPerStep, microBatchTokens, saveEvery, sampleEvery, seed, threads
@@ -85,6 +89,7 @@ public struct GRPOConfig: Sendable, Codable {
             difficulty = try c.decode([Int].self, forKey: .difficulty)
         }
         steps = try c.decode(Int.self, forKey: .steps)
+        maxSeconds = try c.decodeIfPresent(Double.self, forKey: .maxSeconds)
         trainSeed = try opt(.trainSeed, trainSeed)
         promptsPerStep = try opt(.promptsPerStep, promptsPerStep)
         groupSize = try opt(.groupSize, groupSize)
@@ -148,6 +153,7 @@ public struct GRPOConfig: Sendable, Codable {
                           ("updates_per_step", updatesPerStep)] where v <= 0 {
             throw fail("\(name) must be positive, got \(v)")
         }
+        if let m = maxSeconds, !(m > 0 && m.isFinite) { throw fail("max_seconds must be a positive number of seconds, got \(m)") }
         guard groupSize >= 2 else { throw fail("group_size must be at least 2 (advantages compare a group), got \(groupSize)") }
         guard temperature > 0, temperature.isFinite else { throw fail("temperature must be > 0, got \(temperature)") }
         guard topP > 0, topP <= 1 else { throw fail("top_p must be in (0, 1], got \(topP)") }

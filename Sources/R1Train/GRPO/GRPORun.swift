@@ -52,10 +52,14 @@ public enum GRPORun {
                  "\(config.groupSize) completions per step" + (config.beta > 0 ? "; KL β \(config.beta)" : ""))
         let start = Date()
         let firstStep = trainer.state.step
-        while trainer.state.step < config.steps {
+        if let budget = config.maxSeconds {
+            progress(String(format: "time budget %.0f s (%.0f s spent)", budget, trainer.state.seconds))
+        }
+        while trainer.state.step < config.steps && !budgetSpent(trainer.state, config) {
             let r = try trainer.step()
             let elapsed = Date().timeIntervalSince(start)
-            let eta = elapsed / Double(r.step - firstStep) * Double(config.steps - r.step)
+            var eta = elapsed / Double(r.step - firstStep) * Double(config.steps - r.step)
+            if let budget = config.maxSeconds { eta = min(eta, max(0, budget - trainer.state.seconds)) }
             let rolloutRate = Double(r.generatedTokens) / max(r.rolloutSeconds, 1e-9)
             let updateRate = Double(r.trainedTokens) / max(r.updateSeconds, 1e-9)
             let fields: [(String, JSONOut)] = [
@@ -68,7 +72,7 @@ public enum GRPORun {
                 ("groups_dropped", .int(r.groupsDropped)), ("logprob_diff_max", .double(r.logprobDiffMax)),
                 ("rollout_s", .double(r.rolloutSeconds)), ("update_s", .double(r.updateSeconds)),
                 ("rollout_tokens_per_s", .double(rolloutRate.rounded())), ("update_tokens_per_s", .double(updateRate.rounded())),
-                ("elapsed_s", .double(elapsed)),
+                ("elapsed_s", .double(elapsed)), ("trained_s", .double(trainer.state.seconds)),
             ]
             try SFTRun.appendLine(JSONOut.object(fields).text, to: metricsURL)
             curves["reward_mean", default: []].append((r.step, r.rewardMean))
@@ -84,14 +88,23 @@ public enum GRPORun {
             if config.sampleEvery > 0, r.step % config.sampleEvery == 0 {
                 try SFTRun.appendLine(samples(r), to: samplesURL)
             }
-            if config.saveEvery > 0, r.step % config.saveEvery == 0, r.step != config.steps {
+            if config.saveEvery > 0, r.step % config.saveEvery == 0, r.step != config.steps, !budgetSpent(trainer.state, config) {
                 try trainer.save(to: out.appendingPathComponent("checkpoint-\(r.step)").path, tokenizerFrom: config.model)
                 try writeCurves(curves, keys: plotted, to: out)
             }
         }
+        if trainer.state.step < config.steps, let budget = config.maxSeconds {
+            progress(String(format: "time budget of %.0f s reached after %.1f s, at step %d of %d", budget, trainer.state.seconds,
+                            trainer.state.step, config.steps))
+        }
         try trainer.save(to: config.output, tokenizerFrom: config.model)
         try writeCurves(curves, keys: plotted, to: out)
         progress("saved \(config.output) (step \(trainer.state.step))")
+    }
+
+    /// Whether the run has had its `max_seconds`.
+    static func budgetSpent(_ state: GRPOState, _ config: GRPOConfig) -> Bool {
+        config.maxSeconds.map { state.seconds >= $0 } ?? false
     }
 
     static func samples(_ r: GRPOStepResult) -> String {

@@ -19,7 +19,20 @@ public struct GRPOState: Sendable, Codable, Equatable {
     public var problemCursor = 0
     /// TrainRandom's state: each completion's sampler seed is its next draw.
     public var rngState: UInt64 = 0
+    /// Wall-clock seconds of the steps so far (rollouts and updates), summed over resumed runs: what `max_seconds`
+    /// budgets. Absent in checkpoints written before it was kept (read as 0).
+    public var seconds: Double = 0
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case step, problemCursor, rngState, seconds }
+
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        step = try c.decode(Int.self, forKey: .step)
+        problemCursor = try c.decode(Int.self, forKey: .problemCursor)
+        rngState = try c.decode(UInt64.self, forKey: .rngState)
+        seconds = try c.decodeIfPresent(Double.self, forKey: .seconds) ?? 0
+    }
 }
 
 /// One scored completion.
@@ -157,6 +170,7 @@ public final class GRPOTrainer: @unchecked Sendable {
         let t1 = Date()
         if !batch.isEmpty { try update(batch, into: &result) }
         result.updateSeconds = Date().timeIntervalSince(t1)
+        state.seconds += Date().timeIntervalSince(t0)
         state.step += 1
         result.step = state.step
         summarize(&result)
