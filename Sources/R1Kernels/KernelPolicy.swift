@@ -113,9 +113,11 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
         r1c_cpu_vendor() == 2 && r1c_cpu_isa() < 2 && ISA.host == .x86 ? 0 : 2048
     }
 
+    static let prefetchRange = "a number of bytes from 0 to 65536"
+
     /// This policy with the AVX2 F16 decode rows prefetching `bytes` ahead (0: not at all); 0...65,536.
     public func prefetchingF16Rows(_ bytes: Int) throws(KernelPolicyError) -> KernelPolicy {
-        guard (0...65_536).contains(bytes) else { throw .prefetch(String(bytes)) }
+        guard (0...65_536).contains(bytes) else { throw .choice("R1_F16_PREFETCH", String(bytes), expected: Self.prefetchRange) }
         var p = self
         p.f16RowsPrefetch = bytes
         return p
@@ -195,11 +197,11 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
     public func applyingChoices(from env: [String: String]) throws(KernelPolicyError) -> KernelPolicy {
         var p = self
         if let value = env["R1_WIDE_Q6K"] {
-            guard value == "0" || value == "1" else { throw .choice("R1_WIDE_Q6K", value) }
+            guard value == "0" || value == "1" else { throw .choice("R1_WIDE_Q6K", value, expected: "0 or 1") }
             p = p.choosingWideQ6KTile(value == "1")
         }
         guard let value = env["R1_F16_PREFETCH"] else { return p }
-        guard let bytes = Int(value) else { throw .prefetch(value) }
+        guard let bytes = Int(value) else { throw .choice("R1_F16_PREFETCH", value, expected: Self.prefetchRange) }
         return try p.prefetchingF16Rows(bytes)
     }
 
@@ -224,13 +226,13 @@ public struct KernelPolicy: Sendable, Hashable, CustomStringConvertible {
 public enum KernelPolicyError: Error, Equatable, CustomStringConvertible {
     case unsupported(KernelPolicy.ISA, available: KernelPolicy.ISA)
     case unknown(String)
-    case prefetch(String)
-    case choice(String, String)
+    /// A per-CPU choice's variable, its bad value, and what it takes.
+    case choice(String, String, expected: String)
 
     /// A bad value of a per-CPU choice's variable (its message names the variable), not of the level.
     public var isEnvironmentChoice: Bool {
         switch self {
-        case .prefetch, .choice: return true
+        case .choice: return true
         case .unsupported, .unknown: return false
         }
     }
@@ -242,10 +244,8 @@ public enum KernelPolicyError: Error, Equatable, CustomStringConvertible {
         case .unknown(let name):
             let names = KernelPolicy.ISA.allCases.reversed().map(\.name).joined(separator: ", ")
             return "kernels '\(name)': expected auto, \(names)"
-        case .prefetch(let value):
-            return "R1_F16_PREFETCH '\(value)': expected a number of bytes from 0 to 65536"
-        case .choice(let name, let value):
-            return "\(name) '\(value)': expected 0 or 1"
+        case .choice(let name, let value, let expected):
+            return "\(name) '\(value)': expected \(expected)"
         }
     }
 }

@@ -11,7 +11,8 @@ struct TrainGRPOCommand: AsyncParsableCommand {
         discussion: """
             The config (.json or .yaml) names model (a safetensors checkpoint folder, e.g. an SFT output), output, task, \
             difficulty and steps; see GRPOConfig for the rest (prompts_per_step, group_size, max_new_tokens, temperature, \
-            beta, epsilon_low/high, loss_type token|sequence|dr_grpo, dynamic_sampling, updates_per_step, save_every, ...). \
+            beta, epsilon_low/high, loss_type token|sequence|dr_grpo, dynamic_sampling, updates_per_step, save_every, ...); \
+            max_seconds ends the run at a time budget (summed over resumes), for a comparison at equal compute. \
             Writes OUTPUT/metrics.jsonl, samples.txt, grpo.svg and a checkpoint `r1 run`, `r1 chat` and `r1 eval run` load.
             """)
 

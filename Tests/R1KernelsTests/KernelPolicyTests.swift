@@ -45,13 +45,13 @@ import Testing
         #expect(try KernelPolicy(environment: ["R1_F16_PREFETCH": "0"]).f16RowsPrefetch == 0)
         let p = try KernelPolicy(environment: ["R1_F16_PREFETCH": "4096", "R1_KERNELS": "swift"])
         #expect(p.isa == .swift && p.f16RowsPrefetch == 4096 && p != .swift)
-        #expect(throws: KernelPolicyError.prefetch("-64")) { try KernelPolicy(environment: ["R1_F16_PREFETCH": "-64"]) }
-        #expect(throws: KernelPolicyError.prefetch("2k")) { try KernelPolicy(environment: ["R1_F16_PREFETCH": "2k"]) }
-        #expect(KernelPolicyError.prefetch("2k").description.contains("R1_F16_PREFETCH '2k'"))
+        #expect(throws: KernelPolicyError.choice("R1_F16_PREFETCH", "-64", expected: KernelPolicy.prefetchRange)) { try KernelPolicy(environment: ["R1_F16_PREFETCH": "-64"]) }
+        #expect(throws: KernelPolicyError.choice("R1_F16_PREFETCH", "2k", expected: KernelPolicy.prefetchRange)) { try KernelPolicy(environment: ["R1_F16_PREFETCH": "2k"]) }
+        #expect(KernelPolicyError.choice("R1_F16_PREFETCH", "2k", expected: KernelPolicy.prefetchRange).description == "R1_F16_PREFETCH '2k': expected a number of bytes from 0 to 65536")
         #expect(KernelPolicy.best.wideQ6KTile == (vendor != "Intel"))
         #expect(try KernelPolicy(environment: ["R1_WIDE_Q6K": "0"]).wideQ6KTile == false)
         #expect(try KernelPolicy(environment: ["R1_WIDE_Q6K": "1"]).wideQ6KTile == true)
-        #expect(throws: KernelPolicyError.choice("R1_WIDE_Q6K", "yes")) { try KernelPolicy(environment: ["R1_WIDE_Q6K": "yes"]) }
+        #expect(throws: KernelPolicyError.choice("R1_WIDE_Q6K", "yes", expected: "0 or 1")) { try KernelPolicy(environment: ["R1_WIDE_Q6K": "yes"]) }
         if KernelPolicy.best.isa.family == .x86 {
             #expect(try KernelPolicy.best.prefetchingF16Rows(0).details.contains("no prefetch")
                     || KernelPolicy.best.isa == .avx512)
