@@ -14,7 +14,8 @@ struct TrainDistillCommand: AsyncParsableCommand {
         discussion: """
             Lines are the same as `r1 train data` writes ({id, difficulty, prompt, completion}; the completion is the \
             teacher's text after the generation prompt: reasoning, "\\n</think>\\n\\n", answer). Every sample is \
-            recorded in OUT.samples.jsonl; rerunning with the same arguments and OUT resumes an interrupted run.
+            recorded in OUT.samples.jsonl; rerunning with the same arguments and OUT resumes an interrupted run (more \
+            problems or samples extend it; another teacher, sampling or --keep is refused: give another OUT).
             """)
 
     @Option(help: "The teacher: a .gguf file, a safetensors folder, ORG/REPO[@REV], [hf.co/]ORG/REPO:QUANT, or an Ollama NAME[:TAG].")

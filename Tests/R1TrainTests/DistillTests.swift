@@ -178,14 +178,23 @@ func errorText(_ body: () throws -> Any) -> String {
         let picked = try Distill.problems(request)
         _ = try await Distill.run(request, source: TraceTeacher(picked.map(\.problem), firstSeed: request.seed), out: out)
         let full = try String(contentsOfFile: out, encoding: .utf8)
-        // Cut the samples file after two problems, and leave a torn line at the end of the output as a crash would.
+        // Cut the samples file after two problems (its first line names the run), and leave a torn line at the end of
+        // the output as a crash would.
         let samples = try String(contentsOfFile: sidecar, encoding: .utf8).split(separator: "\n")
-        try (samples.prefix(2).joined(separator: "\n") + "\n").write(toFile: sidecar, atomically: true, encoding: .utf8)
+        #expect(samples.first?.hasPrefix("{\"run\"") == true)
+        try (samples.prefix(3).joined(separator: "\n") + "\n").write(toFile: sidecar, atomically: true, encoding: .utf8)
         try (full + "{\"id\": \"arith").write(toFile: out, atomically: true, encoding: .utf8)
         let teacher = TraceTeacher(picked.map(\.problem), firstSeed: request.seed)
         let summary = try await Distill.run(request, source: teacher, out: out)
         #expect(summary.resumed == 2)
         #expect(teacher.calls.load(ordering: .relaxed) == 4 * 4)
+        #expect(try sortedLines(out) == full.split(separator: "\n").map(String.init).sorted())
+
+        // another keep policy (or teacher, or sampling) is another run: refused, not mixed into the kept lines
+        var shortest = request
+        shortest.keep = .shortestCorrect
+        let other = await #expect(throws: TrainError.self) { try await Distill.run(shortest, source: teacher, out: out) }
+        #expect(other?.description.contains("keep was all-correct, now shortest-correct") == true, "\(String(describing: other))")
         #expect(try sortedLines(out) == full.split(separator: "\n").map(String.init).sorted())
 
         // an output without its samples file is not overwritten
@@ -218,7 +227,8 @@ func errorText(_ body: () throws -> Any) -> String {
         #expect(summary.tokens > 0 && summary.tokensPerSecond > 0)
         #expect(summary.rejected.values.reduce(0, +) + summary.kept == 4)
         #expect(try readLines(out).count == summary.kept)
-        #expect(try readLines(Distill.samplesPath(out: out)).count == 2)
+        let sidecar = try readLines(Distill.samplesPath(out: out))
+        #expect(sidecar.count == 3 && sidecar[0]["run"]?["teacher"]?.string == "tiny" && sidecar[0]["run"]?["keep"]?.string == "all-correct")
         #expect(summary.text.contains("2 problems, 4 samples"))
     }
 

@@ -222,7 +222,15 @@ public enum Distill {
             throw TrainError("\(out) already holds data but \(sidecar), the record to resume from, is missing; use another output")
         }
         let results: ResultsFile
-        do { results = try ResultsFile(path: sidecar) } catch let e as EvalError { throw TrainError(e.description) }
+        // What makes a rerun the same run (it resumes; another one is refused, so kept lines never mix two keep
+        // policies or two teachers). More problems or another K are the same run.
+        let identity = JSONOut.object([
+            ("task", .string(request.taskSet)), ("difficulty", .string(request.difficulties.map(String.init).joined(separator: ","))),
+            ("teacher", .string(source.label)), ("temperature", .double(Double(request.sampling.temperature))),
+            ("top_p", .double(Double(request.sampling.topP))), ("max_tokens", .int(request.sampling.maxTokens)),
+            ("seed", .string(String(request.seed))), ("keep", .string(request.keep.rawValue)),
+        ])
+        do { results = try ResultsFile(path: sidecar, run: identity) } catch let e as EvalError { throw TrainError(e.description) }
         // A problem counts as done once its K samples are in the results file; lines of any other problem are from a
         // run cut off between the two files and are written again.
         let done = Set(results.done.filter { $0.value.samples.count == request.samples }.keys)
