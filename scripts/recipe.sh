@@ -137,7 +137,8 @@ if has eval-grpo; then evaluate "$W/grpo_d1" grpo 1; evaluate "$W/grpo_d1" grpo 
 #    Equal compute is equal wall-clock time on the same cores, the teacher's sampling counted on the distillation
 #    side: the control's `max_seconds` is the teacher's sampling time (distill_d1.done) plus the distillation SFT's
 #    (student_distill/metrics.jsonl), measured in this run; STUDENT_GRPO_SECONDS sets it by hand (e.g. when those
-#    stages were resumed, whose files hold only their last part's time). STUDENT_GRPO_STEPS caps the steps (1000).
+#    stages were resumed, whose files hold only their last part's time). STUDENT_GRPO_STEPS caps the steps (1000);
+#    DISTILL_PROBLEMS (3000) and DISTILL_SAMPLES (4) size the teacher's sampling (docs/MODEL.md tried 1500 and 1).
 TEACHER=${TEACHER:-$W/grpo_d1}
 if has student; then
   sft_yaml 128,384,3 "$W/d1_sft.jsonl" "$W/student_sft" 1000 0.002 50 > "$W/student_sft.yaml"
@@ -145,7 +146,7 @@ if has student; then
 fi
 if has distill && [[ ! -s "$W/distill_d1.done" ]]; then
   "$R1" train distill --teacher "$TEACHER" --task arithmetic --difficulty 1 --count "${DISTILL_PROBLEMS:-3000}" \
-    --seed 5000 --samples 4 --temperature 0.6 --top-p 0.95 --max-tokens 512 --batch 16 --threads "$THREADS" \
+    --seed 5000 --samples "${DISTILL_SAMPLES:-4}" --temperature 0.6 --top-p 0.95 --max-tokens 512 --batch 16 --threads "$THREADS" \
     --keep shortest-correct --out "$W/distill_d1.jsonl" | tee "$W/distill_d1.done"
 fi
 if has student-distill; then
