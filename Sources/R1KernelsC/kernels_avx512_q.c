@@ -198,14 +198,16 @@ int r1c512_tile_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
 
 // MARK: - F16 weights · f32 activations: R rows × C tokens of zmm accumulators, 16 columns a step (vcvtph2ps once
 // per row, shared by the C tokens); rows in blocks of 64 (each token chunk then serves 64 rows before it leaves
-// L2), columns in chunks so a chunk of 4 tokens stays in L1. ~110-116 GMAC/s a core at T = 256, ~90% of the FMA
-// peak; converting each block·chunk to f32 once instead measured slower (~87: twice the weight bytes per FMA), and
-// 8 × 3 or 4 × 6 tiles the same within noise.
+// L2), columns in chunks so a chunk of the tile's tokens stays in L1 (2048 columns for rows up to 2048, else 1024:
+// 6 tokens' chunk is 24-48 KiB). Zen 5: ~110-116 GMAC/s a core at T = 256, ~90% of the FMA peak, with 4 × 4, 8 × 3
+// or 4 × 6 the same within noise; converting each block·chunk to f32 once instead measured slower (~87: twice the
+// weight bytes per FMA). Intel (Emerald Rapids guest, one core, tile_bench_q.c, upper mode of 6 alternated rounds):
+// 4 × 6 runs 55 against 4 × 4's 50 GMAC/s at K 1536 and 50 against 48 at K 8960 (with 1024-column chunks there),
+// since vcvtph2ps takes the FMA ports there and 6 tokens share each conversion instead of 4.
 
 #ifndef F16_R  // tile shape, overridable for scripts/bench/tiles/tile_bench_q.c
 #define F16_R 4
-#define F16_C 4
-#define F16_KC 2048
+#define F16_C 6
 #endif
 enum { F16_ROWS = 64 };  // 64 rows · 2048 columns of f16 = 256 KiB, in L2; 16 rows measured 10% slower
 
@@ -253,8 +255,13 @@ int r1c512_f16_tile(const uint8_t *w, size_t row_bytes, int rows, const float *x
     if (cols % 16 != 0) return 0;
     for (int rb = 0; rb < rows; rb += F16_ROWS) {
         const int re = rows - rb < F16_ROWS ? rows : rb + F16_ROWS;
-        for (int k0 = 0; k0 < cols; k0 += F16_KC) {
-            const int ke = cols - k0 < F16_KC ? cols : k0 + F16_KC;
+#ifdef F16_KC
+        const int kc = F16_KC;
+#else
+        const int kc = cols <= 2048 ? 2048 : 1024;
+#endif
+        for (int k0 = 0; k0 < cols; k0 += kc) {
+            const int ke = cols - k0 < kc ? cols : k0 + kc;
             for (int t = 0; t < tokens; t += F16_C) {
                 const int c = tokens - t < F16_C ? tokens - t : F16_C;
                 const float *xt = x + t * (size_t)cols;

@@ -6,7 +6,7 @@ import R1KernelsC
 @testable import R1Kernels
 
 @Suite(.enabled(if: KernelPolicy.best.isa == .avx512, "needs AVX-512 F/BW/VL/DQ/VNNI")) struct AVX512TileTests {
-    static let tokenCounts = [1, 2, 3, 4, 5, 8, 9]
+    static let tokenCounts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 13]  // tiles of 4 and 6 tokens, their tails, two tiles and one
 
     @Test(arguments: [GGMLType.q8_0, .q4_0], [1536, 8960])
     func quantTileMatchesAVX2Tile(type: GGMLType, k: Int) throws {
