@@ -205,7 +205,7 @@ int r1c512_tile_q4_0(const uint8_t *w, size_t row_bytes, int rows, const uint8_t
 // 4 × 6 runs 55 against 4 × 4's 50 GMAC/s at K 1536 and 50 against 48 at K 8960 (with 1024-column chunks there),
 // since vcvtph2ps takes the FMA ports there and 6 tokens share each conversion instead of 4.
 
-#ifndef F16_R  // tile shape, overridable for scripts/bench/tiles/tile_bench_q.c
+#ifndef F16_R  // tile shape (and F16_KC, the column chunk), overridable for scripts/bench/tiles/tile_bench_q.c
 #define F16_R 4
 #define F16_C 6
 #endif
@@ -253,13 +253,13 @@ int r1c512_f16_tile(const uint8_t *w, size_t row_bytes, int rows, const float *x
     static const f16_kernel_fn f1[7] = {0, f16_kernel_11, f16_kernel_12, f16_kernel_13,
                                         f16_kernel_14, f16_kernel_15, f16_kernel_16};
     if (cols % 16 != 0) return 0;
+#ifdef F16_KC
+    const int kc = F16_KC;
+#else
+    const int kc = r1c_f16_column_chunk(cols);
+#endif
     for (int rb = 0; rb < rows; rb += F16_ROWS) {
         const int re = rows - rb < F16_ROWS ? rows : rb + F16_ROWS;
-#ifdef F16_KC
-        const int kc = F16_KC;
-#else
-        const int kc = cols <= 2048 ? 2048 : 1024;
-#endif
         for (int k0 = 0; k0 < cols; k0 += kc) {
             const int ke = cols - k0 < kc ? cols : k0 + kc;
             for (int t = 0; t < tokens; t += F16_C) {

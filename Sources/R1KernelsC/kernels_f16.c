@@ -104,16 +104,15 @@ R1_F16K(3, 1) R1_F16K(3, 2) R1_F16K(3, 3) R1_F16K(3, 4) R1_F16K(1, 1) R1_F16K(1,
 
 typedef void (*tile_fn)(const uint8_t *, size_t, const float *, int, int, int, int, float *, size_t);
 
-/// Rows in blocks of 48 (48 · 2048 columns of f16, 192 KiB, stay in L2 while every token passes), columns whole up to
-/// 2048 (4 tokens' chunk, 32 KiB, in L1), longer rows in chunks of 1024 (1536 x 8960 at 256 tokens, one Zen 3 core:
-/// 82 -> 85 GFLOP/s; splitting rows of 1536 lost), then the 3 × 4 kernel; 1-2 rows and 1-3 tokens left over take the
-/// smaller ones. cols % 8 == 0.
+/// Rows in blocks of 48 (48 · 2048 columns of f16, 192 KiB, stay in L2 while every token passes), columns in
+/// r1c_f16_column_chunk's chunks (4 tokens' chunk of up to 2048, 32 KiB, in L1), then the 3 × 4 kernel; 1-2 rows and
+/// 1-3 tokens left over take the smaller ones. cols % 8 == 0.
 R1_AVX2 static void tile_avx2(const uint8_t *w, size_t rb, int rows, const float *x, int tokens, int k, float *y,
                               size_t ys) {
     static const tile_fn f3[5] = {0, tile_3_1, tile_3_2, tile_3_3, tile_3_4};
     static const tile_fn f1[5] = {0, tile_1_1, tile_1_2, tile_1_3, tile_1_4};
     enum { ROWS = 48 };
-    const int KC = k <= 2048 ? 2048 : 1024;
+    const int KC = r1c_f16_column_chunk(k);
     for (int b = 0; b < rows; b += ROWS) {
         const int e = rows - b < ROWS ? rows : b + ROWS;
         for (int k0 = 0; k0 < k; k0 += KC) {
