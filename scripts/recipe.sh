@@ -131,8 +131,9 @@ if has eval-grpo; then evaluate "$W/grpo_d1" grpo 1; evaluate "$W/grpo_d1" grpo 
 
 # 6. Distillation against RL at equal compute (R1 §4.1), on a smaller student (3 layers, hidden 128, ~0.7M
 #    parameters) that first gets its own SFT start on the search-program traces. Then, from that start:
-#    (a) distilled: SFT on the GRPO teacher's verified samples of fresh training problems (seed 5000), the shortest
-#        correct one of each problem's 4 samples (docs/MODEL.md: +2.1 points over keeping every correct one);
+#    (a) distilled: SFT on the GRPO teacher's verified samples of fresh training problems (seed 5000) in the task's
+#        own mix (--repeats, as the SFT data and GRPO's problems; distinct questions would cut ÷ to a sixth), the
+#        shortest correct one of each problem's 4 samples (docs/MODEL.md: +2.1 points over keeping every correct one);
 #    (b) control: GRPO on the student itself, with the settings of stage 5.
 #    Equal compute is equal wall-clock time on the same cores, the teacher's sampling counted on the distillation
 #    side: the control's `max_seconds` is the teacher's sampling time (distill_d1.done) plus the distillation SFT's
@@ -147,16 +148,18 @@ fi
 if has distill && [[ ! -s "$W/distill_d1.done" ]]; then
   "$R1" train distill --teacher "$TEACHER" --task arithmetic --difficulty 1 --count "${DISTILL_PROBLEMS:-3000}" \
     --seed 5000 --samples "${DISTILL_SAMPLES:-4}" --temperature 0.6 --top-p 0.95 --max-tokens 512 --batch 16 --threads "$THREADS" \
-    --keep shortest-correct --out "$W/distill_d1.jsonl" | tee "$W/distill_d1.done"
+    --keep shortest-correct --repeats --out "$W/distill_d1.jsonl" --json | tee "$W/distill_d1.done"
 fi
 if has student-distill; then
   sft_yaml "$W/student_sft" "$W/distill_d1.jsonl" "$W/student_distill" "${DISTILL_STEPS:-600}" 0.0005 20 > "$W/student_distill.yaml"
   train sft "$W/student_distill.yaml" "$W/student_distill"
 fi
-# The distillation side's seconds: "... in S s" of the teacher's summary plus the SFT's last elapsed_s.
+# The distillation side's seconds: the teacher's ("seconds" of `r1 train distill --json`; "... in S s" in a summary
+# line of an earlier recipe) plus the SFT's last elapsed_s.
 distill_seconds() {
   local teacher sft
-  teacher=$(sed -n 's/.* tokens in \([0-9.]*\) s,.*/\1/p' "$W/distill_d1.done" 2>/dev/null | tail -1)
+  teacher=$(sed -n -e 's/.*"seconds":\([0-9.eE+-]*\).*/\1/p' -e 's/.* tokens in \([0-9.]*\) s,.*/\1/p' \
+    "$W/distill_d1.done" 2>/dev/null | tail -1)
   sft=$(tail -1 "$W/student_distill/metrics.jsonl" 2>/dev/null | sed -n 's/.*"elapsed_s":\([0-9.]*\).*/\1/p')
   if [[ -z "$teacher" || -z "$sft" ]]; then
     echo "recipe: the control's time budget needs $W/distill_d1.done and $W/student_distill/metrics.jsonl (run the" \

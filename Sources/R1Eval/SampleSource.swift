@@ -1,6 +1,7 @@
 // Where samples come from: the local engine (batched through R1Runtime's BatchScheduler) or an OpenAI-compatible
 // endpoint (EndpointClient). Either way one call is one seeded sample of one user message.
 import Foundation
+import R1Formats
 import R1Runtime
 import R1Sampling
 
@@ -13,6 +14,13 @@ public struct EvalSampling: Sendable, Equatable {
         self.temperature = temperature
         self.topP = topP
         self.maxTokens = maxTokens
+    }
+
+    /// The sampling fields of a run's identity in a results file (`r1 eval run`, `r1 train distill`): a rerun with
+    /// the same fields resumes, another is refused. The order and spelling are part of existing files.
+    public func identityFields(seed: UInt64) -> [(String, JSONOut)] {
+        [("temperature", .double(Double(temperature))), ("top_p", .double(Double(topP))), ("max_tokens", .int(maxTokens)),
+         ("seed", .string(String(seed)))]
     }
 }
 

@@ -117,15 +117,12 @@ struct EvalRunCommand: AsyncParsableCommand {
         }
         // What makes two runs the same run: a rerun with the same file resumes it; another run is refused. (A new K
         // is the same run: the runner samples its problems again.)
+        let sampling = EvalSampling(temperature: temperature, topP: topP, maxTokens: maxTokens)
         let run = JSONOut.object([
             ("dataset", .string(dataset)), ("model", .string(source.label)), ("weights", .string(weights)),
-            ("temperature", .double(Double(temperature))), ("top_p", .double(Double(topP))),
-            ("max_tokens", .int(maxTokens)), ("seed", .string(String(seed))),
-        ])
+        ] + sampling.identityFields(seed: seed))
         let results = try out.map { try ResultsFile(path: $0, run: run) }
-        let configuration = EvalRunConfiguration(
-            samples: samples, sampling: EvalSampling(temperature: temperature, topP: topP, maxTokens: maxTokens),
-            seed: seed, concurrency: concurrency)
+        let configuration = EvalRunConfiguration(samples: samples, sampling: sampling, seed: seed, concurrency: concurrency)
         let bar = ProgressLine(terminal: isatty(STDERR_FILENO) != 0)
         let summary: EvalRunSummary
         do {

@@ -49,8 +49,12 @@ struct TrainDistillCommand: AsyncParsableCommand {
     var context: Int?
     @Option(help: "Which verified samples of a problem to keep: all-correct, first-correct or shortest-correct.")
     var keep: DistillKeep = .allCorrect
+    @Flag(help: "Keep the task's distribution: a question drawn again is sampled again (default: each question once).")
+    var repeats = false
     @Option(help: "Output JSONL file (appended as problems finish).")
     var out: String
+    @Flag(help: "Print the summary as one JSON object.")
+    var json = false
 
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
@@ -69,7 +73,7 @@ struct TrainDistillCommand: AsyncParsableCommand {
             task: task, difficulties: try integers(difficulty, flag: "--difficulty"), count: count, samples: samples,
             sampling: EvalSampling(temperature: temperature, topP: topP, maxTokens: maxTokens), seed: seed,
             heldOutSeeds: try integers(heldOutSeeds, flag: "--held-out-seeds"), heldOutCount: heldOutCount,
-            concurrency: batch, keep: keep)
+            concurrency: batch, keep: keep, repeats: repeats)
         _ = try trainErrors { try Distill.problems(request) }  // bad task, difficulty or seed before the teacher loads
         let loaded = try ModelLoader.load(path: try resolveModelPath(teacher), contextLength: context)
         let engine = try Engine(model: loaded, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
@@ -87,7 +91,7 @@ struct TrainDistillCommand: AsyncParsableCommand {
         }
         bar.finish()
         await source.shutdown()
-        Output.line("\(out): " + summary.text)
+        Output.line(json ? summary.json(out: out).text : "\(out): " + summary.text)
     }
 }
 

@@ -90,6 +90,20 @@ func errorText(_ body: () throws -> Any) -> String {
         #expect(Set(picked.map(\.problem.question)).count == picked.count)
         #expect(Set(picked.map(\.problem.id)).count == picked.count)
 
+        // Distinct questions thin out the small kinds (difficulty 1 ÷: 810 questions, a third held out); with repeats
+        // the problems follow the task's own mix, still without a held-out question.
+        func divisions(_ p: [(problem: EvalProblem, difficulty: Int)]) -> Int { p.filter { $0.problem.question.contains("÷") }.count }
+        var mix = Self.request(count: 3000)
+        mix.difficulties = [1]
+        let distinct = try Distill.problems(mix)
+        mix.repeats = true
+        let repeated = try Distill.problems(mix)
+        #expect(repeated.count == 3000)
+        #expect(repeated.allSatisfy { !heldOut.contains($0.problem.question) })
+        #expect(Set(repeated.map(\.problem.question)).count < 3000)
+        #expect(Set(repeated.map(\.problem.id)).count == 3000)
+        #expect(divisions(distinct) < 600 && divisions(repeated) > 650, "\(divisions(distinct)) \(divisions(repeated))")
+
         r.seed = 0
         #expect(errorText { try Distill.problems(r) }.contains("seed 0 is a held-out seed"))
         r.seed = 7
@@ -230,6 +244,16 @@ func errorText(_ body: () throws -> Any) -> String {
         let sidecar = try readLines(Distill.samplesPath(out: out))
         #expect(sidecar.count == 3 && sidecar[0]["run"]?["teacher"]?.string == "tiny" && sidecar[0]["run"]?["keep"]?.string == "all-correct")
         #expect(summary.text.contains("2 problems, 4 samples"))
+        // The identity's sampling fields are the ones `r1 eval run` writes, in its order.
+        let run = try #require(sidecar[0]["run"]?.object)
+        #expect(Array(run.keys) == ["task", "difficulty", "teacher", "temperature", "top_p", "max_tokens", "seed", "keep"])
+        // What scripts read (`--json`): the counts add up and every rejection reason is named.
+        let json = try JSONValue.parse(Data(summary.json(out: out).text.utf8))
+        #expect(json["out"]?.string == out && json["samples"]?.int == 4 && json["kept"]?.int == summary.kept)
+        let rejected = try #require(json["rejected"]?.object)
+        #expect(rejected.count == DistillRejection.allCases.count)
+        #expect(rejected.values.reduce(0) { $0 + ($1.int ?? 0) } + summary.kept == 4)
+        #expect(json["seconds"]?.double == summary.seconds)
     }
 
     /// The SFT line of a teacher's sample trains the ids the teacher generated: the prompt ids are the engine's, and a

@@ -33,9 +33,14 @@ public struct DistillRequest: Sendable {
     /// Samples generated at once.
     public var concurrency: Int
     public var keep: DistillKeep
+    /// Off (default): each question at most once. On: the problems keep the task's own distribution, a question drawn
+    /// twice is sampled twice (as `r1 train data --repeats` and GRPO's problem stream do); at difficulty 1 distinct
+    /// questions cut × and ÷ (810 of each, a third of them held out) to about a sixth of the problems each.
+    public var repeats: Bool
 
     public init(task: String, difficulties: [Int], count: Int, samples: Int, sampling: EvalSampling, seed: UInt64,
-                heldOutSeeds: [UInt64] = [0], heldOutCount: Int = 1000, concurrency: Int = 8, keep: DistillKeep = .allCorrect) {
+                heldOutSeeds: [UInt64] = [0], heldOutCount: Int = 1000, concurrency: Int = 8, keep: DistillKeep = .allCorrect,
+                repeats: Bool = false) {
         self.task = task
         self.difficulties = difficulties
         self.count = count
@@ -46,6 +51,7 @@ public struct DistillRequest: Sendable {
         self.heldOutCount = heldOutCount
         self.concurrency = concurrency
         self.keep = keep
+        self.repeats = repeats
     }
 
     /// The task's built-in set name ("arithmetic" -> "builtin:arithmetic").
@@ -104,13 +110,24 @@ public struct DistillSummary: Sendable {
         s += String(format: "; %d tokens in %.1f s, %.1f tokens/s", tokens, seconds, tokensPerSecond)
         return s
     }
+
+    /// The summary for scripts (`r1 train distill --json`) of a run that wrote `out`; `rejected` names every reason,
+    /// zeros included.
+    public func json(out: String) -> JSONOut {
+        .object([
+            ("out", .string(out)), ("problems", .int(problems)), ("resumed", .int(resumed)), ("samples", .int(samples)), ("correct", .int(correct)),
+            ("pass_rate", .double(passRate)), ("kept", .int(kept)), ("kept_this_run", .int(keptThisRun)),
+            ("rejected", .object(DistillRejection.allCases.map { ($0.rawValue, .int(rejected[$0] ?? 0)) })),
+            ("tokens", .int(tokens)), ("seconds", .double(seconds)), ("tokens_per_second", .double(tokensPerSecond)),
+        ])
+    }
 }
 
 public enum Distill {
     public static let closing = "\n</think>\n\n"
 
     /// The training problems: `count` per difficulty from `seed`, the difficulties taken in turn, none of them a
-    /// held-out question and no question twice.
+    /// held-out question, and no question twice unless `repeats`.
     public static func problems(_ request: DistillRequest) throws -> [(problem: EvalProblem, difficulty: Int)] {
         guard !request.difficulties.isEmpty else { throw TrainError("give at least one difficulty") }
         guard request.count >= 1 else { throw TrainError("count must be at least 1, got \(request.count)") }
@@ -137,7 +154,8 @@ public enum Distill {
                 block = []
                 var taken = seen
                 for p in try BuiltinTasks.problems(named: name, seed: request.seed, difficulty: d, count: poolSize)
-                where block.count < request.count && !heldOut.contains(p.question) && taken.insert(p.question).inserted {
+                where block.count < request.count && !heldOut.contains(p.question)
+                    && (request.repeats || taken.insert(p.question).inserted) {
                     block.append(p)
                 }
                 if block.count == request.count { break }
@@ -226,10 +244,9 @@ public enum Distill {
         // policies or two teachers). More problems or another K are the same run.
         let identity = JSONOut.object([
             ("task", .string(request.taskSet)), ("difficulty", .string(request.difficulties.map(String.init).joined(separator: ","))),
-            ("teacher", .string(source.label)), ("temperature", .double(Double(request.sampling.temperature))),
-            ("top_p", .double(Double(request.sampling.topP))), ("max_tokens", .int(request.sampling.maxTokens)),
-            ("seed", .string(String(request.seed))), ("keep", .string(request.keep.rawValue)),
-        ])
+            ("teacher", .string(source.label)),
+        ] + request.sampling.identityFields(seed: request.seed) + [("keep", .string(request.keep.rawValue))]
+          + (request.repeats ? [("repeats", .bool(true))] : []))  // absent when off: earlier runs' records still resume
         do { results = try ResultsFile(path: sidecar, run: identity) } catch let e as EvalError { throw TrainError(e.description) }
         // A problem counts as done once its K samples are in the results file; lines of any other problem are from a
         // run cut off between the two files and are written again.
