@@ -115,8 +115,8 @@ public struct DistillSummary: Sendable {
     /// zeros included.
     public func json(out: String) -> JSONOut {
         .object([
-            ("out", .string(out)), ("problems", .int(problems)), ("resumed", .int(resumed)), ("samples", .int(samples)), ("correct", .int(correct)),
-            ("pass_rate", .double(passRate)), ("kept", .int(kept)), ("kept_this_run", .int(keptThisRun)),
+            ("out", .string(out)), ("problems", .int(problems)), ("resumed", .int(resumed)), ("samples", .int(samples)),
+            ("correct", .int(correct)), ("pass_rate", .double(passRate)), ("kept", .int(kept)), ("kept_this_run", .int(keptThisRun)),
             ("rejected", .object(DistillRejection.allCases.map { ($0.rawValue, .int(rejected[$0] ?? 0)) })),
             ("tokens", .int(tokens)), ("seconds", .double(seconds)), ("tokens_per_second", .double(tokensPerSecond)),
         ])
