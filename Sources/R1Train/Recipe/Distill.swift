@@ -145,26 +145,16 @@ public enum Distill {
         }
         let heldOut = try BuiltinTasks.questions(named: name, seeds: request.heldOutSeeds, difficulties: request.difficulties,
                                                  count: request.heldOutCount)
-        var seen: Set<String> = []
+        var drawer = try TrainingProblems(task: name, seed: request.seed, difficulties: request.difficulties, heldOut: heldOut,
+                                          distinct: !request.repeats, poolSize: request.count * 2 + 64)
         var blocks: [[EvalProblem]] = []
-        for d in request.difficulties {
+        for (slot, d) in request.difficulties.enumerated() {
             var block: [EvalProblem] = []
-            // A longer draw from the same seed extends a shorter one, so grow it until enough questions survive.
-            for poolSize in [request.count * 2 + 64, request.count * 8 + 256, request.count * 32 + 1024] {
-                block = []
-                var taken = seen
-                for p in try BuiltinTasks.problems(named: name, seed: request.seed, difficulty: d, count: poolSize)
-                where block.count < request.count && !heldOut.contains(p.question)
-                    && (request.repeats || taken.insert(p.question).inserted) {
-                    block.append(p)
-                }
-                if block.count == request.count { break }
-            }
+            while block.count < request.count, let p = try drawer.next(slot: slot) { block.append(p) }
             guard block.count == request.count else {
                 throw TrainError("difficulty \(d) has only \(block.count) distinct \(name) problems outside the held-out "
                                  + "ones from seed \(request.seed); ask for at most \(block.count)")
             }
-            seen.formUnion(block.map(\.question))
             blocks.append(block)
         }
         return (0..<request.count).flatMap { i in blocks.indices.map { (blocks[$0][i], request.difficulties[$0]) } }

@@ -40,37 +40,19 @@ public enum RecipeData {
         var rng = TrainRandom(seed: request.seed)
         var out: [String] = []
         out.reserveCapacity(request.count)
-        // Problems are drawn per difficulty from the training seed, as prefixes of one stream (a longer pool starts
-        // with the shorter one), so the set only grows with count. Repeats and held-out questions are skipped; a pool
-        // that runs out is extended to four times its length, until a whole extension brings no new question (the
-        // difficulty's space of distinct questions is used up; fewer lines than asked are then written).
+        // Problems per difficulty in the training seed's order, held-out questions (and repeats, when distinct) left
+        // out; a difficulty whose space of distinct questions is used up drops out, and fewer lines than asked are
+        // then written.
         let perDifficulty = (request.count + request.difficulties.count - 1) / request.difficulties.count
-        var pools: [[EvalProblem]] = []
-        for d in request.difficulties {
-            pools.append(try BuiltinTasks.problems(named: request.task, seed: request.seed, difficulty: d,
-                                                   count: perDifficulty * 2 + 64))
-        }
-        var cursor = [Int](repeating: 0, count: pools.count)
-        var newSinceExtension = [Bool](repeating: true, count: pools.count)
-        var exhausted = [Bool](repeating: false, count: pools.count)
-        var seen: Set<String> = []
+        var drawer = try TrainingProblems(task: request.task, seed: request.seed, difficulties: request.difficulties,
+                                          heldOut: heldOut, distinct: request.distinct, poolSize: perDifficulty * 2 + 64)
+        var exhausted = [Bool](repeating: false, count: request.difficulties.count)
         var k = 0
         while out.count < request.count, exhausted.contains(false) {
-            let slot = k % pools.count
+            let slot = k % exhausted.count
             k += 1
             if exhausted[slot] { continue }
-            if cursor[slot] == pools[slot].count {
-                guard newSinceExtension[slot] else { exhausted[slot] = true; continue }
-                newSinceExtension[slot] = false
-                let n = pools[slot].count
-                pools[slot] += try (n..<(n * 4)).map {
-                    try BuiltinTasks.problem(named: request.task, seed: request.seed, difficulty: request.difficulties[slot], index: $0)
-                }
-            }
-            let problem = pools[slot][cursor[slot]]
-            cursor[slot] += 1
-            guard !heldOut.contains(problem.question), !request.distinct || seen.insert(problem.question).inserted else { continue }
-            newSinceExtension[slot] = true
+            guard let problem = try drawer.next(slot: slot) else { exhausted[slot] = true; continue }
             guard let completion = try completion(for: problem, rng: &rng) else {
                 throw TrainError("\(problem.id): no search trace for '\(problem.question)'")
             }
