@@ -21,7 +21,7 @@ struct TrainDataCommand: AsyncParsableCommand {
     var questions: String?
     @Option(help: "Comma-separated eval JSONL files whose questions are left out (with --questions).")
     var exclude: String?
-    @Option(help: "Seed of the training problems and of the search.")
+    @Option(help: "Seed of the training problems (not a held-out seed) and of the search.")
     var seed: UInt64
     @Option(name: .customLong("held-out-seeds"), help: "Comma-separated seeds whose `r1 eval run` problems are left out.")
     var heldOutSeeds = "0"

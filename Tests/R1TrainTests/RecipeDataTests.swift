@@ -82,6 +82,12 @@ func falseClaims(_ trace: String) -> [String] {
         #expect(throws: (any Error).self) {
             try RecipeData.lines(RecipeDataRequest(task: "builtin:nope", difficulties: [1], count: 3, seed: 1))
         }
+        // The held-out seed itself: its first problems are all held out, which once read as "every question used"
+        // (0 lines, no error); now a clear error.
+        let heldOutSeed = #expect(throws: TrainError.self) {
+            try RecipeData.lines(RecipeDataRequest(task: "builtin:arithmetic", difficulties: [1, 2], count: 5, seed: 0))
+        }
+        #expect("\(heldOutSeed.map { "\($0)" } ?? "")".contains("seed 0 is a held-out seed"))
     }
 
     /// Traces for the questions of an eval file (the length curriculum's one-operation problems): right at every step

@@ -132,10 +132,7 @@ public enum Distill {
         guard !request.difficulties.isEmpty else { throw TrainError("give at least one difficulty") }
         guard request.count >= 1 else { throw TrainError("count must be at least 1, got \(request.count)") }
         guard request.heldOutCount >= 0 else { throw TrainError("held-out count \(request.heldOutCount) is negative") }
-        if request.heldOutSeeds.contains(request.seed) {
-            throw TrainError("seed \(request.seed) is a held-out seed (held-out seeds: "
-                             + request.heldOutSeeds.map(String.init).joined(separator: ",") + "); pick another seed")
-        }
+        try TrainingProblems.requireTrainingSeed(request.seed, heldOutSeeds: request.heldOutSeeds)
         if let d = request.difficulties.first(where: { !(1...BuiltinTasks.maxDifficulty).contains($0) }) {
             throw TrainError("difficulty \(d) is out of range 1...\(BuiltinTasks.maxDifficulty)")
         }

@@ -35,6 +35,7 @@ public enum RecipeData {
     public static func lines(_ request: RecipeDataRequest) throws -> [String] {
         guard !request.difficulties.isEmpty else { throw TrainError("give at least one difficulty") }
         guard request.count >= 0 else { throw TrainError("count \(request.count) is negative") }
+        try TrainingProblems.requireTrainingSeed(request.seed, heldOutSeeds: request.heldOutSeeds)
         let heldOut = try BuiltinTasks.questions(named: request.task, seeds: request.heldOutSeeds,
                                                  difficulties: request.difficulties, count: request.heldOutCount)
         var rng = TrainRandom(seed: request.seed)

@@ -31,6 +31,15 @@ struct TrainingProblems {
         newSinceExtension = Array(repeating: true, count: slots)
     }
 
+    /// Training problems never come from a held-out seed: its first problems are all held out, so a draw from it
+    /// would look used up (or, past them, be the eval set's own distribution).
+    static func requireTrainingSeed(_ seed: UInt64, heldOutSeeds: [UInt64]) throws {
+        if heldOutSeeds.contains(seed) {
+            throw TrainError("seed \(seed) is a held-out seed (held-out seeds: "
+                             + heldOutSeeds.map(String.init).joined(separator: ",") + "); pick another seed")
+        }
+    }
+
     /// The next problem of difficulty slot `slot`, or nil once its space of questions is used up. Problems come in the
     /// seed's own order (a longer draw starts with a shorter one, so a set only grows with its count); a pool that
     /// runs out is extended to four times its length, and a whole extension that brings no new question ends it.
