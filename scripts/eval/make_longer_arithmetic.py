@@ -4,9 +4,10 @@
 (three-digit + and −, three digits × one digit, four digits ÷ one digit, exact), in the same words. Writes JSONL lines
 {"id", "question", "answer"} for `r1 eval run FILE` (the question plus R1's \\boxed{} instruction, checked by rule).
 --digits N sets the operand length (default 3: + and − of N digits, N digits × one digit, N + 1 digits ÷ one digit);
-the default output is the held-out set of docs/MODEL.md.
+the default output is the held-out set of docs/MODEL.md. --two-ops is one step beyond in the number of operations
+instead: two-digit operands as at difficulty 1, one more + or − (`59 + 63 − 15`, `61 × 7 + 71`, `184 ÷ 4 − 74`).
 
-Usage: python3 scripts/eval/make_longer_arithmetic.py OUT.jsonl [--count 200] [--seed 0] [--digits 3]
+Usage: python3 scripts/eval/make_longer_arithmetic.py OUT.jsonl [--count 200] [--seed 0] [--digits 3 | --two-ops]
 """
 import argparse
 import json
@@ -19,7 +20,11 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--digits", type=int, default=3)
+    ap.add_argument("--two-ops", action="store_true")
     args = ap.parse_args()
+    if args.two_ops:
+        two_ops(args)
+        return
     lo, hi = 10 ** (args.digits - 1), 10 ** args.digits - 1
     rng = random.Random(args.seed)
     with open(args.out, "w") as f:
@@ -35,6 +40,24 @@ def main() -> None:
                 b = rng.randint(2, 9); ans = rng.randint(10 * lo // b + 1, (10 * hi + 9) // b); a = ans * b
             pid = f"longer-{i}" if (args.digits, args.seed) == (3, 0) else f"longer{args.digits}-{args.seed}-{i}"
             f.write(json.dumps({"id": pid, "question": f"What is {a} {op} {b}?", "answer": str(ans)},
+                               ensure_ascii=False) + "\n")
+
+
+def two_ops(args) -> None:
+    rng = random.Random(args.seed)
+    with open(args.out, "w") as f:
+        for i in range(args.count):
+            a, b, c = (rng.randint(10, 99) for _ in range(3))
+            kind = i % 4
+            if kind == 0:
+                q, ans = f"{a} + {b} − {c}", a + b - c
+            elif kind == 1:
+                q, ans = f"{a} − {b} + {c}", a - b + c
+            elif kind == 2:
+                d = rng.randint(2, 9); q, ans = f"{a} × {d} + {c}", a * d + c
+            else:
+                d, quotient = rng.randint(2, 9), rng.randint(10, 99); q, ans = f"{quotient * d} ÷ {d} − {c}", quotient - c
+            f.write(json.dumps({"id": f"twoops-{args.seed}-{i}", "question": f"What is {q}?", "answer": str(ans)},
                                ensure_ascii=False) + "\n")
 
 
