@@ -8,6 +8,8 @@
 #include "../../../Sources/R1KernelsC/kernels_avx512_q.c"
 #include "../../../Sources/R1KernelsC/kernels_avx512_rows.c"
 #include "../../../Sources/R1KernelsC/kernels_f16.c"
+#include "../../../Sources/R1KernelsC/kernels_avx2_lanes.c"
+#include "../../../Sources/R1KernelsC/kernels_avx2_rows.c"
 // the KernelPolicy level passed to the entry points: 1 AVX2, 2 AVX-512
 static int isa = 1;
 #include <math.h>
@@ -55,7 +57,7 @@ static double exact_q4_K(const uint8_t *w, const uint8_t *x, int nb, double *mag
     double sum = 0, m = 0;
     for (int b = 0; b < nb; b++, w += 144, x += 292) {
         uint32_t u[4];
-        q4k_scales(w + 4, u);
+        r1c_q4k_scales(w + 4, u);
         const uint8_t *sc = (const uint8_t *)u;
         float dxf;
         memcpy(&dxf, x, 4);
