@@ -19,7 +19,7 @@ import R1Eval
     @Test(arguments: [false, true], [1, 7, 500])
     func drawsFollowTheSeedsOrderAtAnyPoolSize(distinct: Bool, poolSize: Int) throws {
         let heldOut = try BuiltinTasks.questions(named: task, seeds: [0], difficulties: [1], count: 1000)
-        var drawer = try TrainingProblems(task: task, seed: 3, difficulties: [1], heldOut: heldOut, distinct: distinct,
+        var drawer = TrainingProblems(task: task, seed: 3, difficulties: [1], heldOut: heldOut, distinct: distinct,
                                           poolSize: poolSize)
         var ids: [String] = []
         while ids.count < 2000, let p = try drawer.next(slot: 0) { ids.append(p.id) }
@@ -32,7 +32,7 @@ import R1Eval
         func problem(_ q: Int, _ index: Int) -> EvalProblem {
             EvalProblem(id: "p-\(index)", question: "q\(q)", check: .math(gold: "0"))
         }
-        var drawer = try TrainingProblems(slots: 2, heldOut: ["q3"], distinct: true, poolSize: 8) { slot, index in
+        var drawer = TrainingProblems(slots: 2, heldOut: ["q3"], distinct: true, poolSize: 8) { slot, index in
             slot == 0 ? problem((index * 7) % 40, index) : problem(20 + (index * 11) % 60, index)
         }
         var first: [String] = []
@@ -43,7 +43,7 @@ import R1Eval
         while let p = try drawer.next(slot: 1) { second.append(p.question); if second.count > 100 { break } }
         #expect(Set(second) == Set((40..<80).map { "q\($0)" }) && second.count == 40)
 
-        var repeating = try TrainingProblems(slots: 1, heldOut: ["q3"], distinct: false, poolSize: 8) { _, index in
+        var repeating = TrainingProblems(slots: 1, heldOut: ["q3"], distinct: false, poolSize: 8) { _, index in
             problem(index % 5, index)
         }
         let drawn = try (0..<12).map { _ in try #require(try repeating.next(slot: 0)).question }

@@ -45,7 +45,7 @@ public enum RecipeData {
         // out; a difficulty whose space of distinct questions is used up drops out, and fewer lines than asked are
         // then written.
         let perDifficulty = (request.count + request.difficulties.count - 1) / request.difficulties.count
-        var drawer = try TrainingProblems(task: request.task, seed: request.seed, difficulties: request.difficulties,
+        var drawer = TrainingProblems(task: request.task, seed: request.seed, difficulties: request.difficulties,
                                           heldOut: heldOut, distinct: request.distinct, poolSize: perDifficulty * 2 + 64)
         var exhausted = [Bool](repeating: false, count: request.difficulties.count)
         var k = 0

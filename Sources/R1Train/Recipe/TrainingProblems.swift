@@ -9,25 +9,27 @@ struct TrainingProblems {
     /// Each question at most once over all difficulties; false keeps the task's own distribution.
     let distinct: Bool
     private let draw: Draw
-    private var pools: [[EvalProblem]]
-    private var cursor: [Int]
+    /// Per slot: the index of the next problem, and the end of the current draw (`poolSize`, then four times longer
+    /// at each end reached while the draw before it still brought a new question).
+    private var index: [Int]
+    private var end: [Int]
     private var newSinceExtension: [Bool]
     private var seen: Set<String> = []
 
     /// Problems of a built-in task set (`builtin:arithmetic`) from `seed`, one slot per difficulty; `poolSize` is the
     /// first draw of each.
-    init(task: String, seed: UInt64, difficulties: [Int], heldOut: Set<String>, distinct: Bool, poolSize: Int) throws {
-        try self.init(slots: difficulties.count, heldOut: heldOut, distinct: distinct, poolSize: poolSize) { slot, index in
+    init(task: String, seed: UInt64, difficulties: [Int], heldOut: Set<String>, distinct: Bool, poolSize: Int) {
+        self.init(slots: difficulties.count, heldOut: heldOut, distinct: distinct, poolSize: poolSize) { slot, index in
             try BuiltinTasks.problem(named: task, seed: seed, difficulty: difficulties[slot], index: index)
         }
     }
 
-    init(slots: Int, heldOut: Set<String>, distinct: Bool, poolSize: Int, draw: @escaping Draw) throws {
+    init(slots: Int, heldOut: Set<String>, distinct: Bool, poolSize: Int, draw: @escaping Draw) {
         self.heldOut = heldOut
         self.distinct = distinct
         self.draw = draw
-        pools = try (0..<slots).map { slot in try (0..<max(1, poolSize)).map { try draw(slot, $0) } }
-        cursor = Array(repeating: 0, count: slots)
+        index = Array(repeating: 0, count: slots)
+        end = Array(repeating: max(1, poolSize), count: slots)
         newSinceExtension = Array(repeating: true, count: slots)
     }
 
@@ -41,18 +43,17 @@ struct TrainingProblems {
     }
 
     /// The next problem of difficulty slot `slot`, or nil once its space of questions is used up. Problems come in the
-    /// seed's own order (a longer draw starts with a shorter one, so a set only grows with its count); a pool that
-    /// runs out is extended to four times its length, and a whole extension that brings no new question ends it.
+    /// seed's own order (a longer draw starts with a shorter one, so a set only grows with its count); a draw that
+    /// runs out goes on to four times its length, and a whole extension that brings no new question ends it.
     mutating func next(slot: Int) throws -> EvalProblem? {
         while true {
-            if cursor[slot] == pools[slot].count {
+            if index[slot] == end[slot] {
                 guard newSinceExtension[slot] else { return nil }
                 newSinceExtension[slot] = false
-                let n = pools[slot].count
-                pools[slot] += try (n..<(n * 4)).map { try draw(slot, $0) }
+                end[slot] *= 4
             }
-            let problem = pools[slot][cursor[slot]]
-            cursor[slot] += 1
+            let problem = try draw(slot, index[slot])
+            index[slot] += 1
             guard !heldOut.contains(problem.question), !distinct || seen.insert(problem.question).inserted else { continue }
             newSinceExtension[slot] = true
             return problem
