@@ -47,11 +47,15 @@ public struct SFTConfig: Sendable, Codable {
     public var seed: UInt64 = 0
     public var threads: Int?
     public var initStd: Double = 0.02
+    /// 1: positions 0, 1, 2, ... Above 1: each training sequence of n tokens takes n increasing positions drawn at
+    /// random below L, L uniform in n...stretch·n (randomised positions, Ruoss et al. 2023), so no fixed distance
+    /// between two tokens can be learned; inference keeps 0, 1, 2, ...
+    public var positionStretch: Double = 1
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, shape, tokenizer, data, evalData, output, steps, batchSize, seqLen, microBatchTokens, learningRate
         case warmupSteps, minLrRatio, schedule, weightDecay, maxGradNorm, beta1, beta2, evalEvery, saveEvery, seed
-        case threads, initStd
+        case threads, initStd, positionStretch
     }
 
     /// Keys left out keep the defaults above.
@@ -80,6 +84,7 @@ public struct SFTConfig: Sendable, Codable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
         initStd = try c.decodeIfPresent(Double.self, forKey: .initStd) ?? initStd
+        positionStretch = try c.decodeIfPresent(Double.self, forKey: .positionStretch) ?? positionStretch
     }
 
     public static func load(path: String) throws -> SFTConfig {
@@ -96,6 +101,9 @@ public struct SFTConfig: Sendable, Codable {
         guard OptimizerConfig.Decay(rawValue: schedule) != nil else {
             throw TrainError("\(source): schedule '\(schedule)' is not one of cosine, linear, constant")
         }
+        guard positionStretch.isFinite, positionStretch >= 1 else {
+            throw TrainError("\(source): position_stretch must be at least 1, got \(positionStretch)")
+        }
         if let t = threads, t <= 0 { throw TrainError("\(source): threads must be positive, got \(t)") }
         try trainerConfig.validate()
     }
@@ -105,6 +113,7 @@ public struct SFTConfig: Sendable, Codable {
         c.batchSize = batchSize
         c.microBatchTokens = microBatchTokens ?? max(seqLen, 2048)
         c.seed = seed
+        c.positionStretch = positionStretch
         c.optimizer.learningRate = learningRate
         c.optimizer.beta1 = beta1
         c.optimizer.beta2 = beta2

@@ -9,11 +9,14 @@ public struct TrainSequence: Sendable, Equatable {
     public var ids: [Int]
     public var lossMask: [Float]?
     public var weights: [Float]?
+    /// RoPE position of each id (nil: 0, 1, 2, ...); non-negative and increasing (the SFT's `position_stretch`).
+    public var positions: [Int]?
 
-    public init(ids: [Int], lossMask: [Float]? = nil, weights: [Float]? = nil) {
+    public init(ids: [Int], lossMask: [Float]? = nil, weights: [Float]? = nil, positions: [Int]? = nil) {
         self.ids = ids
         self.lossMask = lossMask
         self.weights = weights
+        self.positions = positions
     }
 }
 
@@ -46,6 +49,12 @@ public struct TrainBatch: Sendable {
             if let w = seq.weights, w.count != n {
                 throw TrainError("sequence \(s): the weights have \(w.count) entries for \(n) ids (one per id)")
             }
+            if let p = seq.positions {
+                guard p.count == n else { throw TrainError("sequence \(s): \(p.count) positions for \(n) ids (one per id)") }
+                for i in 0..<n where p[i] < 0 || (i > 0 && p[i] <= p[i - 1]) {
+                    throw TrainError("sequence \(s): position \(p[i]) at index \(i) is not above the one before (or is negative)")
+                }
+            }
             for (i, id) in seq.ids.enumerated() {
                 guard id >= 0, id < vocabSize else {
                     throw TrainError("sequence \(s): id \(id) at position \(i) is outside the vocabulary (0..<\(vocabSize))")
@@ -55,7 +64,7 @@ public struct TrainBatch: Sendable {
             }
             for i in 0..<n {
                 ids.append(Int32(seq.ids[i]))
-                positions.append(i)
+                positions.append(seq.positions?[i] ?? i)
                 let counts = i + 1 < n && (seq.lossMask?[i + 1] ?? 1) != 0
                 if counts { rows.append(ids.count - 1) }
                 targets.append(counts ? Int32(seq.ids[i + 1]) : -1)

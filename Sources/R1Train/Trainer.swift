@@ -11,6 +11,8 @@ public struct TrainerConfig: Sendable {
     /// Most tokens in one packed micro-batch (the workspace grows to it).
     public var microBatchTokens: Int = 2048
     public var seed: UInt64 = 0
+    /// Randomised positions (SFTConfig.positionStretch); 1: none.
+    public var positionStretch: Double = 1
     public var optimizer = OptimizerConfig()
 
     public init() {}
@@ -112,9 +114,31 @@ public final class Trainer: @unchecked Sendable {
         return out
     }
 
+    /// `count` increasing positions drawn uniformly below L, L uniform in count...stretch·count (at most `limit`).
+    public static func stretchedPositions(count n: Int, stretch: Double, limit: Int, rng: inout TrainRandom) -> [Int] {
+        let top = max(n, min(limit, Int((Double(n) * stretch).rounded(.down))))
+        let L = n + Int(rng.next() % UInt64(top - n + 1))
+        if L == n { return Array(0..<n) }
+        // Floyd's sampling of n distinct values below L, then sorted.
+        var chosen = Set<Int>()
+        for j in (L - n)..<L {
+            let t = Int(rng.next() % UInt64(j + 1))
+            chosen.insert(chosen.contains(t) ? j : t)
+        }
+        return chosen.sorted()
+    }
+
     /// One optimizer step.
     public func step() throws -> StepResult {
-        let seqs = nextIndices().map { examples[$0] }
+        var seqs = nextIndices().map { examples[$0] }
+        if config.positionStretch > 1 {
+            // Drawn from the step number, so a resumed run draws the same positions.
+            var rng = TrainRandom(seed: config.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(optimizer.step + 1))
+            for i in seqs.indices {
+                seqs[i].positions = Trainer.stretchedPositions(count: seqs[i].ids.count, stretch: config.positionStretch,
+                                                               limit: model.shape.maxPositionEmbeddings, rng: &rng)
+            }
+        }
         let batches = try Trainer.pack(seqs, maxTokens: config.microBatchTokens).map { try model.batch($0) }
         let terms = batches.reduce(0) { $0 + $1.termCount }
         let tokens = batches.reduce(0) { $0 + $1.tokenCount }

@@ -92,6 +92,96 @@ func tempFolder(_ name: String) -> String {
     }
 }
 
+// MARK: - randomised positions (SFTConfig.position_stretch)
+
+@Suite struct PositionStretchTests {
+    @Test func drawnPositionsIncreaseAndStayInRange() {
+        var rng = TrainRandom(seed: 5)
+        var spans: Set<Int> = []
+        for n in [1, 2, 7, 40] {
+            for _ in 0..<200 {
+                let p = Trainer.stretchedPositions(count: n, stretch: 3, limit: 1 << 20, rng: &rng)
+                #expect(p.count == n)
+                #expect(p.first! >= 0)
+                #expect(zip(p, p.dropFirst()).allSatisfy { $0 < $1 })
+                #expect(p.last! < 3 * n)
+                spans.insert(p.last! - p.first!)
+            }
+        }
+        #expect(spans.count > 20)  // not always 0, 1, 2, ...
+        // The model's limit caps the range; at the limit the positions are 0..<n.
+        for _ in 0..<50 { #expect(Trainer.stretchedPositions(count: 9, stretch: 4, limit: 12, rng: &rng).last! < 12) }
+        #expect(Trainer.stretchedPositions(count: 9, stretch: 4, limit: 9, rng: &rng) == Array(0..<9))
+        #expect(Trainer.stretchedPositions(count: 9, stretch: 1, limit: 100, rng: &rng) == Array(0..<9))
+    }
+
+    @Test func explicitPositionsAreCheckedAndUsed() throws {
+        let model = TrainModel(layout: ParameterLayout(shape: try tinyShape()), pool: ThreadPool(threads: 1, kernels: .test))
+        #expect(throws: TrainError.self) { try model.batch([TrainSequence(ids: [1, 2, 3], positions: [0, 1])]) }
+        #expect(throws: TrainError.self) { try model.batch([TrainSequence(ids: [1, 2, 3], positions: [0, 2, 2])]) }
+        #expect(throws: TrainError.self) { try model.batch([TrainSequence(ids: [1, 2], positions: [-1, 0])]) }
+        let b = try model.batch([TrainSequence(ids: [1, 2, 3], positions: [4, 9, 30]), TrainSequence(ids: [5, 6])])
+        #expect(b.positions == [4, 9, 30, 0, 1])
+    }
+
+    /// RoPE scores depend on distances only: the same gaps from another start give the same loss.
+    @Test func shiftedPositionsGiveTheSameLoss() throws {
+        let layout = ParameterLayout(shape: try tinyShape())
+        let params = FlatBuffer(count: layout.count)
+        layout.initialize(params, seed: 3, std: 0.2)
+        let model = TrainModel(layout: layout, pool: ThreadPool(threads: 1, kernels: .test))
+        let ids = [3, 17, 40, 2, 9, 33, 61, 5]
+        func loss(_ p: [Int]?) throws -> Double {
+            let b = try model.batch([TrainSequence(ids: ids, positions: p)])
+            return model.evaluate(params, batch: b, workspace: model.workspace(for: b)).lossSum
+        }
+        let gaps = [0, 1, 4, 5, 9, 10, 20, 21]
+        let base = try loss(gaps), shifted = try loss(gaps.map { $0 + 37 })
+        #expect(abs(base - shifted) < 1e-4 * abs(base))
+        #expect(try loss(nil) == loss(Array(0..<ids.count)))
+        #expect(abs(base - (try loss(nil))) > 1e-4)  // the gaps do change what the model computes
+    }
+
+    @Test func stretchedRunResumesBitIdentically() throws {
+        let pool = ThreadPool(threads: 2, kernels: .test)
+        var config = TrainerConfig()
+        config.batchSize = 5
+        config.microBatchTokens = 24
+        config.seed = 7
+        config.positionStretch = 3
+        config.optimizer.learningRate = 1e-2
+        config.optimizer.totalSteps = 6
+        func fresh() throws -> Trainer {
+            let layout = ParameterLayout(shape: try tinyShape())
+            let params = FlatBuffer(count: layout.count)
+            layout.initialize(params, seed: 3, std: 0.1)
+            return try Trainer(model: TrainModel(layout: layout, pool: pool), parameters: params,
+                               examples: tinyExamples(count: 13, seed: 1), config: config)
+        }
+        let straight = try fresh()
+        for _ in 0..<6 { _ = try straight.step() }
+        let first = try fresh()
+        for _ in 0..<2 { _ = try first.step() }
+        let folder = tempFolder("stretch")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try first.save(to: folder, tokenizerFrom: nil)
+        let resumed = try Trainer.resume(from: folder, examples: tinyExamples(count: 13, seed: 1), config: config, pool: pool)
+        for _ in 2..<6 { _ = try resumed.step() }
+        let same = resumed.parameters.array == straight.parameters.array  // (a Bool: a failure prints no arrays)
+        #expect(same)
+        var plain = config
+        plain.positionStretch = 1
+        let unstretched = try Trainer(model: straight.model, parameters: {
+            let p = FlatBuffer(count: straight.model.layout.count)
+            straight.model.layout.initialize(p, seed: 3, std: 0.1)
+            return p
+        }(), examples: tinyExamples(count: 13, seed: 1), config: plain)
+        for _ in 0..<6 { _ = try unstretched.step() }
+        let moved = unstretched.parameters.array != straight.parameters.array  // the positions changed the run
+        #expect(moved)
+    }
+}
+
 // MARK: - chat data and the SFT run
 
 let modelFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -189,5 +279,9 @@ func tokenizerFolder() throws -> String {
         try #"{"data": "x.jsonl", "output": "o"}"#.write(toFile: path, atomically: true, encoding: .utf8)
         let e = #expect(throws: TrainError.self) { try SFTConfig.load(path: path) }
         #expect(e?.description.contains("steps") == true)
+        try #"{"data": "x.jsonl", "output": "o", "steps": 5, "model": "m", "position_stretch": 0.5}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let s = #expect(throws: TrainError.self) { try SFTConfig.load(path: path) }
+        #expect(s?.description.contains("position_stretch must be at least 1, got 0.5") == true)
     }
 }
