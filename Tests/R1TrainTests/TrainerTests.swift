@@ -144,23 +144,18 @@ func tempFolder(_ name: String) -> String {
 
     @Test func stretchedRunResumesBitIdentically() throws {
         let pool = ThreadPool(threads: 2, kernels: .test)
-        var config = TrainerConfig()
-        config.batchSize = 5
-        config.microBatchTokens = 24
-        config.seed = 7
+        var config = TrainerTests().config()
         config.positionStretch = 3
-        config.optimizer.learningRate = 1e-2
-        config.optimizer.totalSteps = 6
-        func fresh() throws -> Trainer {
+        func fresh(_ config: TrainerConfig) throws -> Trainer {
             let layout = ParameterLayout(shape: try tinyShape())
             let params = FlatBuffer(count: layout.count)
             layout.initialize(params, seed: 3, std: 0.1)
             return try Trainer(model: TrainModel(layout: layout, pool: pool), parameters: params,
                                examples: tinyExamples(count: 13, seed: 1), config: config)
         }
-        let straight = try fresh()
+        let straight = try fresh(config)
         for _ in 0..<6 { _ = try straight.step() }
-        let first = try fresh()
+        let first = try fresh(config)
         for _ in 0..<2 { _ = try first.step() }
         let folder = tempFolder("stretch")
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -171,11 +166,7 @@ func tempFolder(_ name: String) -> String {
         #expect(same)
         var plain = config
         plain.positionStretch = 1
-        let unstretched = try Trainer(model: straight.model, parameters: {
-            let p = FlatBuffer(count: straight.model.layout.count)
-            straight.model.layout.initialize(p, seed: 3, std: 0.1)
-            return p
-        }(), examples: tinyExamples(count: 13, seed: 1), config: plain)
+        let unstretched = try fresh(plain)
         for _ in 0..<6 { _ = try unstretched.step() }
         let moved = unstretched.parameters.array != straight.parameters.array  // the positions changed the run
         #expect(moved)

@@ -20,7 +20,7 @@ import R1Eval
     func drawsFollowTheSeedsOrderAtAnyPoolSize(distinct: Bool, poolSize: Int) throws {
         let heldOut = try BuiltinTasks.questions(named: task, seeds: [0], difficulties: [1], count: 1000)
         var drawer = TrainingProblems(task: task, seed: 3, difficulties: [1], heldOut: heldOut, distinct: distinct,
-                                          poolSize: poolSize)
+                                      poolSize: poolSize)
         var ids: [String] = []
         while ids.count < 2000, let p = try drawer.next(slot: 0) { ids.append(p.id) }
         #expect(ids == (try reference(difficulty: 1, heldOut: heldOut, distinct: distinct, count: 2000)))

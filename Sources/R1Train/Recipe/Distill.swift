@@ -143,7 +143,7 @@ public enum Distill {
         let heldOut = try BuiltinTasks.questions(named: name, seeds: request.heldOutSeeds, difficulties: request.difficulties,
                                                  count: request.heldOutCount)
         var drawer = TrainingProblems(task: name, seed: request.seed, difficulties: request.difficulties, heldOut: heldOut,
-                                          distinct: !request.repeats, poolSize: request.count * 2 + 64)
+                                      distinct: !request.repeats, poolSize: request.count * 2 + 64)
         var blocks: [[EvalProblem]] = []
         for (slot, d) in request.difficulties.enumerated() {
             var block: [EvalProblem] = []

@@ -46,7 +46,7 @@ public enum RecipeData {
         // then written.
         let perDifficulty = (request.count + request.difficulties.count - 1) / request.difficulties.count
         var drawer = TrainingProblems(task: request.task, seed: request.seed, difficulties: request.difficulties,
-                                          heldOut: heldOut, distinct: request.distinct, poolSize: perDifficulty * 2 + 64)
+                                      heldOut: heldOut, distinct: request.distinct, poolSize: perDifficulty * 2 + 64)
         var exhausted = [Bool](repeating: false, count: request.difficulties.count)
         var k = 0
         while out.count < request.count, exhausted.contains(false) {
