@@ -1,6 +1,7 @@
 // `r1 train data --task builtin:arithmetic --difficulty 1,2 --count N --seed S --out FILE`: SFT data written by the
 // recipe's search programs, held-out problems left out. `--questions FILE` writes traces for the questions of an eval
-// file instead (e.g. scripts/eval/make_longer_arithmetic.py's), leaving out those of `--exclude` files.
+// file instead (e.g. scripts/eval/make_longer_arithmetic.py's), leaving out those of `--exclude` files. `--trace masked`
+// writes the column steps that hand on their operands (ArithmeticTrace.Style).
 import ArgumentParser
 import Foundation
 import R1Eval
@@ -29,6 +30,8 @@ struct TrainDataCommand: AsyncParsableCommand {
     var heldOutCount = 1000
     @Flag(help: "Keep the task's distribution: a question drawn again is written again, with a new trace (default: each question once).")
     var repeats = false
+    @Option(help: "Arithmetic traces: columns (digits read by place from the operands above; the shipped model's) or masked (each step hands on the operands, used digits as _: left 96_ + 49_).")
+    var trace = "columns"
     @Option(help: "Output JSONL file.")
     var out: String
 
@@ -38,6 +41,10 @@ struct TrainDataCommand: AsyncParsableCommand {
                 guard let v = T($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("\(name): '\($0)' is not an integer") }
                 return v
             }
+        }
+        guard let style = ArithmeticTrace.Style(rawValue: trace) else {
+            let styles = ArithmeticTrace.Style.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("--trace: '\(trace)' is not one of \(styles)")
         }
         let lines: [String]
         if let questions {
@@ -50,13 +57,14 @@ struct TrainDataCommand: AsyncParsableCommand {
                 excluded.formUnion(try EvalDataset.load(path: String(file), fields: fields).problems.map(\.question))
             }
             let problems = try EvalDataset.load(path: questions, fields: fields).problems
-            lines = try RecipeData.lines(problems: problems, difficulty: difficulties[0], excluded: excluded, seed: seed)
+            lines = try RecipeData.lines(problems: problems, difficulty: difficulties[0], excluded: excluded, seed: seed,
+                                         style: style)
         } else {
             guard let task, let difficulty, let count else { throw ValidationError("give --task, --difficulty and --count, or --questions") }
             guard exclude == nil else { throw ValidationError("--exclude goes with --questions; builtin tasks use --held-out-seeds") }
             let request = RecipeDataRequest(task: task, difficulties: try ints(difficulty, "--difficulty"), count: count, seed: seed,
                                             heldOutSeeds: try ints(heldOutSeeds, "--held-out-seeds"), heldOutCount: heldOutCount,
-                                            distinct: !repeats)
+                                            distinct: !repeats, style: style)
             lines = try RecipeData.lines(request)
         }
         do { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: out)) } catch {

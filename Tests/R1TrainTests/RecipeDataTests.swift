@@ -114,6 +114,60 @@ func falseClaims(_ trace: String) -> [String] {
         }
     }
 
+    /// Masked traces: as right as the columns style at every difficulty and length, and every hand-on is the
+    /// procedure's operands at full length with one more digit written as `_` a step, the next step's digits being
+    /// the ones beside the `_`s.
+    @Test func maskedTracesHandOnEveryOperandAtFullLength() throws {
+        var rng = TrainRandom(seed: 4)
+        var problems = try (1...4).flatMap { d in
+            try BuiltinTasks.problems(named: "builtin:arithmetic", seed: 21, difficulty: d, count: 60)
+        }
+        for (i, (q, gold)) in [("964 + 49", 1013), ("7 + 985", 992), ("1663 − 5242", -3579), ("93761 × 9", 843849),
+                               ("49760 ÷ 8", 6220), ("100000 − 1", 99999), ("7 × 3", 21)].enumerated() {
+            problems.append(EvalProblem(id: "hand-\(i)", question: "What is \(q)?", check: .math(gold: "\(gold)")))
+        }
+        let header = try NSRegularExpression(pattern: "^(\\d+) ([+−×]) (\\d+):$")
+        var handOns = 0
+        for p in problems {
+            let q = p.question
+            let c = try #require(ArithmeticTrace.completion(question: q, style: .masked, rng: &rng), "\(q)")
+            #expect(checkAnswer(p, response: c), "\(q)\n\(c)")
+            #expect(falseClaims(c).isEmpty, "\(q): \(falseClaims(c))")
+            #expect(ArithmeticTrace.completion(question: q, rng: &rng).map { $0.contains("left") } == false)
+            // Column procedures: "A op B:" then steps; step k (from 1) ends "left" A and B with k digits masked.
+            let lines = c.components(separatedBy: "\n")
+            for (i, line) in lines.enumerated() {
+                let ns = line as NSString
+                let whole = NSRange(location: 0, length: ns.length)
+                guard let m = header.firstMatch(in: line, range: whole) else { continue }
+                let a = ns.substring(with: m.range(at: 1)), op = ns.substring(with: m.range(at: 2))
+                let b = ns.substring(with: m.range(at: 3))
+                func mask(_ s: String, _ k: Int) -> String {
+                    String(s.dropLast(min(k, s.count))) + String(repeating: "_", count: min(k, s.count))
+                }
+                var k = 1
+                while i + k < lines.count, let r = lines[i + k].range(of: ", left ") {
+                    let want = op == "×" ? "\(mask(a, k)) × \(b)" : "\(mask(a, k)) \(op) \(mask(b, k))"
+                    #expect(String(lines[i + k][r.upperBound...]) == want, "\(q): \(lines[i + k])")
+                    // The next step starts with the digit of A beside the `_`s.
+                    let next = lines[i + k + 1]
+                    let digit = a.count > k ? String(Array(a)[a.count - k - 1]) : "0"
+                    #expect(next.hasPrefix(digit + " "), "\(q): \(next)")
+                    handOns += 1
+                    k += 1
+                }
+            }
+        }
+        #expect(handOns > 300)
+        // Long division hands on the dividend with the digits brought down as `_`; the next part ends with the
+        // digit after them.
+        let c = try #require(ArithmeticTrace.completion(question: "What is 49760 ÷ 8?", style: .masked, rng: &rng))
+        let steps = c.components(separatedBy: "\n").filter { $0.contains(" ÷ 8: ") }
+        let handedOn = steps.map { $0.components(separatedBy: ", left ").dropFirst().first ?? "" }
+        #expect(handedOn == ["__760", "___60", "____0", ""])
+        #expect(steps.map { String($0.prefix(while: { $0 != " " })) } == ["49", "17", "16", "0"])
+    }
+
     /// Distinct questions under-represent the kinds with a small space (difficulty 1 × and ÷: 810 each); with
     /// repeats the lines follow the task's own mix and still leave the held-out questions out.
     @Test func repeatsKeepTheTaskMix() throws {

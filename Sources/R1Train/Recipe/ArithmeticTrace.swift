@@ -1,10 +1,22 @@
 // SFT traces for `builtin:arithmetic` questions, written by a randomised program rather than by a model: products and
 // quotients first (long multiplication; long division by trial quotient digits that are checked and corrected when
 // too big or too small), then the terms combined left to right by column addition and subtraction. The trace is what
-// the model writes inside <think>; the answer follows in \boxed{}.
+// the model writes inside <think>; the answer follows in \boxed{}. Two styles: `columns` (the shipped model's) reads
+// each column's digits from the operands written at the top; `masked` ends every column step with the operands again,
+// their used digits written as `_` (`left 96_ + 49_`), so each step reads the line before it.
 import Foundation
 
 public enum ArithmeticTrace {
+    /// How a column procedure finds its next digits.
+    public enum Style: String, Sendable, CaseIterable {
+        /// From the operands at the top of the procedure, by place (the shipped model's traces).
+        case columns
+        /// From the line before: each step but the last ends with the operands at full length, the digits used so far
+        /// written as `_` (`9376 × 9` hands on `937_ × 9`; long division `left __760`). Writing them is a copy that
+        /// stops where a number ends, and the next digit is the one beside the `_`s, for operands of any length.
+        case masked
+    }
+
     enum Term: Equatable {
         case number(Int)
         case product(Int, Int)
@@ -13,7 +25,7 @@ public enum ArithmeticTrace {
 
     /// The completion for "What is … ?" (thinking, `</think>`, the boxed answer), or nil when the question is not a
     /// sum of numbers, products and exact quotients of non-negative integers.
-    public static func completion(question: String, rng: inout TrainRandom) -> String? {
+    public static func completion(question: String, style: Style = .columns, rng: inout TrainRandom) -> String? {
         guard let terms = parse(question) else { return nil }
         var lines: [String] = []
         var values: [Int] = []
@@ -21,11 +33,11 @@ public enum ArithmeticTrace {
             switch term {
             case .number(let n): values.append(n)
             case .product(let a, let b):
-                lines += multiply(a, b)
+                lines += multiply(a, b, style)
                 values.append(a * b)
             case .quotient(let n, let d):
                 guard d != 0, n % d == 0 else { return nil }
-                lines += divide(n, d, rng: &rng)
+                lines += divide(n, d, style, rng: &rng)
                 values.append(n / d)
             }
         }
@@ -34,7 +46,7 @@ public enum ArithmeticTrace {
             let (sign, _) = terms[i]
             let v = values[i]
             lines.append("Now \(show(total)) \(sign > 0 ? "+" : "−") \(v).")
-            let (work, result) = combine(total, sign > 0 ? v : -v)
+            let (work, result) = combine(total, sign > 0 ? v : -v, style)
             lines += work
             total = result
         }
@@ -81,24 +93,31 @@ public enum ArithmeticTrace {
     static func digits(_ v: Int) -> [Int] { String(v).compactMap { $0.wholeNumberValue } }  // most significant first
 
     /// `total + v` with the work done on magnitudes.
-    static func combine(_ total: Int, _ v: Int) -> ([String], Int) {
+    static func combine(_ total: Int, _ v: Int, _ style: Style) -> ([String], Int) {
         let a = abs(total), b = abs(v)
         switch (total >= 0, v >= 0) {
         case (true, true):
-            return (add(a, b), a + b)
+            return (add(a, b, style), a + b)
         case (false, false):
-            return (["That is −(\(a) + \(b))."] + add(a, b), -(a + b))
+            return (["That is −(\(a) + \(b))."] + add(a, b, style), -(a + b))
         case (true, false):
-            if a >= b { return (subtract(a, b), a - b) }
-            return (["\(a) < \(b), so it is −(\(b) − \(a))."] + subtract(b, a), a - b)
+            if a >= b { return (subtract(a, b, style), a - b) }
+            return (["\(a) < \(b), so it is −(\(b) − \(a))."] + subtract(b, a, style), a - b)
         case (false, true):
-            if b >= a { return (["That is \(b) − \(a)."] + subtract(b, a), b - a) }
-            return (["That is −(\(a) − \(b))."] + subtract(a, b), b - a)
+            if b >= a { return (["That is \(b) − \(a)."] + subtract(b, a, style), b - a) }
+            return (["That is −(\(a) − \(b))."] + subtract(a, b, style), b - a)
         }
     }
 
+    /// `v` with its last `used` digits written as `_` (`964`, 1 -> `96_`): the number's length is kept.
+    static func masked(_ v: Int, _ used: Int) -> String {
+        let s = String(v)
+        let k = min(used, s.count)
+        return String(s.dropLast(k)) + String(repeating: "_", count: k)
+    }
+
     /// Column addition, right to left, with carries; the last column writes its whole sum.
-    static func add(_ a: Int, _ b: Int) -> [String] {
+    static func add(_ a: Int, _ b: Int, _ style: Style) -> [String] {
         let x = digits(a).reversed().map { $0 }, y = digits(b).reversed().map { $0 }
         let n = max(x.count, y.count)
         var lines = ["\(a) + \(b):"]
@@ -114,7 +133,8 @@ public enum ArithmeticTrace {
             } else {
                 soFar = "\(s % 10)" + soFar
                 carry = s / 10
-                lines.append(carry > 0 ? "\(expr), carry \(carry), so far \(soFar)" : "\(expr), so far \(soFar)")
+                let line = carry > 0 ? "\(expr), carry \(carry), so far \(soFar)" : "\(expr), so far \(soFar)"
+                lines.append(style == .masked ? "\(line), left \(masked(a, i + 1)) + \(masked(b, i + 1))" : line)
             }
         }
         lines.append("\(a) + \(b) = \(a + b)")
@@ -122,7 +142,7 @@ public enum ArithmeticTrace {
     }
 
     /// Column subtraction `a − b` (a ≥ b), right to left, with borrows.
-    static func subtract(_ a: Int, _ b: Int) -> [String] {
+    static func subtract(_ a: Int, _ b: Int, _ style: Style) -> [String] {
         precondition(a >= b)
         let x = digits(a).reversed().map { $0 }, y = digits(b).reversed().map { $0 }
         var lines = ["\(a) − \(b):"]
@@ -132,23 +152,26 @@ public enum ArithmeticTrace {
             let p = x[i], q = i < y.count ? y[i] : 0
             let expr = borrow > 0 ? "\(p) − 1 − \(q)" : "\(p) − \(q)"
             let r = p - borrow - q
+            var line: String
             if r < 0 {
                 let e2 = borrow > 0 ? "1\(p) − 1 − \(q)" : "1\(p) − \(q)"
                 soFar = "\(r + 10)" + soFar
-                lines.append("\(expr): borrow, \(e2) = \(r + 10), so far \(soFar)")
+                line = "\(expr): borrow, \(e2) = \(r + 10), so far \(soFar)"
                 borrow = 1
             } else {
                 soFar = "\(r)" + soFar
-                lines.append("\(expr) = \(r), so far \(soFar)")
+                line = "\(expr) = \(r), so far \(soFar)"
                 borrow = 0
             }
+            if style == .masked, i < x.count - 1 { line += ", left \(masked(a, i + 1)) − \(masked(b, i + 1))" }
+            lines.append(line)
         }
         lines.append("\(a) − \(b) = \(a - b)")
         return lines
     }
 
     /// `a × d` for one digit d, right to left with carries; the lines and the product.
-    static func multiplyByDigit(_ a: Int, _ d: Int) -> [String] {
+    static func multiplyByDigit(_ a: Int, _ d: Int, _ style: Style) -> [String] {
         let x = digits(a).reversed().map { $0 }
         var lines = ["\(a) × \(d):"]
         var carry = 0
@@ -164,7 +187,8 @@ public enum ArithmeticTrace {
             } else {
                 soFar = "\(s % 10)" + soFar
                 carry = s / 10
-                lines.append(carry > 0 ? "\(expr), carry \(carry), so far \(soFar)" : "\(expr), so far \(soFar)")
+                let line = carry > 0 ? "\(expr), carry \(carry), so far \(soFar)" : "\(expr), so far \(soFar)"
+                lines.append(style == .masked ? "\(line), left \(masked(a, i + 1)) × \(d)" : line)
             }
         }
         lines.append("\(a) × \(d) = \(a * d)")
@@ -172,14 +196,14 @@ public enum ArithmeticTrace {
     }
 
     /// Long multiplication: one partial product per digit of b (shifted), then the partials added.
-    static func multiply(_ a: Int, _ b: Int) -> [String] {
+    static func multiply(_ a: Int, _ b: Int, _ style: Style) -> [String] {
         let y = digits(b).reversed().map { $0 }
-        if y.count == 1 { return multiplyByDigit(a, b) }
+        if y.count == 1 { return multiplyByDigit(a, b, style) }
         var lines = ["\(a) × \(b): one digit of \(b) at a time."]
         var partials: [Int] = []
         var shift = 1
         for d in y {
-            lines += multiplyByDigit(a, d)
+            lines += multiplyByDigit(a, d, style)
             let partial = a * d * shift
             if shift > 1 { lines.append("Shifted: \(partial)") }
             partials.append(partial)
@@ -187,7 +211,7 @@ public enum ArithmeticTrace {
         }
         var sum = partials[0]
         for p in partials.dropFirst() {
-            lines += add(sum, p)
+            lines += add(sum, p, style)
             sum += p
         }
         lines.append("\(a) × \(b) = \(a * b)")
@@ -196,7 +220,7 @@ public enum ArithmeticTrace {
 
     /// Long division of an exact quotient: bring digits down; each quotient digit is guessed (near the right one, at
     /// random), checked, and corrected until the remainder is below the divisor.
-    static func divide(_ n: Int, _ d: Int, rng: inout TrainRandom) -> [String] {
+    static func divide(_ n: Int, _ d: Int, _ style: Style, rng: inout TrainRandom) -> [String] {
         var lines = ["\(n) ÷ \(d):"]
         let x = digits(n)
         var i = 0
@@ -226,7 +250,10 @@ public enum ArithmeticTrace {
                 }
             }
             soFar += "\(q)"
-            lines.append("\(part) ÷ \(d): " + tries.joined(separator: "; ") + ", so far \(soFar)")
+            // Masked: the dividend with the digits brought down so far as `_` (`__760`); the next is the one after.
+            let left = style == .masked && i < x.count
+                ? ", left " + String(repeating: "_", count: i) + x[i...].map(String.init).joined() : ""
+            lines.append("\(part) ÷ \(d): " + tries.joined(separator: "; ") + ", so far \(soFar)" + left)
             let rem = part - q * d
             guard i < x.count else { break }
             part = rem * 10 + x[i]

@@ -17,10 +17,13 @@ public struct RecipeDataRequest: Sendable {
     /// is written twice, each time with its own search trace); small difficulties have few distinct questions of
     /// some kinds (two-digit × one-digit: 810), so distinct questions over-represent the large kinds.
     public var distinct: Bool = true
+    /// How arithmetic traces write their column steps (countdown traces have one style).
+    public var style: ArithmeticTrace.Style = .columns
 
     public init(task: String, difficulties: [Int], count: Int, seed: UInt64, heldOutSeeds: [UInt64] = [0], heldOutCount: Int = 1000,
-                distinct: Bool = true) {
+                distinct: Bool = true, style: ArithmeticTrace.Style = .columns) {
         self.distinct = distinct
+        self.style = style
         self.task = task
         self.difficulties = difficulties
         self.count = count
@@ -54,7 +57,7 @@ public enum RecipeData {
             k += 1
             if exhausted[slot] { continue }
             guard let problem = try drawer.next(slot: slot) else { exhausted[slot] = true; continue }
-            guard let completion = try completion(for: problem, rng: &rng) else {
+            guard let completion = try completion(for: problem, style: request.style, rng: &rng) else {
                 throw TrainError("\(problem.id): no search trace for '\(problem.question)'")
             }
             out.append(line(problem: problem, difficulty: request.difficulties[slot], completion: completion))
@@ -64,12 +67,13 @@ public enum RecipeData {
 
     /// Lines for the problems of an eval file (`r1 eval run FILE`'s JSONL: question and answer), in its order; questions
     /// in `excluded` (held-out sets) and repeats are skipped. `difficulty` is written on every line.
-    public static func lines(problems: [EvalProblem], difficulty: Int, excluded: Set<String>, seed: UInt64) throws -> [String] {
+    public static func lines(problems: [EvalProblem], difficulty: Int, excluded: Set<String>, seed: UInt64,
+                             style: ArithmeticTrace.Style = .columns) throws -> [String] {
         var rng = TrainRandom(seed: seed)
         var seen: Set<String> = []
         var out: [String] = []
         for problem in problems where !excluded.contains(problem.question) && seen.insert(problem.question).inserted {
-            guard let completion = try completion(for: problem, rng: &rng) else {
+            guard let completion = try completion(for: problem, style: style, rng: &rng) else {
                 throw TrainError("\(problem.id): no search trace for '\(problem.question)'")
             }
             out.append(line(problem: problem, difficulty: difficulty, completion: completion))
@@ -84,9 +88,10 @@ public enum RecipeData {
                         ("prompt", .string(EvalPrompt.userMessage(for: problem))), ("completion", .string(completion))]).text
     }
 
-    public static func completion(for problem: EvalProblem, rng: inout TrainRandom) throws -> String? {
+    public static func completion(for problem: EvalProblem, style: ArithmeticTrace.Style = .columns,
+                                  rng: inout TrainRandom) throws -> String? {
         switch problem.check {
-        case .math: return ArithmeticTrace.completion(question: problem.question, rng: &rng)
+        case .math: return ArithmeticTrace.completion(question: problem.question, style: style, rng: &rng)
         case .countdown(let numbers, let target): return CountdownTrace.completion(numbers: numbers, target: target, rng: &rng)
         case .code: throw TrainError("\(problem.id): code problems have no search trace")
         }
