@@ -6,8 +6,11 @@
 --digits N sets the operand length (default 3: + and − of N digits, N digits × one digit, N + 1 digits ÷ one digit);
 the default output is the held-out set of docs/MODEL.md. --two-ops is one step beyond in the number of operations
 instead: two-digit operands as at difficulty 1, one more + or − (`59 + 63 − 15`, `61 × 7 + 71`, `184 ÷ 4 − 74`).
+--mixed-lengths N is training data for lengths: the same four operations with each operand's length drawn on its own
+from 1..N digits (× and ÷ by one digit as above), never the lengths of difficulty 1 (`7 + 985`, `64 − 3`, `5 × 4`).
 
-Usage: python3 scripts/eval/make_longer_arithmetic.py OUT.jsonl [--count 200] [--seed 0] [--digits 3 | --two-ops]
+Usage: python3 scripts/eval/make_longer_arithmetic.py OUT.jsonl [--count 200] [--seed 0]
+           [--digits 3 | --two-ops | --mixed-lengths N]
 """
 import argparse
 import json
@@ -21,9 +24,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--digits", type=int, default=3)
     ap.add_argument("--two-ops", action="store_true")
+    ap.add_argument("--mixed-lengths", type=int, metavar="N")
     args = ap.parse_args()
     if args.two_ops:
         two_ops(args)
+        return
+    if args.mixed_lengths:
+        mixed_lengths(args)
         return
     lo, hi = 10 ** (args.digits - 1), 10 ** args.digits - 1
     rng = random.Random(args.seed)
@@ -59,6 +66,35 @@ def two_ops(args) -> None:
                 d, quotient = rng.randint(2, 9), rng.randint(10, 99); q, ans = f"{quotient * d} ÷ {d} − {c}", quotient - c
             f.write(json.dumps({"id": f"twoops-{args.seed}-{i}", "question": f"What is {q}?", "answer": str(ans)},
                                ensure_ascii=False) + "\n")
+
+
+def mixed_lengths(args) -> None:
+    rng = random.Random(args.seed)
+
+    def num(d):
+        return rng.randint(10 ** (d - 1) if d > 1 else 0, 10 ** d - 1)
+
+    with open(args.out, "w") as f:
+        i = 0
+        while i < args.count:
+            op = "+−×÷"[i % 4]
+            la, lb = rng.randint(1, args.mixed_lengths), rng.randint(1, args.mixed_lengths)
+            if op in "+−":
+                if la == 2 and lb == 2:
+                    continue
+                a, b = num(la), num(lb); ans = a + b if op == "+" else a - b
+            elif op == "×":
+                if la == 2:
+                    continue
+                a, b = num(la), rng.randint(2, 9); ans = a * b
+            else:
+                b = rng.randint(2, 9); q = num(la)
+                if la == 2 or q == 0:
+                    continue
+                a, ans = q * b, q
+            f.write(json.dumps({"id": f"mixed-{args.seed}-{i}", "question": f"What is {a} {op} {b}?", "answer": str(ans)},
+                               ensure_ascii=False) + "\n")
+            i += 1
 
 
 if __name__ == "__main__":
