@@ -5,7 +5,9 @@
 # (rerun the script). Usage: scripts/recipe.sh [WORKDIR]   (default .recipe; R1=path/to/r1 to use a built binary)
 # Stages can be picked by STAGES="data tokenizer sft eval grpo eval-grpo student distill student-distill student-grpo
 # eval-students" (default: these, in that order: what makes the shipped model). Stage 7, the length-curriculum
-# experiment (not shipped), runs only when named: STAGES="curriculum-data curriculum eval-curriculum".
+# experiment (not shipped), runs only when named: STAGES="curriculum-data curriculum eval-curriculum"; so does stage 8,
+# lengths with masked column steps: STAGES="data tokenizer lengths-data lengths-sft lengths-grpo lengths-replay
+# eval-lengths".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-.recipe}
@@ -46,6 +48,7 @@ fi
 
 # SFT settings: START is a shape (HIDDEN,INTERMEDIATE,LAYERS; 4 heads, tied embeddings) for training from scratch
 # or a checkpoint folder to continue from; AdamW with warm-up and cosine decay to a tenth, 32 sequences a step.
+# STRETCH (randomised RoPE positions, `position_stretch`) and EVAL_DATA (the held-out loss's lines) when set.
 sft_yaml() {  # START DATA OUTPUT STEPS LR WARMUP [SEQ_LEN]
   if [[ -d "$1" ]]; then echo "model: $1"
   else IFS=, read -r hidden inter layers <<<"$1"; cat <<YAML
@@ -63,7 +66,7 @@ YAML
   fi
   cat <<YAML
 data: $2
-eval_data: $W/d1_val.jsonl
+eval_data: ${EVAL_DATA:-$W/d1_val.jsonl}
 output: $3
 steps: $4
 batch_size: 32
@@ -75,6 +78,7 @@ eval_every: 100
 save_every: 100
 seed: 1
 threads: $THREADS
+${STRETCH:+position_stretch: $STRETCH}
 YAML
 }
 
@@ -212,4 +216,48 @@ if has eval-curriculum; then
   for set in longer3 longer4 longer5; do evaluate_file "$W/student_curriculum" student_curriculum $set; done
   EVAL_COUNT=200 evaluate "$W/student_curriculum" student_curriculum 2
   EVAL_COUNT=200 evaluate "$W/student_curriculum" student_curriculum 3
+fi
+
+# 8. Lengths: the student's shape trained from scratch on one-operation problems with operands of 1 to 5 digits in the
+#    masked trace style (each column step hands on its operands with the used digits as `_`; `r1 train data --trace
+#    masked`) with randomised RoPE positions (position_stretch 2): difficulty 1 (seed 1000, the task's mix), one-digit
+#    operands (x3), 3-, 4- and 5-digit ones (make_longer_arithmetic.py, seed 1, the held-out seed-0 sets left out) and
+#    mixed lengths (--mixed-lengths 5, seed 8). Then GRPO on difficulty 1 (stage 5's settings), then a short SFT on
+#    the same mix again (GRPO at true positions on two-digit problems alone unlearns the lengths; docs/MODEL.md).
+#    Six- and seven-digit operands are never trained: the steps beyond. An experiment, not the shipped model.
+if has lengths-data && [[ ! -s "$W/lengths_mix.jsonl" ]]; then
+  for d in 3 4 5 6 7; do longer longer$d.jsonl --digits $d; done
+  longer long1_q.jsonl --digits 1 --seed 1 --count 2000; longer long3_q.jsonl --digits 3 --seed 1 --count 12000
+  longer long4_q.jsonl --digits 4 --seed 1 --count 6000; longer long5_q.jsonl --digits 5 --seed 1 --count 6000
+  longer mixed5_q.jsonl --mixed-lengths 5 --seed 8 --count 12000
+  masked() {  # OUT ARGS...
+    [[ -s "$W/$1" ]] || "$R1" train data --trace masked --out "$W/$1" "${@:2}"
+  }
+  held="$W/longer3.jsonl,$W/longer4.jsonl,$W/longer5.jsonl"
+  masked lengths_d1.jsonl --task builtin:arithmetic --difficulty 1 --count 16000 --seed 1000 --repeats
+  masked lengths_val.jsonl --task builtin:arithmetic --difficulty 1 --count 200 --seed 2000
+  masked lengths_1.jsonl --questions "$W/long1_q.jsonl" --seed 1
+  for q in long3 long4 long5 mixed5; do masked lengths_$q.jsonl --questions "$W/${q}_q.jsonl" --exclude "$held" --seed 1; done
+  cat "$W/lengths_d1.jsonl" "$W/lengths_1.jsonl" "$W/lengths_1.jsonl" "$W/lengths_1.jsonl" "$W/lengths_long3.jsonl" \
+    "$W/lengths_long4.jsonl" "$W/lengths_long5.jsonl" "$W/lengths_mixed5.jsonl" > "$W/lengths_mix.jsonl"
+fi
+if has lengths-sft; then
+  STRETCH=2 EVAL_DATA="$W/lengths_val.jsonl" sft_yaml 128,384,3 "$W/lengths_mix.jsonl" "$W/lengths_sft" \
+    "${LENGTHS_SFT_STEPS:-3000}" 0.002 50 512 > "$W/lengths_sft.yaml"
+  train sft "$W/lengths_sft.yaml" "$W/lengths_sft"
+fi
+if has lengths-grpo; then
+  grpo_yaml "$W/lengths_sft" "$W/lengths_grpo" "${LENGTHS_GRPO_STEPS:-100}" > "$W/lengths_grpo.yaml"
+  train grpo "$W/lengths_grpo.yaml" "$W/lengths_grpo"
+fi
+if has lengths-replay; then
+  STRETCH=2 EVAL_DATA="$W/lengths_val.jsonl" sft_yaml "$W/lengths_grpo" "$W/lengths_mix.jsonl" "$W/lengths_replay" \
+    "${LENGTHS_REPLAY_STEPS:-300}" 0.0003 20 512 > "$W/lengths_replay.yaml"
+  train sft "$W/lengths_replay.yaml" "$W/lengths_replay"
+fi
+if has eval-lengths; then
+  for m in lengths_sft lengths_grpo lengths_replay; do
+    evaluate "$W/$m" $m 1
+    for set in longer3 longer4 longer5 longer6 longer7; do evaluate_file "$W/$m" $m $set; done
+  done
 fi

@@ -26,10 +26,12 @@ def main() -> None:
     ap.add_argument("--two-ops", action="store_true")
     ap.add_argument("--mixed-lengths", type=int, metavar="N")
     args = ap.parse_args()
+    if args.digits < 1 or (args.mixed_lengths is not None and args.mixed_lengths < 1):
+        ap.error("--digits and --mixed-lengths take a length of at least 1 digit")
     if args.two_ops:
         two_ops(args)
         return
-    if args.mixed_lengths:
+    if args.mixed_lengths is not None:
         mixed_lengths(args)
         return
     lo, hi = 10 ** (args.digits - 1), 10 ** args.digits - 1
