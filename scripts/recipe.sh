@@ -4,10 +4,9 @@
 # Every step is seeded; every training step checkpoints and resumes, so an interrupted run picks up where it stopped
 # (rerun the script). Usage: scripts/recipe.sh [WORKDIR]   (default .recipe; R1=path/to/r1 to use a built binary)
 # Stages can be picked by STAGES="data tokenizer sft eval grpo eval-grpo student distill student-distill student-grpo
-# eval-students" (default: these, in that order: what makes the shipped model). Stage 7, the length-curriculum
-# experiment (not shipped), runs only when named: STAGES="curriculum-data curriculum eval-curriculum"; so does stage 8,
-# lengths with masked column steps: STAGES="data tokenizer lengths-data lengths-sft lengths-grpo lengths-replay
-# eval-lengths".
+# eval-students lengths-data lengths-sft lengths-grpo eval-lengths" (default: these, in that order; stage 8's
+# lengths_grpo is the shipped model). Stage 7, the length-curriculum experiment, runs only when named:
+# STAGES="curriculum-data curriculum eval-curriculum"; so does stage 8's replay SFT after its GRPO (lengths-replay).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-.recipe}
@@ -15,6 +14,7 @@ R1=${R1:-}
 if [[ -z "$R1" ]]; then swift build -c release --product r1 >&2; R1=$(swift build -c release --show-bin-path)/r1; fi
 THREADS=${THREADS:-2}
 ALL_STAGES="data tokenizer sft eval grpo eval-grpo student distill student-distill student-grpo eval-students"
+ALL_STAGES+=" lengths-data lengths-sft lengths-grpo eval-lengths"
 STAGES=${STAGES:-"$ALL_STAGES"}
 EVAL_COUNT=${EVAL_COUNT:-1000}
 mkdir -p "$W"
@@ -222,9 +222,10 @@ fi
 #    masked trace style (each column step hands on its operands with the used digits as `_`; `r1 train data --trace
 #    masked`) with randomised RoPE positions (position_stretch 2): difficulty 1 (seed 1000, the task's mix), one-digit
 #    operands (x3), 3-, 4- and 5-digit ones (make_longer_arithmetic.py, seed 1, the held-out seed-0 sets left out) and
-#    mixed lengths (--mixed-lengths 5, seed 8). Then GRPO on difficulty 1 (stage 5's settings), then a short SFT on
-#    the same mix again (GRPO at true positions on two-digit problems alone unlearns the lengths; docs/MODEL.md).
-#    Six- and seven-digit operands are never trained: the steps beyond. An experiment, not the shipped model.
+#    mixed lengths (--mixed-lengths 5, seed 8). Then GRPO on difficulty 1 (stage 5's settings, 100 steps): the
+#    shipped model (lengths_grpo). Six- and seven-digit operands are never trained: the steps beyond. lengths-replay
+#    (named only) adds a short SFT on the same mix after GRPO, which a weaker SFT start (1,500 steps) needed: GRPO on
+#    two-digit problems alone unlearned its lengths (docs/MODEL.md).
 if has lengths-data && [[ ! -s "$W/lengths_mix.jsonl" ]]; then
   for d in 3 4 5 6 7; do longer longer$d.jsonl --digits $d; done
   longer long1_q.jsonl --digits 1 --seed 1 --count 2000; longer long3_q.jsonl --digits 3 --seed 1 --count 12000
@@ -257,6 +258,7 @@ if has lengths-replay; then
 fi
 if has eval-lengths; then
   for m in lengths_sft lengths_grpo lengths_replay; do
+    [[ -s "$W/$m/model.safetensors" ]] || continue
     evaluate "$W/$m" $m 1
     for set in longer3 longer4 longer5 longer6 longer7; do evaluate_file "$W/$m" $m $set; done
   done
