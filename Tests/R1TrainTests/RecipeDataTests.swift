@@ -149,8 +149,9 @@ func falseClaims(_ trace: String) -> [String] {
                 while i + k < lines.count, let r = lines[i + k].range(of: ", left ") {
                     let want = op == "×" ? "\(mask(a, k)) × \(b)" : "\(mask(a, k)) \(op) \(mask(b, k))"
                     #expect(String(lines[i + k][r.upperBound...]) == want, "\(q): \(lines[i + k])")
-                    // The next step starts with the digit of A beside the `_`s.
-                    let next = lines[i + k + 1]
+                    // The next step starts with the digit of A beside the `_`s (a hand-on on the last line fails here,
+                    // not by an index out of range).
+                    let next = i + k + 1 < lines.count ? lines[i + k + 1] : "(no next line)"
                     let digit = a.count > k ? String(Array(a)[a.count - k - 1]) : "0"
                     #expect(next.hasPrefix(digit + " "), "\(q): \(next)")
                     handOns += 1
