@@ -13,6 +13,8 @@ struct TrainGRPOCommand: AsyncParsableCommand {
             difficulty and steps; see GRPOConfig for the rest (prompts_per_step, group_size, max_new_tokens, temperature, \
             beta, epsilon_low/high, loss_type token|sequence|dr_grpo, dynamic_sampling, updates_per_step, save_every, ...); \
             max_seconds ends the run at a time budget (summed over resumes), for a comparison at equal compute. \
+            questions adds problems from question files (`r1 eval run FILE`'s layouts; question_field and answer_field \
+            for a custom one), taken in turn with the difficulties; exclude names files whose questions are never drawn. \
             Writes OUTPUT/metrics.jsonl, samples.txt, grpo.svg and a checkpoint `r1 run`, `r1 chat` and `r1 eval run` load.
             """)
 

@@ -2,6 +2,7 @@
 // Names and defaults follow TRL's GRPOConfig (trl 1.16) where it has the setting: beta 0, epsilon 0.2,
 // epsilon_high = epsilon, loss_type "dapo" (here `token`), scale_rewards on, num_iterations (here updates_per_step) 1.
 import Foundation
+import R1Eval
 import R1Formats
 
 public struct GRPOConfig: Sendable, Codable {
@@ -11,7 +12,15 @@ public struct GRPOConfig: Sendable, Codable {
     public var output: String
     /// `arithmetic` or `countdown` (R1Eval's built-in task sets).
     public var task: String
+    /// Difficulties of the task's built-in problems, taken in turn; may be empty when `questions` gives problems.
     public var difficulty: [Int]
+    /// Question files (`r1 eval run FILE`'s layouts; a custom one needs `question_field` and `answer_field`), taken in
+    /// turn with the difficulties, each in a seeded order drawn anew every pass (GRPOProblems).
+    public var questions: [String] = []
+    public var questionField: String?
+    public var answerField: String?
+    /// Files whose questions are never drawn (held-out sets), read like `questions`.
+    public var exclude: [String] = []
     /// The seed training problems are drawn from; never the eval seed 0.
     public var trainSeed: UInt64 = 1
     /// GRPO steps (each: rollouts, then `updatesPerStep` optimizer steps); the learning-rate schedule spans them.
@@ -64,7 +73,7 @@ public struct GRPOConfig: Sendable, Codable {
     public static let heldOutCount = 1000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, output, task, difficulty, trainSeed, steps, maxSeconds, promptsPerStep, groupSize, maxNewTokens, temperature, topP
+        case model, output, task, difficulty, questions, questionField, answerField, exclude, trainSeed, steps, maxSeconds, promptsPerStep, groupSize, maxNewTokens, temperature, topP
         case learningRate, warmupSteps, minLrRatio, schedule, weightDecay, maxGradNorm, beta1, beta2, beta, epsilonLow
         case epsilonHigh, lossType, scaleRewards, dynamicSampling, maxPromptDraws, overlongBuffer, overlongPenalty
         case truncatedRewardZero, formatReward, updatesPerStep, microBatchTokens, saveEvery, sampleEvery, seed, threads
@@ -85,8 +94,14 @@ public struct GRPOConfig: Sendable, Codable {
         model = try c.decode(String.self, forKey: .model)
         output = try c.decode(String.self, forKey: .output)
         task = try c.decode(String.self, forKey: .task)
+        if let one = try? c.decode(String.self, forKey: .questions) { questions = [one] } else {
+            questions = try opt(.questions, questions)
+        }
+        questionField = try c.decodeIfPresent(String.self, forKey: .questionField)
+        answerField = try c.decodeIfPresent(String.self, forKey: .answerField)
+        if let one = try? c.decode(String.self, forKey: .exclude) { exclude = [one] } else { exclude = try opt(.exclude, exclude) }
         if let one = try? c.decode(Int.self, forKey: .difficulty) { difficulty = [one] } else {
-            difficulty = try c.decode([Int].self, forKey: .difficulty)
+            difficulty = try opt(.difficulty, [Int]())
         }
         steps = try c.decode(Int.self, forKey: .steps)
         maxSeconds = try c.decodeIfPresent(Double.self, forKey: .maxSeconds)
@@ -139,12 +154,35 @@ public struct GRPOConfig: Sendable, Codable {
     public var effectiveMaxPromptDraws: Int { maxPromptDraws ?? 4 * promptsPerStep }
     /// R1Eval's name of the task set.
     public var taskSet: String { "builtin:" + task }
+    /// The fields of custom question files, when named.
+    public var questionFields: EvalDataset.Fields? {
+        guard let q = questionField, let a = answerField else { return nil }
+        return EvalDataset.Fields(question: q, answer: a)
+    }
+
+    /// The training problems this config draws from.
+    public func problems() throws -> GRPOProblems {
+        var excluded: Set<String> = []
+        for path in exclude {
+            do { excluded.formUnion(try EvalDataset.load(path: path, fields: questionFields).problems.map(\.question)) } catch {
+                throw TrainError("exclude: \(error)")
+            }
+        }
+        return try GRPOProblems(task: taskSet, difficulties: difficulty, seed: trainSeed, evalSeed: GRPOConfig.evalSeed,
+                                heldOutCount: GRPOConfig.heldOutCount, questions: questions, fields: questionFields, excluded: excluded)
+    }
 
     /// Every field's range, each error naming the key and the bad value.
     public func validate(source: String) throws {
         func fail(_ message: String) -> TrainError { TrainError("\(source): \(message)") }
         guard ["arithmetic", "countdown"].contains(task) else { throw fail("task '\(task)' is not one of arithmetic, countdown") }
-        guard !difficulty.isEmpty else { throw fail("difficulty: give at least one") }
+        guard !difficulty.isEmpty || !questions.isEmpty else { throw fail("difficulty: give at least one (or questions)") }
+        guard (questionField == nil) == (answerField == nil) else {
+            throw fail("question_field and answer_field go together (got only \(questionField == nil ? "answer_field" : "question_field"))")
+        }
+        for (key, paths) in [("questions", questions), ("exclude", exclude)] where paths.contains(where: \.isEmpty) {
+            throw fail("\(key): an empty file name")
+        }
         for d in difficulty where !(1...10).contains(d) { throw fail("difficulty \(d) is out of range 1...10") }
         guard trainSeed != GRPOConfig.evalSeed else {
             throw fail("train_seed \(trainSeed) is the eval seed (its problems are held out); pick another")

@@ -60,34 +60,3 @@ public enum GRPORewards {
         return !thinking.allSatisfy(\.isWhitespace) && !answer.allSatisfy(\.isWhitespace)
     }
 }
-
-/// The training problems: the built-in task's problems of `seed`, the difficulties in turn, skipping every question
-/// among the first `heldOutCount` problems of the eval seed at that difficulty (what `r1 eval run` draws).
-public struct GRPOProblems: Sendable {
-    public let task: String
-    public let difficulties: [Int]
-    public let seed: UInt64
-    private let heldOut: Set<String>
-    public init(task: String, difficulties: [Int], seed: UInt64, evalSeed: UInt64 = 0, heldOutCount: Int = 1000) throws {
-        guard !difficulties.isEmpty else { throw TrainError("give at least one difficulty") }
-        self.task = task
-        self.difficulties = difficulties
-        self.seed = seed
-        heldOut = try BuiltinTasks.questions(named: task, seeds: [evalSeed], difficulties: difficulties, count: heldOutCount)
-    }
-
-    /// The next training problem from `cursor` (how many candidates have been drawn so far), advancing it past any
-    /// held-out question. Gives up (an error) after 100,000 held-out questions in a row.
-    public func next(cursor: inout Int) throws -> EvalProblem {
-        for _ in 0..<100_000 {
-            let k = cursor
-            cursor += 1
-            let p = try BuiltinTasks.problem(named: task, seed: seed, difficulty: difficulties[k % difficulties.count],
-                                             index: k / difficulties.count)
-            if !heldOut.contains(p.question) { return p }
-        }
-        throw TrainError("\(task): every training question is held out (difficulties \(difficulties))")
-    }
-
-    public func isHeldOut(_ question: String) -> Bool { heldOut.contains(question) }
-}

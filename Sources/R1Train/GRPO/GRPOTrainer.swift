@@ -86,8 +86,7 @@ public final class GRPOTrainer: @unchecked Sendable {
         self.reference = config.beta > 0 ? reference : nil
         self.formatter = formatter
         self.config = config
-        problems = try GRPOProblems(task: config.taskSet, difficulties: config.difficulty, seed: config.trainSeed,
-                                    evalSeed: GRPOConfig.evalSeed, heldOutCount: GRPOConfig.heldOutCount)
+        problems = try config.problems()
         grads = FlatBuffer(count: model.layout.count)
         self.optimizer = optimizer ?? AdamW(config: config.optimizerConfig, layout: model.layout)
         if let state { self.state = state } else {
