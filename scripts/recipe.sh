@@ -3,18 +3,18 @@
 # -> GRPO -> held-out evaluation (8 samples, temperature 0.6, top-p 0.95, seed 0 problems never trained on).
 # Every step is seeded; every training step checkpoints and resumes, so an interrupted run picks up where it stopped
 # (rerun the script). Usage: scripts/recipe.sh [WORKDIR]   (default .recipe; R1=path/to/r1 to use a built binary)
-# Stages can be picked by STAGES="data tokenizer sft eval grpo eval-grpo student distill student-distill student-grpo
-# eval-students lengths-data lengths-sft lengths-grpo eval-lengths" (default: these, in that order; stage 8's
-# lengths_grpo is the shipped model). Stage 7, the length-curriculum experiment, runs only when named:
-# STAGES="curriculum-data curriculum eval-curriculum"; so does stage 8's replay SFT after its GRPO (lengths-replay).
+# Stages can be picked by STAGES="data tokenizer sft eval grpo eval-grpo lengths-data lengths-sft lengths-grpo
+# eval-lengths student distill student-distill student-grpo eval-students" (default: these; they run in this order).
+# Stage 6's lengths_grpo is the shipped model and stage 7's teacher; stage 6's replay SFT after its GRPO runs only when
+# named (lengths-replay). Stage 7 of sessions 9-16 (a length curriculum) is this script at 28ad1a6.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-.recipe}
 R1=${R1:-}
 if [[ -z "$R1" ]]; then swift build -c release --product r1 >&2; R1=$(swift build -c release --show-bin-path)/r1; fi
 THREADS=${THREADS:-2}
-ALL_STAGES="data tokenizer sft eval grpo eval-grpo student distill student-distill student-grpo eval-students"
-ALL_STAGES+=" lengths-data lengths-sft lengths-grpo eval-lengths"
+ALL_STAGES="data tokenizer sft eval grpo eval-grpo lengths-data lengths-sft lengths-grpo eval-lengths"
+ALL_STAGES+=" student distill student-distill student-grpo eval-students"
 STAGES=${STAGES:-"$ALL_STAGES"}
 EVAL_COUNT=${EVAL_COUNT:-1000}
 mkdir -p "$W"
@@ -133,10 +133,75 @@ if has grpo; then
 fi
 if has eval-grpo; then evaluate "$W/grpo_d1" grpo 1; evaluate "$W/grpo_d1" grpo 2; fi
 
-# 6. Distillation against RL at equal compute (R1 §4.1), on a smaller student (3 layers, hidden 128, ~0.7M
-#    parameters) that first gets its own SFT start on the search-program traces. Then, from that start:
-#    (a) distilled: SFT on the GRPO teacher's verified samples of fresh training problems (seed 5000) in the task's
-#        own mix (--repeats, as the SFT data and GRPO's problems; distinct questions would cut ÷ to a sixth), the
+longer() { [[ -s "$W/$1" ]] || python3 scripts/eval/make_longer_arithmetic.py "$W/$1" "${@:2}"; }
+evaluate_file() {  # MODEL NAME SET
+  "$R1" eval run "$W/$3.jsonl" --question question --answer answer --model "$1" --samples 8 --temperature 0.6 \
+    --top-p 0.95 --max-tokens 768 --concurrency 16 --threads "$THREADS" --out "$W/eval_$2_$3.jsonl" --json \
+    | tee "$W/eval_$2_$3.json"
+}
+
+# 6. Lengths: a 3-layer qwen2 (hidden 128, ~0.7M parameters) trained from scratch on one-operation problems with operands of 1 to 5 digits in the
+#    masked trace style (each column step hands on its operands with the used digits as `_`; `r1 train data --trace
+#    masked`) with randomised RoPE positions (position_stretch 2): difficulty 1 (seed 1000, the task's mix), one-digit
+#    operands (x3), 3-, 4- and 5-digit ones (make_longer_arithmetic.py, seed 1, the held-out seed-0 sets left out) and
+#    mixed lengths (--mixed-lengths 5, seed 8). Then GRPO (stage 5's settings, up to 512 new tokens, 100 steps) on
+#    difficulty 1 and the 3-, 4- and 5-digit training questions in turn (a quarter each; the held-out sets left out):
+#    the shipped model (lengths_grpo). Six- and seven-digit operands are never trained: the steps beyond.
+#    lengths-replay (named only) adds a short SFT on the same mix after GRPO, which GRPO on difficulty 1 alone needed
+#    (it unlearned the lengths; docs/MODEL.md).
+if has lengths-data && [[ ! -s "$W/lengths_mix.jsonl" ]]; then
+  for d in 3 4 5 6 7; do longer longer$d.jsonl --digits $d; done
+  longer long1_q.jsonl --digits 1 --seed 1 --count 2000; longer long3_q.jsonl --digits 3 --seed 1 --count 12000
+  longer long4_q.jsonl --digits 4 --seed 1 --count 6000; longer long5_q.jsonl --digits 5 --seed 1 --count 6000
+  longer mixed5_q.jsonl --mixed-lengths 5 --seed 8 --count 12000
+  masked() {  # OUT ARGS...
+    [[ -s "$W/$1" ]] || "$R1" train data --trace masked --out "$W/$1" "${@:2}"
+  }
+  held="$W/longer3.jsonl,$W/longer4.jsonl,$W/longer5.jsonl"
+  masked lengths_d1.jsonl --task builtin:arithmetic --difficulty 1 --count 16000 --seed 1000 --repeats
+  masked lengths_val.jsonl --task builtin:arithmetic --difficulty 1 --count 200 --seed 2000
+  masked lengths_1.jsonl --questions "$W/long1_q.jsonl" --seed 1
+  for q in long3 long4 long5 mixed5; do masked lengths_$q.jsonl --questions "$W/${q}_q.jsonl" --exclude "$held" --seed 1; done
+  cat "$W/lengths_d1.jsonl" "$W/lengths_1.jsonl" "$W/lengths_1.jsonl" "$W/lengths_1.jsonl" "$W/lengths_long3.jsonl" \
+    "$W/lengths_long4.jsonl" "$W/lengths_long5.jsonl" "$W/lengths_mixed5.jsonl" > "$W/lengths_mix.jsonl"
+fi
+if has lengths-sft; then
+  STRETCH=2 EVAL_DATA="$W/lengths_val.jsonl" sft_yaml 128,384,3 "$W/lengths_mix.jsonl" "$W/lengths_sft" \
+    "${LENGTHS_SFT_STEPS:-3000}" 0.002 50 512 > "$W/lengths_sft.yaml"
+  train sft "$W/lengths_sft.yaml" "$W/lengths_sft"
+fi
+if has lengths-grpo; then
+  { grpo_yaml "$W/lengths_sft" "$W/lengths_grpo" "${LENGTHS_GRPO_STEPS:-100}" | sed 's/^max_new_tokens: 256$/max_new_tokens: 512/'
+    cat <<YAML
+questions: [$W/long3_q.jsonl, $W/long4_q.jsonl, $W/long5_q.jsonl]
+question_field: question
+answer_field: answer
+exclude: [$W/longer3.jsonl, $W/longer4.jsonl, $W/longer5.jsonl]
+YAML
+  } > "$W/lengths_grpo.yaml"
+  train grpo "$W/lengths_grpo.yaml" "$W/lengths_grpo"
+fi
+if has lengths-replay; then
+  STRETCH=2 EVAL_DATA="$W/lengths_val.jsonl" sft_yaml "$W/lengths_grpo" "$W/lengths_mix.jsonl" "$W/lengths_replay" \
+    "${LENGTHS_REPLAY_STEPS:-300}" 0.0003 20 512 > "$W/lengths_replay.yaml"
+  train sft "$W/lengths_replay.yaml" "$W/lengths_replay"
+fi
+if has eval-lengths; then
+  for m in lengths_sft lengths_grpo lengths_replay; do
+    [[ -s "$W/$m/model.safetensors" ]] || continue
+    evaluate "$W/$m" $m 1
+    for set in longer3 longer4 longer5 longer6 longer7; do evaluate_file "$W/$m" $m $set; done
+  done
+fi
+
+# 7. Distillation against RL at equal compute (R1 §4.1): stage 6's model (lengths_grpo: 3 layers, hidden 128, ~0.7M
+#    parameters) teaches a smaller student (2 layers, hidden 128, ~0.49M parameters; STUDENT_SHAPE) that first gets
+#    its own SFT start on the teacher's search-program traces (stage 6's mix and settings, 1,000 steps as the student
+#    of sessions 9-15 had; STUDENT_SFT_STEPS): it follows the format and the procedure and is right about half the
+#    time, the part of R1's base model (docs/MODEL.md also measures a start trained as long as its teacher). Then,
+#    from that start:
+#    (a) distilled: SFT on the teacher's verified samples of fresh difficulty-1 training problems (seed 5000) in the
+#        task's own mix (--repeats, as the SFT data and GRPO's problems; distinct questions would cut ÷ to a sixth), the
 #        shortest correct one of each problem's 4 samples (docs/MODEL.md: +2.1 points over keeping every correct one);
 #    (b) control: GRPO on the student itself, with the settings of stage 5.
 #    Equal compute is equal wall-clock time on the same cores, the teacher's sampling counted on the distillation
@@ -144,9 +209,12 @@ if has eval-grpo; then evaluate "$W/grpo_d1" grpo 1; evaluate "$W/grpo_d1" grpo 
 #    (student_distill/metrics.jsonl), measured in this run; STUDENT_GRPO_SECONDS sets it by hand (e.g. when those
 #    stages were resumed, whose files hold only their last part's time). STUDENT_GRPO_STEPS caps the steps (1000);
 #    DISTILL_PROBLEMS (3000) and DISTILL_SAMPLES (4) size the teacher's sampling (docs/MODEL.md tried 1500 and 1).
-TEACHER=${TEACHER:-$W/grpo_d1}
+#    The comparison of sessions 9-15 (stage 5's teacher, a 3-layer student on the columns traces) is this script at
+#    28ad1a6.
+TEACHER=${TEACHER:-$W/lengths_grpo}
 if has student; then
-  sft_yaml 128,384,3 "$W/d1_sft.jsonl" "$W/student_sft" 1000 0.002 50 > "$W/student_sft.yaml"
+  STRETCH=2 EVAL_DATA="$W/lengths_val.jsonl" sft_yaml "${STUDENT_SHAPE:-128,384,2}" "$W/lengths_mix.jsonl" \
+    "$W/student_sft" "${STUDENT_SFT_STEPS:-1000}" 0.002 50 512 > "$W/student_sft.yaml"
   train sft "$W/student_sft.yaml" "$W/student_sft"
 fi
 if has distill && [[ ! -s "$W/distill_d1.done" ]]; then
@@ -155,7 +223,8 @@ if has distill && [[ ! -s "$W/distill_d1.done" ]]; then
     --keep shortest-correct --repeats --out "$W/distill_d1.jsonl" --json | tee "$W/distill_d1.done"
 fi
 if has student-distill; then
-  sft_yaml "$W/student_sft" "$W/distill_d1.jsonl" "$W/student_distill" "${DISTILL_STEPS:-600}" 0.0005 20 > "$W/student_distill.yaml"
+  EVAL_DATA="$W/lengths_val.jsonl" sft_yaml "$W/student_sft" "$W/distill_d1.jsonl" "$W/student_distill" \
+    "${DISTILL_STEPS:-600}" 0.0005 20 > "$W/student_distill.yaml"
   train sft "$W/student_distill.yaml" "$W/student_distill"
 fi
 # The distillation side's seconds: the teacher's ("seconds" of `r1 train distill --json`; "... in S s" in a summary
@@ -184,82 +253,3 @@ if has eval-students; then
   "$R1" eval compare "$W/eval_student_grpo_d1.jsonl" "$W/eval_student_distill_d1.jsonl" | tee "$W/compare_students.txt"
 fi
 
-# 7. A length curriculum: the distilled student continues on a mix of its teacher's verified difficulty-1 answers
-#    (twice, so it keeps them), search-program traces of one-operation problems with 1- and 3-digit operands
-#    (scripts/eval/make_longer_arithmetic.py's shapes from seed 1, its held-out seed-0 set left out) and of
-#    difficulty 2 (three digits, two operations; seed 1000, held-out seed-0 problems left out). Four-digit operands
-#    and difficulty 3 are never trained: they are the steps beyond, with the five-digit set. A try at generalising in
-#    length, not the shipped model (docs/MODEL.md, "A length curriculum").
-longer() { [[ -s "$W/$1" ]] || python3 scripts/eval/make_longer_arithmetic.py "$W/$1" "${@:2}"; }
-if has curriculum-data && [[ ! -s "$W/curriculum.jsonl" ]]; then
-  longer longer3.jsonl; longer longer4.jsonl --digits 4; longer longer5.jsonl --digits 5
-  longer long1_q.jsonl --digits 1 --seed 1 --count 2000; longer long3_q.jsonl --digits 3 --seed 1 --count 6000
-  [[ -s "$W/long1_sft.jsonl" ]] || "$R1" train data --questions "$W/long1_q.jsonl" --seed 1 --out "$W/long1_sft.jsonl"
-  [[ -s "$W/long3_sft.jsonl" ]] || "$R1" train data --questions "$W/long3_q.jsonl" --seed 1 --exclude "$W/longer3.jsonl" \
-    --out "$W/long3_sft.jsonl"
-  data d2_sft.jsonl arithmetic 2 8000 1000
-  cat "$W/distill_d1.jsonl" "$W/distill_d1.jsonl" "$W/long1_sft.jsonl" "$W/long3_sft.jsonl" "$W/d2_sft.jsonl" \
-    > "$W/curriculum.jsonl"
-fi
-if has curriculum; then
-  sft_yaml "$W/student_distill" "$W/curriculum.jsonl" "$W/student_curriculum" "${CURRICULUM_STEPS:-450}" 0.001 30 640 \
-    > "$W/student_curriculum.yaml"
-  train sft "$W/student_curriculum.yaml" "$W/student_curriculum"
-fi
-evaluate_file() {  # MODEL NAME SET
-  "$R1" eval run "$W/$3.jsonl" --question question --answer answer --model "$1" --samples 8 --temperature 0.6 \
-    --top-p 0.95 --max-tokens 768 --concurrency 16 --threads "$THREADS" --out "$W/eval_$2_$3.jsonl" --json \
-    | tee "$W/eval_$2_$3.json"
-}
-if has eval-curriculum; then
-  evaluate "$W/student_curriculum" student_curriculum 1
-  for set in longer3 longer4 longer5; do evaluate_file "$W/student_curriculum" student_curriculum $set; done
-  EVAL_COUNT=200 evaluate "$W/student_curriculum" student_curriculum 2
-  EVAL_COUNT=200 evaluate "$W/student_curriculum" student_curriculum 3
-fi
-
-# 8. Lengths: the student's shape trained from scratch on one-operation problems with operands of 1 to 5 digits in the
-#    masked trace style (each column step hands on its operands with the used digits as `_`; `r1 train data --trace
-#    masked`) with randomised RoPE positions (position_stretch 2): difficulty 1 (seed 1000, the task's mix), one-digit
-#    operands (x3), 3-, 4- and 5-digit ones (make_longer_arithmetic.py, seed 1, the held-out seed-0 sets left out) and
-#    mixed lengths (--mixed-lengths 5, seed 8). Then GRPO on difficulty 1 (stage 5's settings, 100 steps): the
-#    shipped model (lengths_grpo). Six- and seven-digit operands are never trained: the steps beyond. lengths-replay
-#    (named only) adds a short SFT on the same mix after GRPO, which a weaker SFT start (1,500 steps) needed: GRPO on
-#    two-digit problems alone unlearned its lengths (docs/MODEL.md).
-if has lengths-data && [[ ! -s "$W/lengths_mix.jsonl" ]]; then
-  for d in 3 4 5 6 7; do longer longer$d.jsonl --digits $d; done
-  longer long1_q.jsonl --digits 1 --seed 1 --count 2000; longer long3_q.jsonl --digits 3 --seed 1 --count 12000
-  longer long4_q.jsonl --digits 4 --seed 1 --count 6000; longer long5_q.jsonl --digits 5 --seed 1 --count 6000
-  longer mixed5_q.jsonl --mixed-lengths 5 --seed 8 --count 12000
-  masked() {  # OUT ARGS...
-    [[ -s "$W/$1" ]] || "$R1" train data --trace masked --out "$W/$1" "${@:2}"
-  }
-  held="$W/longer3.jsonl,$W/longer4.jsonl,$W/longer5.jsonl"
-  masked lengths_d1.jsonl --task builtin:arithmetic --difficulty 1 --count 16000 --seed 1000 --repeats
-  masked lengths_val.jsonl --task builtin:arithmetic --difficulty 1 --count 200 --seed 2000
-  masked lengths_1.jsonl --questions "$W/long1_q.jsonl" --seed 1
-  for q in long3 long4 long5 mixed5; do masked lengths_$q.jsonl --questions "$W/${q}_q.jsonl" --exclude "$held" --seed 1; done
-  cat "$W/lengths_d1.jsonl" "$W/lengths_1.jsonl" "$W/lengths_1.jsonl" "$W/lengths_1.jsonl" "$W/lengths_long3.jsonl" \
-    "$W/lengths_long4.jsonl" "$W/lengths_long5.jsonl" "$W/lengths_mixed5.jsonl" > "$W/lengths_mix.jsonl"
-fi
-if has lengths-sft; then
-  STRETCH=2 EVAL_DATA="$W/lengths_val.jsonl" sft_yaml 128,384,3 "$W/lengths_mix.jsonl" "$W/lengths_sft" \
-    "${LENGTHS_SFT_STEPS:-3000}" 0.002 50 512 > "$W/lengths_sft.yaml"
-  train sft "$W/lengths_sft.yaml" "$W/lengths_sft"
-fi
-if has lengths-grpo; then
-  grpo_yaml "$W/lengths_sft" "$W/lengths_grpo" "${LENGTHS_GRPO_STEPS:-100}" > "$W/lengths_grpo.yaml"
-  train grpo "$W/lengths_grpo.yaml" "$W/lengths_grpo"
-fi
-if has lengths-replay; then
-  STRETCH=2 EVAL_DATA="$W/lengths_val.jsonl" sft_yaml "$W/lengths_grpo" "$W/lengths_mix.jsonl" "$W/lengths_replay" \
-    "${LENGTHS_REPLAY_STEPS:-300}" 0.0003 20 512 > "$W/lengths_replay.yaml"
-  train sft "$W/lengths_replay.yaml" "$W/lengths_replay"
-fi
-if has eval-lengths; then
-  for m in lengths_sft lengths_grpo lengths_replay; do
-    [[ -s "$W/$m/model.safetensors" ]] || continue
-    evaluate "$W/$m" $m 1
-    for set in longer3 longer4 longer5 longer6 longer7; do evaluate_file "$W/$m" $m $set; done
-  done
-fi
