@@ -73,7 +73,8 @@ public struct GRPOConfig: Sendable, Codable {
     public static let heldOutCount = 1000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, output, task, difficulty, questions, questionField, answerField, exclude, trainSeed, steps, maxSeconds, promptsPerStep, groupSize, maxNewTokens, temperature, topP
+        case model, output, task, difficulty, questions, questionField, answerField, exclude, trainSeed, steps, maxSeconds
+        case promptsPerStep, groupSize, maxNewTokens, temperature, topP
         case learningRate, warmupSteps, minLrRatio, schedule, weightDecay, maxGradNorm, beta1, beta2, beta, epsilonLow
         case epsilonHigh, lossType, scaleRewards, dynamicSampling, maxPromptDraws, overlongBuffer, overlongPenalty
         case truncatedRewardZero, formatReward, updatesPerStep, microBatchTokens, saveEvery, sampleEvery, seed, threads

@@ -47,10 +47,10 @@ public enum GRPORun {
             try? fm.removeItem(at: metricsURL)
             try? fm.removeItem(at: samplesURL)
         }
-        let files = trainer.problems.files.map { "\($0.path) (\($0.problems.count) problems)" }
-        progress("model \(trainer.model.shape.modelType): \(trainer.model.layout.count) parameters; task \(config.taskSet) " +
-                 "difficulty \(config.difficulty.map(String.init).joined(separator: ","))" +
-                 (files.isEmpty ? "" : "; questions " + files.joined(separator: ", ")) + "; \(config.promptsPerStep) prompts × " +
+        var sources = config.difficulty.isEmpty ? [] : ["difficulty " + config.difficulty.map(String.init).joined(separator: ",")]
+        sources += trainer.problems.files.map { "\($0.path) (\($0.problems.count) problems)" }
+        progress("model \(trainer.model.shape.modelType): \(trainer.model.layout.count) parameters; task \(config.taskSet): " +
+                 sources.joined(separator: ", ") + (sources.count > 1 ? " in turn" : "") + "; \(config.promptsPerStep) prompts × " +
                  "\(config.groupSize) completions per step" + (config.beta > 0 ? "; KL β \(config.beta)" : ""))
         let start = Date()
         let firstStep = trainer.state.step
