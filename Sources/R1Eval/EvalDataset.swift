@@ -39,6 +39,13 @@ public struct EvalDataset: Sendable {
         return try parse(data, path: path, fields: fields)
     }
 
+    /// Every question of the files at `paths` (held-out sets to leave out of training data).
+    public static func questions(inFiles paths: [String], fields: Fields? = nil) throws -> Set<String> {
+        var questions: Set<String> = []
+        for path in paths { questions.formUnion(try load(path: path, fields: fields).problems.map(\.question)) }
+        return questions
+    }
+
     public static func parse(_ data: Data, path: String, fields: Fields? = nil) throws -> EvalDataset {
         guard let text = String(data: data, encoding: .utf8) else { throw EvalError("\(path): not UTF-8 text") }
         var dataset = EvalDataset(path: path, layout: .custom, problems: [])

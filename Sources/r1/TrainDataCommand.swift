@@ -52,10 +52,7 @@ struct TrainDataCommand: AsyncParsableCommand {
             let difficulties: [Int] = try difficulty.map { try ints($0, "--difficulty") } ?? [0]
             guard difficulties.count == 1 else { throw ValidationError("--questions: give one --difficulty to write on the lines") }
             let fields = EvalDataset.Fields(question: "question", answer: "answer")
-            var excluded: Set<String> = []
-            for file in (exclude ?? "").split(separator: ",") {
-                excluded.formUnion(try EvalDataset.load(path: String(file), fields: fields).problems.map(\.question))
-            }
+            let excluded = try EvalDataset.questions(inFiles: (exclude ?? "").split(separator: ",").map(String.init), fields: fields)
             let problems = try EvalDataset.load(path: questions, fields: fields).problems
             lines = try RecipeData.lines(problems: problems, difficulty: difficulties[0], excluded: excluded, seed: seed,
                                          style: style)

@@ -95,15 +95,16 @@ public struct GRPOConfig: Sendable, Codable {
         model = try c.decode(String.self, forKey: .model)
         output = try c.decode(String.self, forKey: .output)
         task = try c.decode(String.self, forKey: .task)
-        if let one = try? c.decode(String.self, forKey: .questions) { questions = [one] } else {
-            questions = try opt(.questions, questions)
+        /// One value or a list of them.
+        func list<T: Decodable>(_ key: CodingKeys) throws -> [T] {
+            if let one = try? c.decode(T.self, forKey: key) { return [one] }
+            return try opt(key, [T]())
         }
+        difficulty = try list(.difficulty)
+        questions = try list(.questions)
         questionField = try c.decodeIfPresent(String.self, forKey: .questionField)
         answerField = try c.decodeIfPresent(String.self, forKey: .answerField)
-        if let one = try? c.decode(String.self, forKey: .exclude) { exclude = [one] } else { exclude = try opt(.exclude, exclude) }
-        if let one = try? c.decode(Int.self, forKey: .difficulty) { difficulty = [one] } else {
-            difficulty = try opt(.difficulty, [Int]())
-        }
+        exclude = try list(.exclude)
         steps = try c.decode(Int.self, forKey: .steps)
         maxSeconds = try c.decodeIfPresent(Double.self, forKey: .maxSeconds)
         trainSeed = try opt(.trainSeed, trainSeed)
@@ -163,12 +164,8 @@ public struct GRPOConfig: Sendable, Codable {
 
     /// The training problems this config draws from.
     public func problems() throws -> GRPOProblems {
-        var excluded: Set<String> = []
-        for path in exclude {
-            do { excluded.formUnion(try EvalDataset.load(path: path, fields: questionFields).problems.map(\.question)) } catch {
-                throw TrainError("exclude: \(error)")
-            }
-        }
+        let excluded: Set<String>
+        do { excluded = try EvalDataset.questions(inFiles: exclude, fields: questionFields) } catch { throw TrainError("exclude: \(error)") }
         return try GRPOProblems(task: taskSet, difficulties: difficulty, seed: trainSeed, evalSeed: GRPOConfig.evalSeed,
                                 heldOutCount: GRPOConfig.heldOutCount, questions: questions, fields: questionFields, excluded: excluded)
     }
