@@ -99,7 +99,7 @@ if has eval; then evaluate "$W/sft_d1" sft 1; evaluate "$W/sft_d1" sft 2; fi
 
 # 5. GRPO from the SFT model on difficulty-1 training problems (seed 1, held-out questions skipped): 8 prompts x 8
 #    samples per step, DAPO's clip-higher and dynamic sampling, token-level loss, no KL term.
-grpo_yaml() {  # MODEL OUTPUT STEPS [MAX_SECONDS]
+grpo_yaml() {  # MODEL OUTPUT STEPS [MAX_SECONDS]   (MAX_NEW_TOKENS: 256 unless set)
   cat <<YAML
 model: $1
 output: $2
@@ -110,7 +110,7 @@ steps: $3
 ${4:+max_seconds: $4}
 prompts_per_step: 8
 group_size: 8
-max_new_tokens: 256
+max_new_tokens: ${MAX_NEW_TOKENS:-256}
 temperature: 1.0
 top_p: 1.0
 learning_rate: 0.0001
@@ -140,15 +140,15 @@ evaluate_file() {  # MODEL NAME SET
     | tee "$W/eval_$2_$3.json"
 }
 
-# 6. Lengths: a 3-layer qwen2 (hidden 128, ~0.7M parameters) trained from scratch on one-operation problems with operands of 1 to 5 digits in the
-#    masked trace style (each column step hands on its operands with the used digits as `_`; `r1 train data --trace
-#    masked`) with randomised RoPE positions (position_stretch 2): difficulty 1 (seed 1000, the task's mix), one-digit
-#    operands (x3), 3-, 4- and 5-digit ones (make_longer_arithmetic.py, seed 1, the held-out seed-0 sets left out) and
-#    mixed lengths (--mixed-lengths 5, seed 8). Then GRPO (stage 5's settings, up to 512 new tokens, 100 steps) on
-#    difficulty 1 and the 3-, 4- and 5-digit training questions in turn (a quarter each; the held-out sets left out):
-#    the shipped model (lengths_grpo). Six- and seven-digit operands are never trained: the steps beyond.
-#    lengths-replay (named only) adds a short SFT on the same mix after GRPO, which GRPO on difficulty 1 alone needed
-#    (it unlearned the lengths; docs/MODEL.md).
+# 6. Lengths: a 3-layer qwen2 (hidden 128, ~0.7M parameters) trained from scratch on one-operation problems with
+#    operands of 1 to 5 digits in the masked trace style (each column step hands on its operands with the used digits
+#    as `_`; `r1 train data --trace masked`) with randomised RoPE positions (position_stretch 2): difficulty 1 (seed
+#    1000, the task's mix), one-digit operands (x3), 3-, 4- and 5-digit ones (make_longer_arithmetic.py, seed 1, the
+#    held-out seed-0 sets left out) and mixed lengths (--mixed-lengths 5, seed 8). Then GRPO (stage 5's settings, up
+#    to 512 new tokens, 100 steps) on difficulty 1 and the 3-, 4- and 5-digit training questions in turn (a quarter
+#    each; the held-out sets left out): the shipped model (lengths_grpo). Six- and seven-digit operands are never
+#    trained: the steps beyond. lengths-replay (named only) adds a short SFT on the same mix after GRPO, which GRPO on
+#    difficulty 1 alone needed (it unlearned the lengths; docs/MODEL.md).
 if has lengths-data && [[ ! -s "$W/lengths_mix.jsonl" ]]; then
   for d in 3 4 5 6 7; do longer longer$d.jsonl --digits $d; done
   longer long1_q.jsonl --digits 1 --seed 1 --count 2000; longer long3_q.jsonl --digits 3 --seed 1 --count 12000
@@ -171,7 +171,7 @@ if has lengths-sft; then
   train sft "$W/lengths_sft.yaml" "$W/lengths_sft"
 fi
 if has lengths-grpo; then
-  { grpo_yaml "$W/lengths_sft" "$W/lengths_grpo" "${LENGTHS_GRPO_STEPS:-100}" | sed 's/^max_new_tokens: 256$/max_new_tokens: 512/'
+  { MAX_NEW_TOKENS=512 grpo_yaml "$W/lengths_sft" "$W/lengths_grpo" "${LENGTHS_GRPO_STEPS:-100}"
     cat <<YAML
 questions: [$W/long3_q.jsonl, $W/long4_q.jsonl, $W/long5_q.jsonl]
 question_field: question
